@@ -1,0 +1,55 @@
+/* agent/conf: the agent's configuration (libconfig file), validated with line numbers. */
+#ifndef VIMON_AGENT_CONF_H
+#define VIMON_AGENT_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/buf.h"
+
+/* What a target collects (the `collect` list); default all. */
+enum {
+	CONF_COLLECT_VM = 1 << 0,
+	CONF_COLLECT_HOST = 1 << 1,
+	CONF_COLLECT_DATASTORE = 1 << 2,
+	CONF_COLLECT_QUESTION = 1 << 3,
+	CONF_COLLECT_TASK = 1 << 4,
+	CONF_COLLECT_ALL = (1 << 5) - 1,
+};
+
+struct conf_target {
+	char *name;
+	char *url;
+	char *username;
+	char *password; /* read from password_file or password_env; never printed */
+	char *ca_file;	/* NULL: system CAs */
+	char *thumbprint;
+	char *proxy;
+	bool insecure;
+	unsigned collect; /* CONF_COLLECT_* bits */
+	int timeout_s;	  /* per request, default 60 */
+	int line;	  /* line of the target in the file */
+};
+
+struct conf {
+	char *path;
+	char *listen; /* "host:port", default "0.0.0.0:9743" */
+	struct conf_target *targets;
+	size_t ntargets;
+};
+
+/*
+ * Loads and validates path. On success *out (NULL on entry) is the caller's
+ * (conf_free). On failure returns -1 and appends every problem found to
+ * problems as "FILE:LINE: message\n" lines.
+ */
+int conf_load(const char *path, struct conf **out, struct buf *problems);
+
+/* Frees (wiping passwords). NULL is fine. */
+void conf_free(struct conf *c);
+
+/* 1 when two targets are configured identically (reload keeps such a target
+ * running), 0 otherwise. */
+int conf_target_equal(const struct conf_target *a, const struct conf_target *b);
+
+#endif

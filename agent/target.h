@@ -1,0 +1,29 @@
+/* agent/target: one monitored vCenter or ESX host, collected on its own thread. */
+#ifndef VIMON_AGENT_TARGET_H
+#define VIMON_AGENT_TARGET_H
+
+#include "agent/conf.h"
+#include "agent/snapshot.h"
+#include "util/err.h"
+
+struct target;
+
+/*
+ * Starts the collection thread for ct (copied). It publishes a first snapshot
+ * (vsphere_up 0) at once, then logs in, builds one view and filter and loops
+ * on WaitForUpdatesEx, publishing a new snapshot after each applied update.
+ * NULL with e set when the thread cannot be started.
+ */
+struct target *target_start(const struct conf_target *ct, struct err *e);
+
+/* Stops the thread (it logs out), joins it and frees. NULL is fine. */
+void target_stop(struct target *t);
+
+/* The target's configuration (borrowed). */
+const struct conf_target *target_conf(const struct target *t);
+
+/* Current snapshot with a reference for the caller (snapshot_put); never NULL
+ * after target_start returned. */
+struct snapshot *target_snapshot(struct target *t);
+
+#endif

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Installs every build and test dependency on Debian 12 with apt-get, once.
+# When everything is present it only checks (dpkg-query, well under a second).
+set -eu
+
+PKGS="make gcc pkg-config libcurl4-openssl-dev libxml2-dev libmicrohttpd-dev libconfig-dev
+libjansson-dev zlib1g-dev libcmocka-dev golang-go golang-github-vmware-govmomi-dev prometheus
+nagios4-core clang libclang-rt-14-dev valgrind clang-format curl wrk procps"
+
+status=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null || true)
+missing=
+for p in $PKGS; do
+	echo "$status" | grep -q "^$p ii" || missing="$missing $p"
+done
+missing=$(echo $missing)
+[ -z "$missing" ] && exit 0
+
+line="apt-get install -y --no-install-recommends $missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "vimon: missing build/test dependencies; as root run:" >&2
+	echo "  apt-get update && $line" >&2
+	exit 1
+fi
+echo "vimon: installing dependencies: $missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# prometheus and nagios4 would start services on install; they are only tools here.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.vimon
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	cp /usr/sbin/policy-rc.d.vimon /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+rm -f /usr/sbin/policy-rc.d.vimon
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,54 @@
+/* buf: the one growable byte buffer, with a size cap and a sticky failure flag. */
+#ifndef VIMON_UTIL_BUF_H
+#define VIMON_UTIL_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Invariants: data is never NULL and is always NUL-terminated (data[len] ==
+ * '\0'); before the first allocation it points at a shared empty string.
+ * len + 1 never exceeds max + 1. Once an append fails (cap reached or out of
+ * memory) failed stays true and every later append is a no-op returning -1,
+ * so a caller may append many times and check once.
+ */
+struct buf {
+	char *data;
+	size_t len;
+	size_t alloc;
+	size_t max;
+	bool failed;
+};
+
+#define BUF_DEFAULT_MAX ((size_t)1 << 30)
+
+/* Prepares an empty buffer that may hold at most max bytes (0: BUF_DEFAULT_MAX). */
+void buf_init(struct buf *b, size_t max);
+
+/* Frees the contents; the buffer is empty and usable again. */
+void buf_release(struct buf *b);
+
+/* Empties the buffer, keeping its allocation; clears the failure flag. */
+void buf_reset(struct buf *b);
+
+/* Returns the contents as a malloc'd string the caller frees (never NULL unless
+ * out of memory) and leaves the buffer empty. */
+char *buf_detach(struct buf *b, size_t *len);
+
+/* Makes room for n more bytes. 0, or -1 (failed set). */
+int buf_grow(struct buf *b, size_t n);
+
+/* Appends. Each returns 0, or -1 when the cap or memory ran out (failed set). */
+int buf_add(struct buf *b, const void *p, size_t n);
+int buf_adds(struct buf *b, const char *s);
+int buf_addc(struct buf *b, char c);
+int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Appends s escaped for XML text and attribute values (& < > " '). */
+int buf_add_xml(struct buf *b, const char *s);
+
+/* Appends s escaped for a Prometheus label value (\ " newline). Invalid UTF-8
+ * bytes are replaced with U+FFFD so the exposition stays valid UTF-8. */
+int buf_add_label(struct buf *b, const char *s);
+
+#endif

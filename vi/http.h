@@ -1,0 +1,50 @@
+/* vi/http: the HTTPS transport (libcurl) under the SOAP session. */
+#ifndef VIMON_VI_HTTP_H
+#define VIMON_VI_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/err.h"
+
+struct vi_http_opts {
+	const char *url;	 /* https://host/sdk */
+	const char *ca_file;	 /* NULL: system CAs */
+	const char *thumbprint;	 /* SHA-256 or SHA-1, hex, colons optional, any case; NULL: none */
+	bool insecure;		 /* no verification at all (warned about by the caller) */
+	const char *proxy;	 /* http://proxy:port or NULL */
+	long connect_timeout_ms; /* 0: 10 s */
+	long timeout_ms;	 /* whole request, 0: 60 s */
+	size_t max_reply;	 /* decoded bytes, 0: 256 MiB */
+	const char *user_agent;	 /* NULL: "vimon/VERSION" */
+};
+
+struct vi_http;
+
+/* Creates a transport (one keep-alive connection, cookies kept in memory).
+ * All strings are copied. NULL with e set on failure. */
+struct vi_http *vi_http_new(const struct vi_http_opts *opts, struct err *e);
+
+void vi_http_free(struct vi_http *h);
+
+/*
+ * POSTs a SOAP request and streams the (decoded) reply body to sink as it
+ * arrives. *status gets the HTTP status (0 when none was received). Returns
+ * 0 when the exchange completed (any status: a 500 carries a SOAP fault),
+ * or -1 with e set: ERR_RESOLVE, ERR_CONNECT, ERR_TLS (the message names the
+ * thumbprint presented on a pin mismatch), ERR_TIMEOUT, ERR_TOO_LARGE, or the
+ * sink's own error.
+ */
+int vi_http_post(struct vi_http *h, const char *soap_action, const char *body, size_t len,
+		 int (*sink)(void *ud, const char *data, size_t len, struct err *e), void *ud,
+		 long *status, struct err *e);
+
+/* Bytes received on the wire (compressed) by the last vi_http_post(). */
+size_t vi_http_last_bytes(const struct vi_http *h);
+
+/* Normalizes a thumbprint as admins paste it (colons, spaces, any case) into
+ * upper-case hex without separators; -1 unless it is 40 (SHA-1) or 64
+ * (SHA-256) hex digits. out must hold 65 bytes. */
+int vi_thumbprint_normalize(const char *in, char *out, struct err *e);
+
+#endif

@@ -1,0 +1,79 @@
+/* vi/pc: the property collector (views, filters, WaitForUpdatesEx, RetrievePropertiesEx). */
+#ifndef VIMON_VI_PC_H
+#define VIMON_VI_PC_H
+
+#include <stdbool.h>
+
+#include "util/err.h"
+#include "vi/session.h"
+#include "vi/xml.h"
+
+/* Which properties to collect for one managed object type. */
+struct vi_prop_spec {
+	const char *type;	  /* "VirtualMachine", "HostSystem", ... */
+	const char *const *paths; /* NULL-terminated property paths */
+};
+
+enum vi_obj_kind { VI_OBJ_ENTER, VI_OBJ_MODIFY, VI_OBJ_LEAVE };
+enum vi_prop_op { VI_OP_ASSIGN, VI_OP_ADD, VI_OP_REMOVE, VI_OP_INDIRECT_REMOVE };
+
+/*
+ * One property change as it streams out of a reply. Everything is borrowed
+ * for the duration of the callback. For VI_OBJ_LEAVE, path is NULL. value is
+ * NULL for remove operations, for a property the server reports missing, and
+ * for an unset property (assign with no val).
+ */
+struct vi_change {
+	const char *obj_type;
+	const char *moref;
+	enum vi_obj_kind kind;
+	const char *path;
+	enum vi_prop_op op;
+	const struct vi_node *value;
+};
+
+struct vi_pc_handler {
+	/* Called once per property change (and once per leaving object). */
+	int (*on_change)(void *ud, const struct vi_change *c, struct err *e);
+	/* Optional: called after the last change of each object in a reply. */
+	int (*on_object_done)(void *ud, const char *obj_type, const char *moref,
+			      enum vi_obj_kind kind, struct err *e);
+	void *ud;
+};
+
+/* CreateContainerView over container (NULL: the root folder) for the given
+ * types, recursive. *view_out (NULL on entry) is the caller's to free(). */
+int vi_pc_create_view(struct vi_session *s, const char *container, const char *const *types,
+		      size_t ntypes, char **view_out, struct err *e);
+
+/* CreateFilter: one object spec over the view (skip the view itself, traverse
+ * it), one property spec per entry of specs. *filter_out as above. */
+int vi_pc_create_filter(struct vi_session *s, const char *view, const struct vi_prop_spec *specs,
+			size_t nspecs, char **filter_out, struct err *e);
+
+/* CreateFilter on one object directly (no view), e.g. a Task's info. */
+int vi_pc_create_object_filter(struct vi_session *s, const char *obj_type, const char *moref,
+			       const char *const *paths, char **filter_out, struct err *e);
+
+/*
+ * One WaitForUpdatesEx. version: NULL or "" for the initial set. max_wait_s:
+ * server-side wait (0: return at once). max_objects: 0 for no limit. On
+ * success *new_version (NULL on entry) is the caller's to free: it is the
+ * same as version (copied) when nothing changed (the server returned no
+ * update set). *truncated tells the caller to call again at once.
+ */
+int vi_pc_wait(struct vi_session *s, const char *version, int max_wait_s, int max_objects,
+	       const struct vi_pc_handler *h, char **new_version, bool *truncated, struct err *e);
+
+/* RetrievePropertiesEx over the view, paging with ContinueRetrievePropertiesEx
+ * (page_size objects per page, 0: server default). Every object is reported as
+ * VI_OBJ_ENTER with VI_OP_ASSIGN changes. *pages, when not NULL, gets the number
+ * of pages (round trips) used. */
+int vi_pc_retrieve(struct vi_session *s, const char *view, const struct vi_prop_spec *specs,
+		   size_t nspecs, int page_size, const struct vi_pc_handler *h, int *pages,
+		   struct err *e);
+
+int vi_pc_destroy_filter(struct vi_session *s, const char *filter, struct err *e);
+int vi_pc_destroy_view(struct vi_session *s, const char *view, struct err *e);
+
+#endif

@@ -1,0 +1,40 @@
+/* vi/question: VirtualMachineQuestionInfo (a VM's runtime.question). */
+#ifndef VIMON_VI_QUESTION_H
+#define VIMON_VI_QUESTION_H
+
+#include <stddef.h>
+
+#include "util/err.h"
+#include "vi/xml.h"
+
+struct vi_question_choice {
+	char *key; /* what AnswerVM takes */
+	char *label;
+	char *summary; /* may be "" */
+};
+
+struct vi_question_msg {
+	char *id; /* e.g. "msg.uuid.altered" */
+	char *text;
+};
+
+struct vi_question {
+	char *id;
+	char *text;
+	struct vi_question_msg *msgs;
+	size_t nmsgs;
+	struct vi_question_choice *choices;
+	size_t nchoices;
+	int default_index; /* index into choices, -1 when none is given */
+};
+
+/* Parses a VirtualMachineQuestionInfo element into q (zeroed on entry). On
+ * failure q is left empty. Release with vi_question_release(). */
+int vi_question_parse(const struct vi_node *n, struct vi_question *q, struct err *e);
+
+void vi_question_release(struct vi_question *q);
+
+/* The default choice, or NULL. Borrowed. */
+const struct vi_question_choice *vi_question_default(const struct vi_question *q);
+
+#endif
