@@ -102,6 +102,10 @@ export VIMON_FIXTURES="$TOP/tests/fixtures"
 section "lint"
 one "make lint" make -s lint
 
+section "packaging"
+one "promtool check rules" promtool check rules packaging/prometheus/vimon-alerts.yml
+one "promtool test rules" sh -c 'cd packaging/prometheus && promtool test rules vimon-alerts.test.yml'
+
 section "unit tests"
 for t in build/tests/test_*; do
 	[ -x "$t" ] || continue
