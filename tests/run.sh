@@ -16,6 +16,7 @@ export VIMON_TEST_PIDS="$VIMON_TEST_TMP/pids"
 LOG="$VIMON_TEST_TMP/log"
 passed=0
 failed=0
+skipped=0
 failures=""
 
 cleanup() {
@@ -37,9 +38,11 @@ trap 'echo "interrupted"; exit 130' INT TERM HUP
 # count_tap NAME FILE EXIT: counts TAP "ok"/"not ok" lines of one test program.
 count_tap() {
 	name=$1 file=$2 rc=$3
-	ok=$(grep -c '^ok ' "$file")
+	ok=$(grep '^ok ' "$file" | grep -vc '# SKIP')
+	skip=$(grep '^ok ' "$file" | grep -c '# SKIP')
 	nok=$(grep -c '^not ok ' "$file")
 	passed=$((passed + ok))
+	skipped=$((skipped + skip))
 	failed=$((failed + nok))
 	if [ "$nok" -gt 0 ]; then
 		failures="$failures
@@ -50,7 +53,7 @@ count_tap() {
 		failures="$failures
   $name: exited with status $rc"
 	fi
-	if [ "$ok" -eq 0 ] && [ "$nok" -eq 0 ] && [ "$rc" -eq 0 ]; then
+	if [ "$ok" -eq 0 ] && [ "$skip" -eq 0 ] && [ "$nok" -eq 0 ] && [ "$rc" -eq 0 ]; then
 		failed=$((failed + 1))
 		failures="$failures
   $name: ran no test"
@@ -168,5 +171,9 @@ for f in build-fuzz/fuzz_*; do
 done
 
 printf '\nfailures:%s\n' "${failures:- none}"
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]
