@@ -67,10 +67,23 @@ int err_set_fault(struct err *e, enum err_kind kind, const char *fault, const ch
 	return -1;
 }
 
+/* Appends the string s to out (of capacity cap, holding *n bytes), truncating. */
+static void append_trunc(char *out, size_t cap, size_t *n, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len > cap - 1 - *n)
+		len = cap - 1 - *n;
+	memcpy(out + *n, s, len);
+	*n += len;
+	out[*n] = '\0';
+}
+
 void err_prefix(struct err *e, const char *fmt, ...)
 {
 	char head[ERR_MSG_MAX];
-	char old[ERR_MSG_MAX];
+	char out[ERR_MSG_MAX];
+	size_t n = 0;
 	va_list ap;
 
 	if (!e || e->kind == ERR_OK)
@@ -78,8 +91,11 @@ void err_prefix(struct err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(head, sizeof(head), fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", head, old);
+	out[0] = '\0';
+	append_trunc(out, sizeof(out), &n, head);
+	append_trunc(out, sizeof(out), &n, ": ");
+	append_trunc(out, sizeof(out), &n, e->msg);
+	memcpy(e->msg, out, sizeof(out));
 }
 
 const char *err_kind_name(enum err_kind kind)
