@@ -16,7 +16,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 
-PKGS := libcurl libxml-2.0 libmicrohttpd libconfig jansson zlib
+PKGS := libcurl libssl libcrypto libxml-2.0 libmicrohttpd libconfig jansson zlib
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)

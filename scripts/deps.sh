@@ -3,7 +3,7 @@
 # When everything is present it only checks (dpkg-query, well under a second).
 set -eu
 
-PKGS=${VIMON_DEPS_PKGS:-"make gcc pkg-config libcurl4-openssl-dev libxml2-dev libmicrohttpd-dev libconfig-dev
+PKGS=${VIMON_DEPS_PKGS:-"make gcc pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev libmicrohttpd-dev libconfig-dev
 libjansson-dev zlib1g-dev libcmocka-dev golang-go golang-github-vmware-govmomi-dev prometheus
 nagios4-core clang libclang-rt-14-dev valgrind clang-format curl wrk procps"}
 

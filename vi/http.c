@@ -1,0 +1,539 @@
+/* vi/http: the HTTP(S) transport under the SOAP session (libcurl, OpenSSL pinning). */
+#include "vi/http.h"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTTP_CONNECT_MS	  10000L
+#define HTTP_TIMEOUT_MS	  60000L
+#define HTTP_MAX_REPLY	  ((size_t)256 << 20)
+#define HTTP_HOST_MAX	  256
+#define HTTP_ACTION_MAX	  128
+#define HTTP_PRINT_SHA256 (32 * 3)
+#define HTTP_PRINT_SHA1	  (20 * 3)
+
+/*
+ * Invariants: curl is one easy handle for the life of the transport, so one
+ * connection is kept alive and the cookie engine holds the session cookie.
+ * body_bytes never exceeds max_reply. pin_len is 0 (no pin), 20 or 32.
+ */
+struct vi_http {
+	CURL *curl;
+	char *url;
+	char *ca_file;
+	char *proxy;
+	char *user_agent;
+	char host[HTTP_HOST_MAX];
+	bool insecure;
+	unsigned char pin[32];
+	size_t pin_len;
+	size_t max_reply;
+
+	/* The request in progress. */
+	int (*sink)(void *ud, const char *data, size_t len, struct err *e);
+	void *sink_ud;
+	struct err *sink_err;
+	bool sink_failed;
+	bool too_large;
+	size_t body_bytes;
+	size_t header_bytes;
+	size_t last_bytes;
+
+	/* Pinning: set by the TLS callbacks of the connection being set up. */
+	bool pin_ok;
+	bool pin_mismatch;
+	char seen_sha256[HTTP_PRINT_SHA256];
+	char seen_sha1[HTTP_PRINT_SHA1];
+
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static pthread_once_t http_once = PTHREAD_ONCE_INIT;
+static CURLcode http_global_rc = CURLE_FAILED_INIT;
+static int http_ctx_index = -1;
+
+static void http_global_init(void)
+{
+	http_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	http_ctx_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int vi_thumbprint_normalize(const char *in, char *out, struct err *e)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t n = 0;
+	const char *p;
+
+	out[0] = '\0';
+	if (!in)
+		return err_set(e, ERR_INVALID, "no thumbprint given");
+	for (p = in; *p; p++) {
+		int v;
+
+		if (*p == ':' || *p == ' ' || *p == '\t')
+			continue;
+		v = hexval((unsigned char)*p);
+		if (v < 0)
+			return err_set(e, ERR_INVALID,
+				       "thumbprint: '%c' is not a hex digit (SHA-256 or SHA-1 as "
+				       "hex, colons optional)",
+				       (*p >= 0x20 && *p < 0x7f) ? *p : '?');
+		if (n == 64)
+			return err_set(e, ERR_INVALID,
+				       "thumbprint: too long (want 64 hex digits for SHA-256 or 40 "
+				       "for SHA-1)");
+		out[n++] = digits[v];
+	}
+	out[n] = '\0';
+	if (n != 64 && n != 40) {
+		out[0] = '\0';
+		return err_set(e, ERR_INVALID,
+			       "thumbprint: %zu hex digits (want 64 for SHA-256 or 40 for SHA-1)",
+			       n);
+	}
+	return 0;
+}
+
+/* AA:BB:... of n bytes into out (3 * n bytes). */
+static void format_print(const unsigned char *md, size_t n, char *out)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[3 * i] = digits[md[i] >> 4];
+		out[3 * i + 1] = digits[md[i] & 15];
+		out[3 * i + 2] = (i + 1 < n) ? ':' : '\0';
+	}
+	if (n == 0)
+		out[0] = '\0';
+}
+
+/*
+ * OpenSSL verification callback when a thumbprint is pinned: the chain and
+ * the host name are not checked (self-signed ESX hosts); the leaf certificate
+ * must hash to the pin. Failing here aborts the handshake, so nothing of the
+ * request (the password) is ever sent to an unpinned server.
+ */
+static int pin_verify(int preverify_ok, X509_STORE_CTX *store)
+{
+	unsigned char md256[EVP_MAX_MD_SIZE];
+	unsigned char md1[EVP_MAX_MD_SIZE];
+	unsigned int n256 = 0, n1 = 0;
+	struct vi_http *h;
+	SSL *ssl;
+	X509 *cert;
+
+	(void)preverify_ok;
+	if (X509_STORE_CTX_get_error_depth(store) != 0)
+		return 1;
+	ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+	if (!ssl)
+		return 0;
+	h = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), http_ctx_index);
+	cert = X509_STORE_CTX_get_current_cert(store);
+	if (!h || !cert)
+		return 0;
+	if (!X509_digest(cert, EVP_sha256(), md256, &n256) ||
+	    !X509_digest(cert, EVP_sha1(), md1, &n1) || n256 != 32 || n1 != 20) {
+		h->pin_ok = false;
+		return 0;
+	}
+	format_print(md256, 32, h->seen_sha256);
+	format_print(md1, 20, h->seen_sha1);
+	if ((h->pin_len == 32 && memcmp(md256, h->pin, 32) == 0) ||
+	    (h->pin_len == 20 && memcmp(md1, h->pin, 20) == 0)) {
+		h->pin_ok = true;
+		return 1;
+	}
+	h->pin_ok = false;
+	h->pin_mismatch = true;
+	return 0;
+}
+
+/* Called by libcurl for every new TLS connection, before the handshake. */
+static CURLcode pin_ssl_ctx(CURL *curl, void *ssl_ctx, void *ud)
+{
+	struct vi_http *h = ud;
+	SSL_CTX *ctx = ssl_ctx;
+
+	(void)curl;
+	h->pin_ok = false;
+	if (!SSL_CTX_set_ex_data(ctx, http_ctx_index, h))
+		return CURLE_SSL_CERTPROBLEM;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, pin_verify);
+	return CURLE_OK;
+}
+
+/* Last check before a request goes out on a new or reused connection. */
+static int pin_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+		      int conn_local_port)
+{
+	struct vi_http *h = ud;
+
+	(void)conn_primary_ip;
+	(void)conn_local_ip;
+	(void)conn_primary_port;
+	(void)conn_local_port;
+	return h->pin_ok ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct vi_http *h = ud;
+	size_t len = size * nmemb;
+
+	if (len > h->max_reply - h->body_bytes) {
+		h->too_large = true;
+		return 0;
+	}
+	h->body_bytes += len;
+	if (h->sink && h->sink(h->sink_ud, data, len, h->sink_err) != 0) {
+		h->sink_failed = true;
+		return 0;
+	}
+	return len;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct vi_http *h = ud;
+
+	(void)data;
+	h->header_bytes += size * nmemb;
+	return size * nmemb;
+}
+
+static char *dup_or_null(const char *s, bool *failed)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*failed = true;
+	return d;
+}
+
+/* Fills h->host from h->url and checks the scheme. */
+static int parse_url(struct vi_http *h, bool *tls, struct err *e)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int rc = -1;
+
+	if (!u)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, h->url, 0) != CURLUE_OK) {
+		err_set(e, ERR_CONFIG, "invalid URL \"%s\"", h->url);
+		goto out_free_url;
+	}
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		err_set(e, ERR_CONFIG, "URL \"%s\" has no scheme or host", h->url);
+		goto out_free_parts;
+	}
+	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
+		err_set(e, ERR_CONFIG, "URL \"%s\": scheme must be https or http", h->url);
+		goto out_free_parts;
+	}
+	*tls = strcmp(scheme, "https") == 0;
+	snprintf(h->host, sizeof(h->host), "%s", host);
+	rc = 0;
+out_free_parts:
+	curl_free(scheme);
+	curl_free(host);
+out_free_url:
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static int set_pin(struct vi_http *h, const char *thumbprint, struct err *e)
+{
+	char hex[65];
+	size_t i;
+
+	if (vi_thumbprint_normalize(thumbprint, hex, e) < 0)
+		return -1;
+	h->pin_len = strlen(hex) / 2;
+	for (i = 0; i < h->pin_len; i++)
+		h->pin[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+	return 0;
+}
+
+/* Options that stay the same for every request of the transport. */
+static int setup_curl(struct vi_http *h, const struct vi_http_opts *o, bool tls, struct err *e)
+{
+	CURL *c = h->curl;
+	CURLcode rc = CURLE_OK;
+
+#define SETOPT(opt, val)                                                                           \
+	do {                                                                                       \
+		if (rc == CURLE_OK)                                                                \
+			rc = curl_easy_setopt(c, opt, val);                                        \
+	} while (0)
+	SETOPT(CURLOPT_URL, h->url);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_ERRORBUFFER, h->errbuf);
+	SETOPT(CURLOPT_CONNECTTIMEOUT_MS,
+	       o->connect_timeout_ms > 0 ? o->connect_timeout_ms : HTTP_CONNECT_MS);
+	SETOPT(CURLOPT_TIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : HTTP_TIMEOUT_MS);
+	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+	SETOPT(CURLOPT_ACCEPT_ENCODING, "");
+	SETOPT(CURLOPT_COOKIEFILE, "");
+	SETOPT(CURLOPT_USERAGENT, h->user_agent);
+	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(CURLOPT_WRITEDATA, h);
+	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(CURLOPT_HEADERDATA, h);
+	SETOPT(CURLOPT_POST, 1L);
+	/* Only the configured proxy: never one from the environment. */
+	SETOPT(CURLOPT_PROXY, h->proxy ? h->proxy : "");
+	if (tls && h->insecure) {
+		SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
+		SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);
+	} else if (tls && h->pin_len) {
+		SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
+		SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);
+		/* A resumed TLS session would skip the certificate callback. */
+		SETOPT(CURLOPT_SSL_SESSIONID_CACHE, 0L);
+		SETOPT(CURLOPT_SSL_CTX_FUNCTION, pin_ssl_ctx);
+		SETOPT(CURLOPT_SSL_CTX_DATA, h);
+		SETOPT(CURLOPT_PREREQFUNCTION, pin_prereq);
+		SETOPT(CURLOPT_PREREQDATA, h);
+	} else if (tls) {
+		SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+		SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+		if (h->ca_file)
+			SETOPT(CURLOPT_CAINFO, h->ca_file);
+	}
+#undef SETOPT
+	if (rc != CURLE_OK)
+		return err_set(e, rc == CURLE_OUT_OF_MEMORY ? ERR_NOMEM : ERR_CONFIG,
+			       "%s: cannot set up the HTTP client: %s", h->host,
+			       curl_easy_strerror(rc));
+	return 0;
+}
+
+struct vi_http *vi_http_new(const struct vi_http_opts *opts, struct err *e)
+{
+	struct vi_http *h;
+	bool failed = false, tls = false;
+
+	if (!opts || !opts->url || !*opts->url) {
+		err_set(e, ERR_CONFIG, "no URL given");
+		return NULL;
+	}
+	pthread_once(&http_once, http_global_init);
+	if (http_global_rc != CURLE_OK || http_ctx_index < 0) {
+		err_set(e, ERR_SYSTEM, "libcurl initialisation failed");
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	h->url = dup_or_null(opts->url, &failed);
+	h->ca_file = dup_or_null(opts->ca_file, &failed);
+	h->proxy = dup_or_null(opts->proxy && *opts->proxy ? opts->proxy : NULL, &failed);
+	h->user_agent =
+		dup_or_null(opts->user_agent ? opts->user_agent : "vimon/" VIMON_VERSION, &failed);
+	h->insecure = opts->insecure;
+	h->max_reply = opts->max_reply ? opts->max_reply : HTTP_MAX_REPLY;
+	if (failed) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_free;
+	}
+	if (parse_url(h, &tls, e) < 0)
+		goto out_free;
+	if (opts->thumbprint && *opts->thumbprint && !opts->insecure) {
+		if (set_pin(h, opts->thumbprint, e) < 0)
+			goto out_free;
+		if (!tls) {
+			err_set(e, ERR_CONFIG,
+				"%s: a thumbprint is configured but the URL is not https", h->host);
+			goto out_free;
+		}
+	}
+	h->curl = curl_easy_init();
+	if (!h->curl) {
+		err_set(e, ERR_NOMEM, "%s: cannot create a libcurl handle", h->host);
+		goto out_free;
+	}
+	if (setup_curl(h, opts, tls, e) < 0)
+		goto out_free;
+	return h;
+out_free:
+	vi_http_free(h);
+	return NULL;
+}
+
+void vi_http_free(struct vi_http *h)
+{
+	if (!h)
+		return;
+	if (h->curl)
+		curl_easy_cleanup(h->curl);
+	free(h->url);
+	free(h->ca_file);
+	free(h->proxy);
+	free(h->user_agent);
+	free(h);
+}
+
+/* Turns a failed transfer into an error that says what failed, with the host. */
+static int transfer_error(struct vi_http *h, CURLcode rc, struct err *e)
+{
+	const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
+
+	if (h->pin_mismatch)
+		return err_set(e, ERR_TLS,
+			       "%s: certificate thumbprint mismatch: server presented SHA256 %s "
+			       "(SHA1 %s)",
+			       h->host, h->seen_sha256, h->seen_sha1);
+	if (h->too_large)
+		return err_set(e, ERR_TOO_LARGE, "%s: reply larger than %zu bytes", h->host,
+			       h->max_reply);
+	if (h->sink_failed) {
+		/* the sink recorded its own error; make sure there is one */
+		err_set(e, ERR_PARSE, "%s: reply rejected", h->host);
+		return -1;
+	}
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return err_set(e, ERR_RESOLVE, "%s: cannot resolve host name: %s", h->host, why);
+	case CURLE_COULDNT_CONNECT:
+		return err_set(e, ERR_CONNECT, "%s: cannot connect: %s", h->host, why);
+	case CURLE_OPERATION_TIMEDOUT:
+		return err_set(e, ERR_TIMEOUT, "%s: timed out: %s", h->host, why);
+	case CURLE_ABORTED_BY_CALLBACK:
+		if (h->pin_len && !h->pin_ok)
+			return err_set(e, ERR_TLS,
+				       "%s: the server certificate could not be checked against "
+				       "the pinned thumbprint",
+				       h->host);
+		return err_set(e, ERR_CONNECT, "%s: request aborted: %s", h->host, why);
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_USE_SSL_FAILED: return err_set(e, ERR_TLS, "%s: TLS: %s", h->host, why);
+	case CURLE_PARTIAL_FILE:
+		return err_set(e, ERR_PARSE, "%s: reply truncated: %s", h->host, why);
+	case CURLE_BAD_CONTENT_ENCODING:
+		return err_set(e, ERR_PARSE, "%s: bad content encoding: %s", h->host, why);
+	case CURLE_OUT_OF_MEMORY: return err_set(e, ERR_NOMEM, "%s: out of memory", h->host);
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		return err_set(e, ERR_CONNECT, "%s: connection lost: %s", h->host, why);
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL: return err_set(e, ERR_CONFIG, "%s: %s", h->host, why);
+	default: return err_set(e, ERR_HTTP, "%s: HTTP transfer failed: %s", h->host, why);
+	}
+}
+
+int vi_http_post(struct vi_http *h, const char *soap_action, const char *body, size_t len,
+		 int (*sink)(void *ud, const char *data, size_t len, struct err *e), void *ud,
+		 long *status, struct err *e)
+{
+	struct curl_slist *headers = NULL, *tmp;
+	char action[HTTP_ACTION_MAX + 16];
+	curl_off_t down = 0;
+	long code = 0;
+	CURLcode rc;
+	int ret = -1;
+
+	if (status)
+		*status = 0;
+	if (!soap_action || strlen(soap_action) > HTTP_ACTION_MAX || strpbrk(soap_action, "\r\n"))
+		return err_set(e, ERR_INVALID, "invalid SOAPAction");
+	snprintf(action, sizeof(action), "SOAPAction: %s", soap_action);
+	h->sink = sink;
+	h->sink_ud = ud;
+	h->sink_err = e;
+	h->sink_failed = false;
+	h->too_large = false;
+	h->pin_mismatch = false;
+	h->body_bytes = 0;
+	h->header_bytes = 0;
+	h->last_bytes = 0;
+	h->errbuf[0] = '\0';
+
+	tmp = curl_slist_append(headers, "Content-Type: text/xml; charset=utf-8");
+	if (tmp)
+		headers = tmp;
+	tmp = tmp ? curl_slist_append(headers, action) : NULL;
+	if (tmp)
+		headers = tmp;
+	/* no "Expect: 100-continue" round trip for large bodies */
+	tmp = tmp ? curl_slist_append(headers, "Expect:") : NULL;
+	if (!tmp) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_free_headers;
+	}
+	headers = tmp;
+	if (curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
+	    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+	    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) != CURLE_OK) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_free_headers;
+	}
+	rc = curl_easy_perform(h->curl);
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(h->curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
+	h->last_bytes = h->header_bytes + (down > 0 ? (size_t)down : 0);
+	if (status)
+		*status = code;
+	if (rc != CURLE_OK) {
+		transfer_error(h, rc, e);
+		if (e)
+			e->http_status = (int)code;
+		goto out_free_headers;
+	}
+	ret = 0;
+out_free_headers:
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, NULL);
+	curl_slist_free_all(headers);
+	h->sink = NULL;
+	h->sink_ud = NULL;
+	h->sink_err = NULL;
+	return ret;
+}
+
+size_t vi_http_last_bytes(const struct vi_http *h)
+{
+	return h ? h->last_bytes : 0;
+}
