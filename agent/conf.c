@@ -1,0 +1,586 @@
+/* agent/conf: loads and validates the agent's libconfig file, reporting every problem with its line. */
+#include "agent/conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONF_DEFAULT_LISTEN  "0.0.0.0:9743"
+#define CONF_DEFAULT_TIMEOUT 60
+#define CONF_MAX_TIMEOUT     3600
+#define CONF_PASSWORD_MAX    4096
+
+/* State of one validation pass: where problems go and how many were found. */
+struct conf_check {
+	const char *path;
+	struct buf *problems;
+	int count;
+};
+
+static void problem(struct conf_check *ck, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void problem(struct conf_check *ck, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	buf_addf(ck->problems, "%s:%d: %s\n", ck->path, line > 0 ? line : 1, msg);
+	ck->count++;
+}
+
+static int line_of(const config_setting_t *s)
+{
+	return (int)config_setting_source_line(s);
+}
+
+/* Wipes and frees a secret. */
+static void free_secret(char *s)
+{
+	if (!s)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+static const char *type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array";
+	case CONFIG_TYPE_LIST: return "a list";
+	default: return "something else";
+	}
+}
+
+/* The string value of a setting, or NULL (problem reported) when it is not a
+ * non-empty string. */
+static const char *get_string(struct conf_check *ck, const config_setting_t *s)
+{
+	const char *v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		problem(ck, line_of(s), "%s must be a string, not %s", config_setting_name(s),
+			type_name(config_setting_type(s)));
+		return NULL;
+	}
+	v = config_setting_get_string(s);
+	if (!v || !*v) {
+		problem(ck, line_of(s), "%s must not be empty", config_setting_name(s));
+		return NULL;
+	}
+	return v;
+}
+
+/* Checks "host:port" or "[v6]:port" (port 0-65535; 0 picks a free port). */
+static int listen_valid(const char *s)
+{
+	const char *colon, *p;
+	char *end;
+	long port;
+
+	if (s[0] == '[') {
+		p = strchr(s, ']');
+		if (!p || p == s + 1 || p[1] != ':')
+			return 0;
+		colon = p + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || colon == s || memchr(s, ':', (size_t)(colon - s)))
+			return 0;
+	}
+	if (!isdigit((unsigned char)colon[1]))
+		return 0;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || port < 0 || port > 65535)
+		return 0;
+	for (p = s; p < colon; p++)
+		if (isspace((unsigned char)*p))
+			return 0;
+	return 1;
+}
+
+/* Checks http(s)://host[:port][/path] without spaces. */
+static int url_valid(const char *s)
+{
+	const char *host, *p;
+	size_t hostlen;
+
+	if (strncasecmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else if (strncasecmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else
+		return 0;
+	for (p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return 0;
+	hostlen = strcspn(host, "/?#");
+	if (hostlen == 0 || memchr(host, '@', hostlen))
+		return 0;
+	if (host[0] == '[') {
+		p = memchr(host, ']', hostlen);
+		if (!p)
+			return 0;
+		p++;
+	} else {
+		p = memchr(host, ':', hostlen);
+		if (p == host)
+			return 0;
+		if (!p)
+			return 1;
+	}
+	if (p == host + hostlen)
+		return 1;
+	if (*p != ':' || p + 1 == host + hostlen)
+		return 0;
+	for (p++; p < host + hostlen; p++)
+		if (!isdigit((unsigned char)*p))
+			return 0;
+	return 1;
+}
+
+/* A thumbprint as admins paste it: hex with optional colons or spaces,
+ * 40 (SHA-1) or 64 (SHA-256) digits. */
+static int thumbprint_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		if (*s == ':' || *s == ' ')
+			continue;
+		if (!isxdigit((unsigned char)*s))
+			return 0;
+		n++;
+	}
+	return n == 40 || n == 64;
+}
+
+/* Reads a password file, refusing one that others can read. */
+static char *read_password_file(struct conf_check *ck, int line, const char *file)
+{
+	char data[CONF_PASSWORD_MAX + 1];
+	struct stat st;
+	ssize_t n;
+	size_t len = 0;
+	char *pw = NULL;
+	int fd;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ELOOP)
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		problem(ck, line, "password_file %s: %s", file, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		problem(ck, line, "password_file %s: %s", file, strerror(errno));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		problem(ck, line, "password_file %s is not a regular file", file);
+		goto out_close;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		problem(ck, line,
+			"password_file %s is accessible by group or others (mode %04o); "
+			"refusing it: chmod 600 it",
+			file, (unsigned)(st.st_mode & 07777));
+		goto out_close;
+	}
+	while (len < sizeof(data)) {
+		n = read(fd, data + len, sizeof(data) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			problem(ck, line, "password_file %s: %s", file, strerror(errno));
+			goto out_wipe;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CONF_PASSWORD_MAX) {
+		problem(ck, line, "password_file %s is larger than %d bytes", file,
+			CONF_PASSWORD_MAX);
+		goto out_wipe;
+	}
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	if (len == 0 || memchr(data, '\0', len)) {
+		problem(ck, line, "password_file %s is empty or holds a NUL byte", file);
+		goto out_wipe;
+	}
+	pw = strndup(data, len);
+	if (!pw)
+		problem(ck, line, "out of memory");
+out_wipe:
+	explicit_bzero(data, sizeof(data));
+out_close:
+	close(fd);
+	return pw;
+}
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} collect_names[] = {
+	{"vm", CONF_COLLECT_VM},
+	{"host", CONF_COLLECT_HOST},
+	{"datastore", CONF_COLLECT_DATASTORE},
+	{"question", CONF_COLLECT_QUESTION},
+	{"task", CONF_COLLECT_TASK},
+};
+
+static unsigned parse_collect(struct conf_check *ck, const config_setting_t *s)
+{
+	unsigned bits = 0;
+	int i, n, type = config_setting_type(s);
+
+	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+		problem(ck, line_of(s),
+			"collect must be an array of strings like [\"vm\", \"host\"], not %s",
+			type_name(type));
+		return 0;
+	}
+	n = config_setting_length(s);
+	if (n == 0) {
+		problem(ck, line_of(s), "collect is empty (leave it out to collect everything)");
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *el = config_setting_get_elem(s, (unsigned)i);
+		const char *v;
+		size_t k;
+		int line = line_of(el) ? line_of(el) : line_of(s);
+
+		if (config_setting_type(el) != CONFIG_TYPE_STRING) {
+			problem(ck, line, "collect: element %d must be a string, not %s", i + 1,
+				type_name(config_setting_type(el)));
+			continue;
+		}
+		v = config_setting_get_string(el);
+		for (k = 0; k < sizeof(collect_names) / sizeof(collect_names[0]); k++)
+			if (strcmp(v, collect_names[k].name) == 0)
+				break;
+		if (k == sizeof(collect_names) / sizeof(collect_names[0])) {
+			problem(ck, line,
+				"collect: unknown subject \"%s\" (known: vm, host, datastore, "
+				"question, task)",
+				v);
+			continue;
+		}
+		bits |= collect_names[k].bit;
+	}
+	return bits;
+}
+
+static const char *const target_keys[] = {
+	"name",	      "url",	  "username", "password_file", "password_env", "ca_file",
+	"thumbprint", "insecure", "proxy",    "collect",       "timeout",
+};
+
+static int known_key(const char *name, const char *const *keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(name, keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void conf_target_release(struct conf_target *t)
+{
+	free(t->name);
+	free(t->url);
+	free(t->username);
+	free_secret(t->password);
+	free(t->ca_file);
+	free(t->thumbprint);
+	free(t->proxy);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Copies the string setting key of g into *out when present and valid. */
+static void take_string(struct conf_check *ck, const config_setting_t *g, const char *key,
+			char **out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	const char *v;
+
+	if (!s)
+		return;
+	v = get_string(ck, s);
+	if (v && !(*out = strdup(v)))
+		problem(ck, line_of(s), "out of memory");
+}
+
+/* Fills t from the group g; problems are reported, t holds what was valid. */
+static void parse_target(struct conf_check *ck, const config_setting_t *g, int index,
+			 struct conf_target *t)
+{
+	const config_setting_t *s, *pf, *pe;
+	int i, n, line = line_of(g);
+	const char *label;
+
+	t->line = line;
+	t->collect = CONF_COLLECT_ALL;
+	t->timeout_s = CONF_DEFAULT_TIMEOUT;
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		problem(ck, line, "targets: element %d must be a group { name = ...; ... }, not %s",
+			index + 1, type_name(config_setting_type(g)));
+		return;
+	}
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, (unsigned)i);
+		if (!known_key(config_setting_name(s), target_keys,
+			       sizeof(target_keys) / sizeof(target_keys[0])))
+			problem(ck, line_of(s), "unknown key \"%s\" in target",
+				config_setting_name(s));
+	}
+	take_string(ck, g, "name", &t->name);
+	take_string(ck, g, "url", &t->url);
+	take_string(ck, g, "username", &t->username);
+	take_string(ck, g, "ca_file", &t->ca_file);
+	take_string(ck, g, "thumbprint", &t->thumbprint);
+	take_string(ck, g, "proxy", &t->proxy);
+	label = t->name ? t->name : NULL;
+	if (!config_setting_get_member(g, "name"))
+		problem(ck, line, "target %d: missing required key \"name\"", index + 1);
+	if (!config_setting_get_member(g, "url"))
+		problem(ck, line, "target %s: missing required key \"url\"", label ? label : "?");
+	if (!config_setting_get_member(g, "username"))
+		problem(ck, line, "target %s: missing required key \"username\"",
+			label ? label : "?");
+	if (t->name) {
+		const char *p;
+
+		for (p = t->name; *p; p++)
+			if ((unsigned char)*p < ' ' || *p == 0x7f)
+				break;
+		if (*p) {
+			s = config_setting_get_member(g, "name");
+			problem(ck, line_of(s), "name must not contain control characters");
+		}
+	}
+	if (t->url && !url_valid(t->url)) {
+		s = config_setting_get_member(g, "url");
+		problem(ck, line_of(s), "invalid url \"%s\" (want https://host[:port]/sdk)",
+			t->url);
+	}
+	if (t->thumbprint && !thumbprint_valid(t->thumbprint)) {
+		s = config_setting_get_member(g, "thumbprint");
+		problem(ck, line_of(s),
+			"invalid thumbprint: want 40 (SHA-1) or 64 (SHA-256) hex digits, colons "
+			"optional");
+	}
+	if (t->ca_file && access(t->ca_file, R_OK) != 0) {
+		s = config_setting_get_member(g, "ca_file");
+		problem(ck, line_of(s), "ca_file %s: %s", t->ca_file, strerror(errno));
+	}
+	s = config_setting_get_member(g, "insecure");
+	if (s) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			problem(ck, line_of(s), "insecure must be true or false, not %s",
+				type_name(config_setting_type(s)));
+		else
+			t->insecure = config_setting_get_bool(s) != 0;
+	}
+	s = config_setting_get_member(g, "timeout");
+	if (s) {
+		int type = config_setting_type(s);
+		long long v;
+
+		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+			problem(ck, line_of(s), "timeout must be an integer (seconds), not %s",
+				type_name(type));
+		} else {
+			v = config_setting_get_int64(s);
+			if (type == CONFIG_TYPE_INT)
+				v = config_setting_get_int(s);
+			if (v < 1 || v > CONF_MAX_TIMEOUT)
+				problem(ck, line_of(s), "timeout must be between 1 and %d seconds",
+					CONF_MAX_TIMEOUT);
+			else
+				t->timeout_s = (int)v;
+		}
+	}
+	s = config_setting_get_member(g, "collect");
+	if (s) {
+		unsigned bits = parse_collect(ck, s);
+
+		if (bits)
+			t->collect = bits;
+	}
+	pf = config_setting_get_member(g, "password_file");
+	pe = config_setting_get_member(g, "password_env");
+	if (pf && pe) {
+		problem(ck, line_of(pe),
+			"target %s: password_file and password_env are both set; keep one",
+			label ? label : "?");
+	} else if (!pf && !pe) {
+		problem(ck, line, "target %s: missing password_file or password_env",
+			label ? label : "?");
+	} else if (pf) {
+		const char *file = get_string(ck, pf);
+
+		if (file)
+			t->password = read_password_file(ck, line_of(pf), file);
+	} else {
+		const char *var = get_string(ck, pe);
+		const char *v;
+
+		if (var) {
+			v = getenv(var);
+			if (!v || !*v)
+				problem(ck, line_of(pe),
+					"password_env: environment variable %s is not set or empty",
+					var);
+			else if (!(t->password = strdup(v)))
+				problem(ck, line_of(pe), "out of memory");
+		}
+	}
+}
+
+static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
+{
+	static const char *const root_keys[] = {"listen", "targets"};
+	config_setting_t *root = config_root_setting(cfg);
+	config_setting_t *s, *targets;
+	int i, j, n;
+
+	n = config_setting_length(root);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(root, (unsigned)i);
+		if (!known_key(config_setting_name(s), root_keys, 2))
+			problem(ck, line_of(s), "unknown key \"%s\"", config_setting_name(s));
+	}
+	s = config_setting_get_member(root, "listen");
+	if (s) {
+		const char *v = get_string(ck, s);
+
+		if (v && !listen_valid(v))
+			problem(ck, line_of(s),
+				"invalid listen \"%s\" (want HOST:PORT or [IPV6]:PORT)", v);
+		else if (v)
+			c->listen = strdup(v);
+	}
+	if (!c->listen)
+		c->listen = strdup(CONF_DEFAULT_LISTEN);
+	targets = config_setting_get_member(root, "targets");
+	if (!targets) {
+		problem(ck, 1, "missing required key \"targets\" (a list of targets)");
+		return;
+	}
+	if (config_setting_type(targets) != CONFIG_TYPE_LIST) {
+		problem(ck, line_of(targets), "targets must be a list ( { ... }, { ... } ), not %s",
+			type_name(config_setting_type(targets)));
+		return;
+	}
+	n = config_setting_length(targets);
+	c->targets = calloc((size_t)n + 1, sizeof(*c->targets));
+	if (!c->targets) {
+		problem(ck, line_of(targets), "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct conf_target *t = &c->targets[c->ntargets++];
+
+		parse_target(ck, config_setting_get_elem(targets, (unsigned)i), i, t);
+		if (!t->name)
+			continue;
+		for (j = 0; j < (int)c->ntargets - 1; j++) {
+			if (c->targets[j].name && strcmp(c->targets[j].name, t->name) == 0) {
+				problem(ck, t->line,
+					"duplicate target name \"%s\" (first at line %d)", t->name,
+					c->targets[j].line);
+				break;
+			}
+		}
+	}
+}
+
+int conf_load(const char *path, struct conf **out, struct buf *problems)
+{
+	struct conf_check ck = {.path = path, .problems = problems, .count = 0};
+	struct conf *c;
+	config_t cfg;
+	int ret = -1;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		problem(&ck, 1, "out of memory");
+		return -1;
+	}
+	c->path = strdup(path);
+	config_init(&cfg);
+	config_set_options(&cfg, 0);
+	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+			problem(&ck, 1, "cannot read the file: %s",
+				errno ? strerror(errno) : "I/O error");
+		else
+			problem(&ck, config_error_line(&cfg), "%s", config_error_text(&cfg));
+		goto out_destroy;
+	}
+	check_root(&ck, &cfg, c);
+	if (!c->path || !c->listen)
+		problem(&ck, 1, "out of memory");
+	if (ck.count == 0 && !problems->failed) {
+		*out = c;
+		c = NULL;
+		ret = 0;
+	}
+out_destroy:
+	config_destroy(&cfg);
+	conf_free(c);
+	return ret;
+}
+
+void conf_free(struct conf *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->ntargets; i++)
+		conf_target_release(&c->targets[i]);
+	free(c->targets);
+	free(c->listen);
+	free(c->path);
+	free(c);
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+int conf_target_equal(const struct conf_target *a, const struct conf_target *b)
+{
+	return str_eq(a->name, b->name) && str_eq(a->url, b->url) &&
+	       str_eq(a->username, b->username) && str_eq(a->password, b->password) &&
+	       str_eq(a->ca_file, b->ca_file) && str_eq(a->thumbprint, b->thumbprint) &&
+	       str_eq(a->proxy, b->proxy) && a->insecure == b->insecure &&
+	       a->collect == b->collect && a->timeout_s == b->timeout_s;
+}
