@@ -1,5 +1,6 @@
 /* agent/conf: loads and validates the agent's libconfig file, reporting every problem with its line. */
 #include "agent/conf.h"
+#include "vi/http.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -154,22 +155,6 @@ static int url_valid(const char *s)
 		if (!isdigit((unsigned char)*p))
 			return 0;
 	return 1;
-}
-
-/* A thumbprint as admins paste it: hex with optional colons or spaces,
- * 40 (SHA-1) or 64 (SHA-256) digits. */
-static int thumbprint_valid(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++) {
-		if (*s == ':' || *s == ' ')
-			continue;
-		if (!isxdigit((unsigned char)*s))
-			return 0;
-		n++;
-	}
-	return n == 40 || n == 64;
 }
 
 /* Reads a password file, refusing one that others can read. */
@@ -386,11 +371,15 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 		problem(ck, line_of(s), "invalid url \"%s\" (want https://host[:port]/sdk)",
 			t->url);
 	}
-	if (t->thumbprint && !thumbprint_valid(t->thumbprint)) {
-		s = config_setting_get_member(g, "thumbprint");
-		problem(ck, line_of(s),
-			"invalid thumbprint: want 40 (SHA-1) or 64 (SHA-256) hex digits, colons "
-			"optional");
+	if (t->thumbprint) {
+		char hex[65];
+		struct err e;
+
+		err_clear(&e);
+		if (vi_thumbprint_normalize(t->thumbprint, hex, &e) < 0) {
+			s = config_setting_get_member(g, "thumbprint");
+			problem(ck, line_of(s), "invalid %s", e.msg);
+		}
 	}
 	if (t->ca_file && access(t->ca_file, R_OK) != 0) {
 		s = config_setting_get_member(g, "ca_file");

@@ -176,7 +176,7 @@ static const struct bad_case {
 	{"invalid thumbprint",
 	 "targets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n  username = \"u\";\n"
 	 "  password_file = \"@PW@\";\n  thumbprint = \"AB:CD:EF\";\n }\n);\n",
-	 "F:7: invalid thumbprint: want 40 (SHA-1) or 64 (SHA-256) hex digits, colons optional\n"},
+	 "F:7: invalid thumbprint: 6 hex digits (want 64 for SHA-256 or 40 for SHA-1)\n"},
 	{"wrong types",
 	 "targets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n  username = 7;\n"
 	 "  password_file = \"@PW@\";\n  insecure = \"yes\";\n  timeout = \"30\";\n"
