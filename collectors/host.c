@@ -1,0 +1,91 @@
+/* collectors/host: ESX host state, capacity and usage. */
+#include "collectors/collector.h"
+
+static const struct col_path host_paths[] = {
+	{"name", COL_STORE_TEXT},
+	{"parent", COL_STORE_TEXT},
+	{"runtime.connectionState", COL_STORE_TEXT},
+	{"runtime.powerState", COL_STORE_TEXT},
+	{"runtime.inMaintenanceMode", COL_STORE_TEXT},
+	{"runtime.bootTime", COL_STORE_TEXT},
+	{"summary.hardware", COL_STORE_TEXT},
+	{"summary.quickStats", COL_STORE_TEXT},
+	{"summary.config.product.fullName", COL_STORE_TEXT},
+	{"summary.config.product.version", COL_STORE_TEXT},
+	{NULL, 0},
+};
+
+static const char *const connection_states[] = {"connected", "disconnected", "notResponding", NULL};
+static const char *const power_states[] = {"poweredOn", "poweredOff", "standBy", "unknown", NULL};
+
+static const struct col_label host_info_labels[] = {
+	{"cluster", NULL, COL_RES_SELF_CLUSTER},
+	{"datacenter", NULL, COL_RES_SELF_DATACENTER},
+	{"version", "summary.config.product.version", COL_RES_TEXT},
+	{"product", "summary.config.product.fullName", COL_RES_TEXT},
+	{"vendor", "summary.hardware.vendor", COL_RES_TEXT},
+	{"model", "summary.hardware.model", COL_RES_TEXT},
+	{NULL, NULL, 0},
+};
+
+static const struct col_metric host_metrics[] = {
+	{.family = "vsphere_host_info",
+	 .help = "ESX host identity and placement (value 1).",
+	 .kind = COL_INFO,
+	 .labels = host_info_labels},
+	{.family = "vsphere_host_connection_state",
+	 .help = "Host connection state (runtime.connectionState), one series per state.",
+	 .kind = COL_STATESET,
+	 .path = "runtime.connectionState",
+	 .state_label = "state",
+	 .states = connection_states},
+	{.family = "vsphere_host_power_state",
+	 .help = "Host power state (runtime.powerState), one series per state.",
+	 .kind = COL_STATESET,
+	 .path = "runtime.powerState",
+	 .state_label = "state",
+	 .states = power_states},
+	{.family = "vsphere_host_maintenance_mode",
+	 .help = "1 when the host is in maintenance mode (runtime.inMaintenanceMode).",
+	 .kind = COL_GAUGE,
+	 .path = "runtime.inMaintenanceMode",
+	 .dflt = "false",
+	 .conv = COL_CONV_BOOL},
+	{.family = "vsphere_host_memory_size_bytes",
+	 .help = "Physical memory of the host (summary.hardware.memorySize).",
+	 .kind = COL_GAUGE,
+	 .path = "summary.hardware.memorySize"},
+	{.family = "vsphere_host_memory_usage_bytes",
+	 .help = "Physical memory in use on the host (summary.quickStats.overallMemoryUsage).",
+	 .kind = COL_GAUGE,
+	 .path = "summary.quickStats.overallMemoryUsage",
+	 .dflt = "0",
+	 .conv = COL_CONV_MB},
+	{.family = "vsphere_host_cpu_capacity_hertz",
+	 .help = "CPU capacity of the host (summary.hardware.cpuMhz * numCpuCores).",
+	 .kind = COL_GAUGE,
+	 .path = "summary.hardware.cpuMhz",
+	 .mul = "summary.hardware.numCpuCores",
+	 .conv = COL_CONV_MHZ},
+	{.family = "vsphere_host_cpu_usage_hertz",
+	 .help = "CPU used on the host (summary.quickStats.overallCpuUsage).",
+	 .kind = COL_GAUGE,
+	 .path = "summary.quickStats.overallCpuUsage",
+	 .dflt = "0",
+	 .conv = COL_CONV_MHZ},
+	{.family = "vsphere_host_boot_timestamp_seconds",
+	 .help = "When the host booted (runtime.bootTime).",
+	 .kind = COL_GAUGE,
+	 .path = "runtime.bootTime",
+	 .conv = COL_CONV_TIME},
+	{NULL},
+};
+
+const struct collector col_host = {
+	.name = "host",
+	.type = "HostSystem",
+	.paths = host_paths,
+	.name_label = "host",
+	.id_label = "host_id",
+	.metrics = host_metrics,
+};
