@@ -59,6 +59,10 @@ bool vi_session_logged_in(const struct vi_session *s);
 /* Number of successful logins since creation (the first one included). */
 unsigned long vi_session_login_count(const struct vi_session *s);
 
+/* The transport's whole-request timeout in milliseconds (the configured one
+ * or the 60 s default): server-side waits must stay below it. */
+long vi_session_timeout_ms(const struct vi_session *s);
+
 /* Borrowed; valid after a successful login. */
 const struct vi_service_content *vi_get_service_content(const struct vi_session *s);
 

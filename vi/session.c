@@ -1,0 +1,352 @@
+/* vi/session: ServiceContent, Login/Logout, and SOAP calls with one transparent re-login. */
+#include "vi/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/buf.h"
+#include "vi/soap.h"
+
+#define SESSION_API_DEFAULT "6.7"
+#define SESSION_BODY_MAX    ((size_t)1 << 20)
+
+/*
+ * Invariants: http is never NULL. sc is filled (have_sc) by the first
+ * successful RetrieveServiceContent and kept across re-logins. password is
+ * wiped before it is freed. Not thread-safe: one session per thread.
+ */
+struct vi_session {
+	struct vi_http *http;
+	char *username;
+	char *password;
+	struct vi_service_content sc;
+	bool have_sc;
+	bool logged_in;
+	unsigned long logins;
+	struct vi_call_observer obs;
+	char soap_action[48];
+	long timeout_ms;
+};
+
+static void service_content_release(struct vi_service_content *sc)
+{
+	free(sc->root_folder);
+	free(sc->property_collector);
+	free(sc->view_manager);
+	free(sc->session_manager);
+	free(sc->api_type);
+	free(sc->api_version);
+	free(sc->full_name);
+	free(sc->instance_uuid);
+	memset(sc, 0, sizeof(*sc));
+}
+
+struct vi_session *vi_session_new(const struct vi_session_opts *opts, struct err *e)
+{
+	struct vi_session *s;
+
+	if (!opts || !opts->username || !opts->password) {
+		err_set(e, ERR_CONFIG, "a user name and a password are needed");
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	s->username = strdup(opts->username);
+	s->password = strdup(opts->password);
+	if (!s->username || !s->password) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_free;
+	}
+	s->http = vi_http_new(&opts->http, e);
+	if (!s->http)
+		goto out_free;
+	s->timeout_ms = opts->http.timeout_ms > 0 ? opts->http.timeout_ms : 60000;
+	snprintf(s->soap_action, sizeof(s->soap_action), "urn:vim25/%s", SESSION_API_DEFAULT);
+	return s;
+out_free:
+	vi_session_free(s);
+	return NULL;
+}
+
+void vi_session_free(struct vi_session *s)
+{
+	struct err e;
+
+	if (!s)
+		return;
+	if (s->logged_in) {
+		err_clear(&e);
+		vi_session_logout(s, &e);
+	}
+	vi_http_free(s->http);
+	service_content_release(&s->sc);
+	free(s->username);
+	if (s->password) {
+		explicit_bzero(s->password, strlen(s->password));
+		free(s->password);
+	}
+	free(s);
+}
+
+void vi_session_set_observer(struct vi_session *s, const struct vi_call_observer *obs)
+{
+	if (obs)
+		s->obs = *obs;
+	else
+		memset(&s->obs, 0, sizeof(s->obs));
+}
+
+bool vi_session_logged_in(const struct vi_session *s)
+{
+	return s->logged_in;
+}
+
+unsigned long vi_session_login_count(const struct vi_session *s)
+{
+	return s->logins;
+}
+
+const struct vi_service_content *vi_get_service_content(const struct vi_session *s)
+{
+	return s->have_sc ? &s->sc : NULL;
+}
+
+long vi_session_timeout_ms(const struct vi_session *s)
+{
+	return s->timeout_ms;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void err_copy(struct err *dst, const struct err *src)
+{
+	if (dst && dst->kind == ERR_OK)
+		*dst = *src;
+}
+
+static int feed_reader(void *ud, const char *data, size_t len, struct err *e)
+{
+	return vi_reader_feed(ud, data, len, e);
+}
+
+/* Is this error about the reply's body (as opposed to the transport)? */
+static bool body_error(enum err_kind k)
+{
+	return k == ERR_PARSE || k == ERR_PROTOCOL || k == ERR_OK;
+}
+
+/*
+ * One request and its reply, no re-login. A reply that is not a SOAP answer
+ * and came with an HTTP error status is ERR_HTTP with that status; a SOAP
+ * fault stays a fault whatever the status.
+ */
+static int call_once(struct vi_session *s, const char *method, const char *body, size_t len,
+		     const struct vi_reader_spec *spec, struct err *e)
+{
+	static const char *const no_paths[] = {NULL};
+	struct vi_reader_spec empty = {.paths = no_paths};
+	struct vi_reader *r;
+	struct err te;
+	double t0 = now_seconds();
+	long status = 0;
+	int rc = -1;
+
+	err_clear(&te);
+	r = vi_reader_new(spec ? spec : &empty, &te);
+	if (!r)
+		goto out;
+	rc = vi_http_post(s->http, s->soap_action, body, len, feed_reader, r, &status, &te);
+	if (rc == 0)
+		rc = vi_reader_finish(r, &te);
+	vi_reader_free(r);
+	if (rc == 0 && status != 200) {
+		rc = err_set(&te, ERR_HTTP, "HTTP status %ld with a reply that is not a fault",
+			     status);
+	} else if (rc < 0 && status != 200 && status != 0 && body_error(te.kind)) {
+		char why[ERR_MSG_MAX];
+
+		memcpy(why, te.msg, sizeof(why));
+		err_clear(&te);
+		err_set(&te, ERR_HTTP, "HTTP status %ld (%s)", status, why);
+	}
+	if (rc < 0 && te.kind == ERR_FAULT && strcmp(te.fault, "InvalidLogin") == 0)
+		te.kind = ERR_AUTH;
+	if (rc < 0) {
+		if (status && !te.http_status)
+			te.http_status = (int)status;
+		err_prefix(&te, "%s", method);
+	}
+out:
+	if (s->obs.on_call)
+		s->obs.on_call(s->obs.ud, method, now_seconds() - t0, vi_http_last_bytes(s->http),
+			       rc < 0 ? &te : NULL);
+	if (rc < 0)
+		err_copy(e, &te);
+	return rc;
+}
+
+static int dup_text(const struct vi_node *n, const char *name, char **out)
+{
+	const char *t = n ? vi_node_child_text(n, name) : NULL;
+
+	*out = NULL;
+	if (!t || !*t)
+		return 0;
+	*out = strdup(t);
+	return *out ? 0 : -1;
+}
+
+static int on_service_content(void *ud, const char *path, const struct vi_node *n, struct err *e)
+{
+	struct vi_service_content *sc = ud;
+	const struct vi_node *about = vi_node_child(n, "about");
+
+	(void)path;
+	service_content_release(sc);
+	if (dup_text(n, "rootFolder", &sc->root_folder) < 0 ||
+	    dup_text(n, "propertyCollector", &sc->property_collector) < 0 ||
+	    dup_text(n, "viewManager", &sc->view_manager) < 0 ||
+	    dup_text(n, "sessionManager", &sc->session_manager) < 0 ||
+	    dup_text(about, "apiType", &sc->api_type) < 0 ||
+	    dup_text(about, "apiVersion", &sc->api_version) < 0 ||
+	    dup_text(about, "fullName", &sc->full_name) < 0 ||
+	    dup_text(about, "instanceUuid", &sc->instance_uuid) < 0) {
+		service_content_release(sc);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Speaks the server's API version when it is older than the one we default to. */
+static void pick_api_version(struct vi_session *s)
+{
+	const char *v = s->sc.api_version;
+	unsigned major = 0, minor = 0;
+	const char *p;
+
+	if (!v || sscanf(v, "%u.%u", &major, &minor) != 2)
+		return;
+	for (p = v; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || *p == '.'))
+			return;
+	if (major < 6 || (major == 6 && minor < 7))
+		snprintf(s->soap_action, sizeof(s->soap_action), "urn:vim25/%u.%u", major, minor);
+}
+
+static int retrieve_service_content(struct vi_session *s, struct err *e)
+{
+	static const char *const paths[] = {"returnval", NULL};
+	struct vi_service_content sc = {0};
+	struct vi_reader_spec spec = {.paths = paths, .on_node = on_service_content, .ud = &sc};
+	struct buf b;
+	int rc = -1;
+
+	buf_init(&b, SESSION_BODY_MAX);
+	vi_soap_begin(&b, "RetrieveServiceContent", "ServiceInstance", "ServiceInstance");
+	vi_soap_end(&b, "RetrieveServiceContent");
+	if (b.failed) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_release;
+	}
+	if (call_once(s, "RetrieveServiceContent", b.data, b.len, &spec, e) < 0)
+		goto out_release;
+	if (!sc.root_folder || !sc.property_collector || !sc.session_manager) {
+		err_set(e, ERR_PROTOCOL,
+			"RetrieveServiceContent: the reply lacks rootFolder, propertyCollector or "
+			"sessionManager");
+		goto out_release;
+	}
+	service_content_release(&s->sc);
+	s->sc = sc;
+	memset(&sc, 0, sizeof(sc));
+	s->have_sc = true;
+	pick_api_version(s);
+	rc = 0;
+out_release:
+	service_content_release(&sc);
+	buf_release(&b);
+	return rc;
+}
+
+int vi_session_login(struct vi_session *s, struct err *e)
+{
+	struct buf b;
+	int rc = -1;
+
+	if (!s->have_sc && retrieve_service_content(s, e) < 0)
+		return -1;
+	s->logged_in = false;
+	buf_init(&b, SESSION_BODY_MAX);
+	vi_soap_begin(&b, "Login", "SessionManager", s->sc.session_manager);
+	vi_soap_add(&b, "userName", s->username);
+	vi_soap_add(&b, "password", s->password);
+	vi_soap_end(&b, "Login");
+	if (b.failed) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_release;
+	}
+	if (call_once(s, "Login", b.data, b.len, NULL, e) < 0)
+		goto out_release;
+	s->logged_in = true;
+	s->logins++;
+	rc = 0;
+out_release:
+	/* the body held the password */
+	if (b.alloc)
+		explicit_bzero(b.data, b.len);
+	buf_release(&b);
+	return rc;
+}
+
+int vi_session_logout(struct vi_session *s, struct err *e)
+{
+	struct buf b;
+	int rc = -1;
+
+	if (!s->have_sc)
+		return 0;
+	buf_init(&b, SESSION_BODY_MAX);
+	vi_soap_begin(&b, "Logout", "SessionManager", s->sc.session_manager);
+	vi_soap_end(&b, "Logout");
+	s->logged_in = false;
+	if (b.failed) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_release;
+	}
+	rc = call_once(s, "Logout", b.data, b.len, NULL, e);
+out_release:
+	buf_release(&b);
+	return rc;
+}
+
+int vi_session_call(struct vi_session *s, const char *method, const char *body, size_t len,
+		    const struct vi_reader_spec *spec, struct err *e)
+{
+	struct err first;
+
+	if (!s->logged_in && vi_session_login(s, e) < 0)
+		return -1;
+	err_clear(&first);
+	if (call_once(s, method, body, len, spec, &first) == 0)
+		return 0;
+	if (!err_is_fault(&first, "NotAuthenticated")) {
+		err_copy(e, &first);
+		return -1;
+	}
+	/* The session expired or was closed on the server: log in once, resend once. */
+	s->logged_in = false;
+	if (vi_session_login(s, e) < 0)
+		return -1;
+	return call_once(s, method, body, len, spec, e);
+}
