@@ -91,15 +91,19 @@ int vi_thumbprint_normalize(const char *in, char *out, struct err *e)
 		if (*p == ':' || *p == ' ' || *p == '\t')
 			continue;
 		v = hexval((unsigned char)*p);
-		if (v < 0)
+		if (v < 0) {
+			out[0] = '\0';
 			return err_set(e, ERR_INVALID,
 				       "thumbprint: '%c' is not a hex digit (SHA-256 or SHA-1 as "
 				       "hex, colons optional)",
 				       (*p >= 0x20 && *p < 0x7f) ? *p : '?');
-		if (n == 64)
+		}
+		if (n == 64) {
+			out[0] = '\0';
 			return err_set(e, ERR_INVALID,
 				       "thumbprint: too long (want 64 hex digits for SHA-256 or 40 "
 				       "for SHA-1)");
+		}
 		out[n++] = digits[v];
 	}
 	out[n] = '\0';
