@@ -25,7 +25,9 @@ struct vi_node {
 	struct vi_node *next;
 };
 
-/* Frees a tree (NULL is fine). */
+/* Frees a tree made by vi_node_dup() (NULL is fine). Trees handed to on_node
+ * belong to the reader: never free those. vi_node_dup() allocates each node
+ * with its strings as one block, so hand-built trees cannot be freed here. */
 void vi_node_free(struct vi_node *n);
 
 /* Deep copy; NULL when out of memory. The copy's parent is NULL. Caller frees. */
@@ -55,7 +57,9 @@ const char *vi_node_child_text(const struct vi_node *n, const char *name);
 struct vi_reader_spec {
 	const char *const *paths; /* NULL-terminated */
 	/* Called once per captured element; path is the matching entry of paths.
-	 * node is borrowed for the call. Return 0, or -1 with e set to stop. */
+	 * node is borrowed for the call (vi_node_dup() to keep it). When paths
+	 * nest, the outermost match is captured. Return 0, or -1 with e set to
+	 * stop. */
 	int (*on_node)(void *ud, const char *path, const struct vi_node *node, struct err *e);
 	void *ud;
 };
