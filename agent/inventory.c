@@ -1,0 +1,541 @@
+/* agent/inventory: one target's managed objects by moref, updated change by change. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/inventory.h"
+
+#define INV_INITIAL_BUCKETS 1024
+
+static uint32_t inv_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static int type_add_fetch(struct inv_type *t, const struct col_path *p, struct err *e)
+{
+	for (size_t i = 0; i < t->nfetch; i++) {
+		if (strcmp(t->fetch[i], p->path) == 0)
+			return 0;
+	}
+	if (t->nfetch >= INV_MAX_FETCH)
+		return err_set(e, ERR_INVALID, "too many paths for %s", t->name);
+	t->fetch[t->nfetch] = p->path;
+	t->fetch_store[t->nfetch] = p->store;
+	t->nfetch++;
+	t->fetch[t->nfetch] = NULL;
+	return 0;
+}
+
+/* Adds a leaf slot for path when it lies below a fetched path. */
+static int type_add_leaf(struct inv_type *t, const char *path, struct err *e)
+{
+	if (!path)
+		return 0;
+	for (size_t i = 0; i < t->nslots; i++) {
+		if (strcmp(t->slots[i].path, path) == 0)
+			return 0;
+	}
+	for (size_t f = 0; f < t->nfetch; f++) {
+		size_t n = strlen(t->fetch[f]);
+
+		if (strncmp(path, t->fetch[f], n) != 0 || path[n] != '.')
+			continue;
+		if (t->nslots >= INV_MAX_SLOTS)
+			return err_set(e, ERR_INVALID, "too many values for %s", t->name);
+		t->slots[t->nslots] = (struct inv_slot){path, (int)f, path + n + 1, COL_STORE_TEXT};
+		t->nslots++;
+		return 0;
+	}
+	return err_set(e, ERR_INVALID, "%s: %s is not below a fetched path", t->name, path);
+}
+
+static int type_add_collector(struct inventory *inv, const struct collector *c, struct err *e)
+{
+	struct inv_type *t = NULL;
+
+	for (size_t i = 0; i < inv->ntypes; i++) {
+		if (strcmp(inv->types[i].name, c->type) == 0)
+			t = &inv->types[i];
+	}
+	if (!t) {
+		if (inv->ntypes >= INV_MAX_TYPES)
+			return err_set(e, ERR_INVALID, "too many managed-object types");
+		t = &inv->types[inv->ntypes++];
+		t->name = c->type;
+		t->by_task_manager = c->by_task_manager;
+	}
+	for (size_t i = 0; c->paths[i].path; i++) {
+		if (type_add_fetch(t, &c->paths[i], e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int type_add_leaves(struct inventory *inv, const struct collector *c, struct err *e)
+{
+	struct inv_type *t = &inv->types[inventory_type_index(inv, c->type)];
+
+	for (size_t i = 0; c->metrics[i].family; i++) {
+		const struct col_metric *m = &c->metrics[i];
+
+		if (type_add_leaf(t, m->path, e) < 0 || type_add_leaf(t, m->mul, e) < 0 ||
+		    type_add_leaf(t, m->minus, e) < 0 || type_add_leaf(t, m->plus, e) < 0)
+			return -1;
+		for (size_t l = 0; m->labels && m->labels[l].label; l++) {
+			if (type_add_leaf(t, m->labels[l].path, e) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int inventory_new(const struct collector *const *cols, size_t ncols, struct inventory **out,
+		  struct err *e)
+{
+	struct inventory *inv = calloc(1, sizeof(*inv));
+
+	if (!inv)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < ncols; i++) {
+		if (type_add_collector(inv, cols[i], e) < 0)
+			goto out_free;
+	}
+	/* the fetched paths themselves are the first slots of each type */
+	for (size_t i = 0; i < inv->ntypes; i++) {
+		struct inv_type *t = &inv->types[i];
+
+		for (size_t f = 0; f < t->nfetch; f++)
+			t->slots[f] =
+				(struct inv_slot){t->fetch[f], (int)f, NULL, t->fetch_store[f]};
+		t->nslots = t->nfetch;
+	}
+	for (size_t i = 0; i < ncols; i++) {
+		if (type_add_leaves(inv, cols[i], e) < 0)
+			goto out_free;
+	}
+	inv->nbuckets = INV_INITIAL_BUCKETS;
+	inv->buckets = calloc(inv->nbuckets, sizeof(*inv->buckets));
+	if (!inv->buckets) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_free;
+	}
+	*out = inv;
+	return 0;
+
+out_free:
+	inventory_free(inv);
+	return -1;
+}
+
+static void obj_clear_question(struct inv_obj *o)
+{
+	if (o->question) {
+		vi_question_release(o->question);
+		free(o->question);
+		o->question = NULL;
+	}
+}
+
+static void obj_clear_task(struct inv_obj *o)
+{
+	if (o->task) {
+		vi_task_info_release(o->task);
+		free(o->task);
+		o->task = NULL;
+	}
+}
+
+static void obj_free(struct inventory *inv, struct inv_obj *o)
+{
+	size_t n = inv->types[o->type].nslots;
+
+	for (size_t i = 0; i < n; i++)
+		free(o->vals[i]);
+	free(o->vals);
+	obj_clear_question(o);
+	obj_clear_task(o);
+	free(o->question_id);
+	free(o);
+}
+
+void inventory_free(struct inventory *inv)
+{
+	if (!inv)
+		return;
+	for (size_t i = 0; i < inv->ntypes; i++) {
+		struct inv_obj *o = inv->types[i].head;
+
+		while (o) {
+			struct inv_obj *next = o->next;
+
+			obj_free(inv, o);
+			o = next;
+		}
+	}
+	free(inv->buckets);
+	free(inv);
+}
+
+int inventory_type_index(const struct inventory *inv, const char *type)
+{
+	for (size_t i = 0; i < inv->ntypes; i++) {
+		if (strcmp(inv->types[i].name, type) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+int inventory_slot(const struct inventory *inv, unsigned type, const char *path)
+{
+	const struct inv_type *t;
+
+	if (type >= inv->ntypes || !path)
+		return -1;
+	t = &inv->types[type];
+	for (size_t i = 0; i < t->nslots; i++) {
+		if (strcmp(t->slots[i].path, path) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+const char *inventory_value(const struct inv_obj *o, int slot)
+{
+	if (!o || slot < 0)
+		return NULL;
+	return o->vals[slot];
+}
+
+struct inv_obj *inventory_find(const struct inventory *inv, const char *type, const char *moref)
+{
+	struct inv_obj *o;
+
+	if (!moref)
+		return NULL;
+	o = inv->buckets[inv_hash(moref) & (inv->nbuckets - 1)];
+	for (; o; o = o->hnext) {
+		if (strcmp(o->moref, moref) == 0 &&
+		    (!type || strcmp(inv->types[o->type].name, type) == 0))
+			return o;
+	}
+	return NULL;
+}
+
+static void inv_grow(struct inventory *inv)
+{
+	size_t n = inv->nbuckets * 2;
+	struct inv_obj **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return; /* longer chains, still correct */
+	for (size_t i = 0; i < inv->nbuckets; i++) {
+		struct inv_obj *o = inv->buckets[i];
+
+		while (o) {
+			struct inv_obj *next = o->hnext;
+			uint32_t h = inv_hash(o->moref) & (n - 1);
+
+			o->hnext = b[h];
+			b[h] = o;
+			o = next;
+		}
+	}
+	free(inv->buckets);
+	inv->buckets = b;
+	inv->nbuckets = n;
+}
+
+static struct inv_obj *obj_add(struct inventory *inv, unsigned type, const char *moref,
+			       struct err *e)
+{
+	size_t len = strlen(moref);
+	struct inv_type *t = &inv->types[type];
+	struct inv_obj *o = calloc(1, sizeof(*o) + len + 1);
+	uint32_t h;
+
+	if (!o)
+		goto out_nomem;
+	o->vals = calloc(t->nslots ? t->nslots : 1, sizeof(*o->vals));
+	if (!o->vals) {
+		free(o);
+		goto out_nomem;
+	}
+	memcpy(o->moref, moref, len + 1);
+	o->type = type;
+	if (inv->count + 1 > inv->nbuckets)
+		inv_grow(inv);
+	h = inv_hash(moref) & (inv->nbuckets - 1);
+	o->hnext = inv->buckets[h];
+	inv->buckets[h] = o;
+	o->prev = t->tail;
+	if (t->tail)
+		t->tail->next = o;
+	else
+		t->head = o;
+	t->tail = o;
+	t->count++;
+	inv->count++;
+	return o;
+
+out_nomem:
+	err_set(e, ERR_NOMEM, "out of memory");
+	return NULL;
+}
+
+static void obj_remove(struct inventory *inv, struct inv_obj *o)
+{
+	struct inv_type *t = &inv->types[o->type];
+	struct inv_obj **pp = &inv->buckets[inv_hash(o->moref) & (inv->nbuckets - 1)];
+
+	while (*pp && *pp != o)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = o->hnext;
+	if (o->prev)
+		o->prev->next = o->next;
+	else
+		t->head = o->next;
+	if (o->next)
+		o->next->prev = o->prev;
+	else
+		t->tail = o->prev;
+	t->count--;
+	inv->count--;
+	obj_free(inv, o);
+}
+
+/* Replaces a slot's text, allocating only when it changed. */
+static int slot_set(struct inv_obj *o, size_t slot, const char *text, struct err *e)
+{
+	char *old = o->vals[slot];
+	char *dup;
+
+	if (!text) {
+		free(old);
+		o->vals[slot] = NULL;
+		return 0;
+	}
+	if (old && strcmp(old, text) == 0)
+		return 0;
+	dup = strdup(text);
+	if (!dup)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	free(old);
+	o->vals[slot] = dup;
+	return 0;
+}
+
+/* The node reached from n by a dotted path of child names, or NULL. */
+static const struct vi_node *node_descend(const struct vi_node *n, const char *rest)
+{
+	char name[128];
+
+	while (n && rest && *rest) {
+		const char *dot = strchr(rest, '.');
+		size_t len = dot ? (size_t)(dot - rest) : strlen(rest);
+
+		if (len >= sizeof(name))
+			return NULL;
+		memcpy(name, rest, len);
+		name[len] = '\0';
+		n = vi_node_child(n, name);
+		rest = dot ? dot + 1 : NULL;
+	}
+	return n;
+}
+
+static size_t node_count_children(const struct vi_node *n)
+{
+	size_t k = 0;
+
+	for (const struct vi_node *c = n->first; c; c = c->next)
+		k++;
+	return k;
+}
+
+static int store_question(struct inv_obj *o, const struct vi_node *v, double now, struct err *e)
+{
+	struct vi_question *q;
+
+	obj_clear_question(o);
+	if (!v)
+		goto out_none;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (vi_question_parse(v, q, e) < 0) {
+		free(q);
+		err_prefix(e, "%s runtime.question", o->moref);
+		return -1;
+	}
+	o->question = q;
+	if (!o->question_id || strcmp(o->question_id, q->id ? q->id : "") != 0) {
+		free(o->question_id);
+		o->question_id = strdup(q->id ? q->id : "");
+		o->question_first_seen = now;
+	}
+	return 0;
+
+out_none:
+	free(o->question_id);
+	o->question_id = NULL;
+	return 0;
+}
+
+static int store_task(struct inv_obj *o, const struct vi_node *v, struct err *e)
+{
+	struct vi_task_info *t;
+
+	obj_clear_task(o);
+	if (!v)
+		return 0;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (vi_task_info_parse(v, t, e) < 0) {
+		free(t);
+		err_prefix(e, "%s info", o->moref);
+		return -1;
+	}
+	o->task = t;
+	return 0;
+}
+
+/* A new value for fetched path f (v NULL: unset): the path and its leaves. */
+static int apply_fetched(struct inventory *inv, struct inv_obj *o, size_t f,
+			 const struct vi_node *v, double now, struct err *e)
+{
+	const struct inv_type *t = &inv->types[o->type];
+	char num[32];
+
+	switch (t->fetch_store[f]) {
+	case COL_STORE_QUESTION:
+		if (store_question(o, v, now, e) < 0)
+			return -1;
+		return slot_set(o, f, v ? "1" : NULL, e);
+	case COL_STORE_TASK:
+		if (store_task(o, v, e) < 0)
+			return -1;
+		return slot_set(o, f, v ? "1" : NULL, e);
+	case COL_STORE_COUNT:
+		if (!v)
+			return slot_set(o, f, NULL, e);
+		snprintf(num, sizeof(num), "%zu", node_count_children(v));
+		return slot_set(o, f, num, e);
+	case COL_STORE_TEXT: break;
+	}
+	if (slot_set(o, f, v ? v->text : NULL, e) < 0)
+		return -1;
+	for (size_t i = t->nfetch; i < t->nslots; i++) {
+		const struct vi_node *leaf;
+
+		if (t->slots[i].fetch != (int)f)
+			continue;
+		leaf = v ? node_descend(v, t->slots[i].rest) : NULL;
+		if (slot_set(o, i, leaf ? leaf->text : NULL, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* An array element added or removed ("vm[\"vm-42\"]"): adjust a count. */
+static int apply_element(struct inv_obj *o, size_t f, int delta, struct err *e)
+{
+	long long n = 0;
+	char num[32];
+
+	if (o->vals[f])
+		n = strtoll(o->vals[f], NULL, 10);
+	n += delta;
+	if (n < 0)
+		n = 0;
+	snprintf(num, sizeof(num), "%lld", n);
+	return slot_set(o, f, num, e);
+}
+
+static int apply_path(struct inventory *inv, struct inv_obj *o, const struct vi_change *c,
+		      double now, struct err *e)
+{
+	const struct inv_type *t = &inv->types[o->type];
+	const struct vi_node *v = c->value;
+
+	if (c->op == VI_OP_REMOVE || c->op == VI_OP_INDIRECT_REMOVE)
+		v = NULL;
+	for (size_t f = 0; f < t->nfetch; f++) {
+		size_t n = strlen(t->fetch[f]);
+
+		if (strncmp(c->path, t->fetch[f], n) != 0)
+			continue;
+		if (c->path[n] == '\0') {
+			if (c->op == VI_OP_ADD && t->fetch_store[f] == COL_STORE_COUNT)
+				return apply_element(o, f, 1, e);
+			return apply_fetched(inv, o, f, v, now, e);
+		}
+		if (c->path[n] == '[' && t->fetch_store[f] == COL_STORE_COUNT)
+			return apply_element(o, f, c->op == VI_OP_ADD ? 1 : -1, e);
+		if (c->path[n] == '.') {
+			/* a change below a fetched path: only an exact leaf is kept */
+			int s = inventory_slot(inv, o->type, c->path);
+
+			if (s >= 0)
+				return slot_set(o, (size_t)s, v ? v->text : NULL, e);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+int inventory_apply(struct inventory *inv, const struct vi_change *c, double now, struct err *e)
+{
+	int type = inventory_type_index(inv, c->obj_type);
+	struct inv_obj *o;
+
+	if (type < 0)
+		return 0;
+	o = inventory_find(inv, c->obj_type, c->moref);
+	if (c->kind == VI_OBJ_LEAVE) {
+		if (o)
+			obj_remove(inv, o);
+		return 0;
+	}
+	if (!o) {
+		o = obj_add(inv, (unsigned)type, c->moref, e);
+		if (!o)
+			return -1;
+	}
+	o->seen = true;
+	if (!c->path)
+		return 0;
+	return apply_path(inv, o, c, now, e);
+}
+
+void inventory_unmark(struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->ntypes; i++) {
+		for (struct inv_obj *o = inv->types[i].head; o; o = o->next)
+			o->seen = false;
+	}
+}
+
+void inventory_sweep(struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->ntypes; i++) {
+		struct inv_obj *o = inv->types[i].head;
+
+		while (o) {
+			struct inv_obj *next = o->next;
+
+			if (!o->seen)
+				obj_remove(inv, o);
+			o = next;
+		}
+	}
+}

@@ -1,0 +1,100 @@
+/* agent/inventory: one target's managed objects by moref, updated change by change. */
+#ifndef VIMON_AGENT_INVENTORY_H
+#define VIMON_AGENT_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "collectors/collector.h"
+#include "util/err.h"
+#include "vi/pc.h"
+#include "vi/question.h"
+#include "vi/task.h"
+
+#define INV_MAX_TYPES 16
+#define INV_MAX_SLOTS 64
+#define INV_MAX_FETCH 32
+
+/* A stored value: either a fetched path or a leaf below one. */
+struct inv_slot {
+	const char *path; /* full path, borrowed from a collector table */
+	int fetch;	  /* index of the fetched path it comes from */
+	const char *rest; /* path below the fetched one ("balloonedMemory"), NULL: itself */
+	enum col_store store;
+};
+
+/* Everything known about one managed-object type: what is fetched, what is kept. */
+struct inv_type {
+	const char *name;
+	const char *fetch[INV_MAX_FETCH + 1]; /* NULL-terminated, for struct vi_prop_spec */
+	enum col_store fetch_store[INV_MAX_FETCH];
+	size_t nfetch;
+	struct inv_slot slots[INV_MAX_SLOTS]; /* slots[i] for i < nfetch is fetch[i] itself */
+	size_t nslots;
+	bool by_task_manager;
+	size_t count;	      /* objects of this type */
+	struct inv_obj *head; /* objects of this type, in order of arrival */
+	struct inv_obj *tail;
+};
+
+struct inv_obj {
+	struct inv_obj *hnext; /* hash chain */
+	struct inv_obj *prev;  /* list of the type */
+	struct inv_obj *next;
+	unsigned type;		      /* index into inventory.types */
+	bool seen;		      /* mark for inventory_sweep() */
+	char **vals;		      /* nslots values (text or NULL) */
+	struct vi_question *question; /* parsed runtime.question, or NULL */
+	char *question_id;	      /* id of the question first_seen belongs to */
+	double question_first_seen;   /* seconds since the epoch */
+	struct vi_task_info *task;    /* parsed Task.info, or NULL */
+	char moref[];
+};
+
+struct inventory {
+	struct inv_type types[INV_MAX_TYPES];
+	size_t ntypes;
+	struct inv_obj **buckets;
+	size_t nbuckets;
+	size_t count;
+};
+
+/*
+ * New empty inventory for the given collectors (their types, fetched paths
+ * and the leaves their rows read). *out (NULL on entry) is the caller's
+ * (inventory_free). -1 with e set (ERR_NOMEM, or ERR_INVALID when the tables
+ * exceed the fixed limits above).
+ */
+int inventory_new(const struct collector *const *cols, size_t ncols, struct inventory **out,
+		  struct err *e);
+
+/* Frees everything. NULL is fine. */
+void inventory_free(struct inventory *inv);
+
+/*
+ * Applies one property change (enter, modify, leave) from vi_pc_wait() or
+ * vi_pc_retrieve(). Objects of types not collected are ignored. now (seconds
+ * since the epoch) stamps a question seen for the first time. Entering or
+ * modified objects are marked seen. 0, or -1 with e set (ERR_NOMEM;
+ * ERR_PARSE when a question or task info does not parse).
+ */
+int inventory_apply(struct inventory *inv, const struct vi_change *c, double now, struct err *e);
+
+/* The object with that moref value (and type, when type is not NULL), or NULL. Borrowed. */
+struct inv_obj *inventory_find(const struct inventory *inv, const char *type, const char *moref);
+
+/* Index of the type, or -1. */
+int inventory_type_index(const struct inventory *inv, const char *type);
+
+/* Slot index of a path of a type, or -1. */
+int inventory_slot(const struct inventory *inv, unsigned type, const char *path);
+
+/* The stored text of a slot (NULL when unset or slot < 0). Borrowed. */
+const char *inventory_value(const struct inv_obj *o, int slot);
+
+/* Resync: clear every seen mark, then (after a full update set) drop the objects
+ * that were not seen again. Question first-seen times of surviving VMs stay. */
+void inventory_unmark(struct inventory *inv);
+void inventory_sweep(struct inventory *inv);
+
+#endif

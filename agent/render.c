@@ -1,0 +1,653 @@
+/* agent/render: Prometheus sample lines and JSON objects for one target's inventory. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/render.h"
+#include "vi/names.h"
+#include "vi/value.h"
+
+#define RENDER_MAX_DEPTH  32
+#define RENDER_MAX_LABELS 16
+
+/* Slot indices of one row, looked up once per render rather than per object. */
+struct row_slots {
+	int path, mul, minus, plus;
+	int labels[RENDER_MAX_LABELS];
+};
+
+/* Slot indices looked up once per render. */
+struct render_ctx {
+	const struct inventory *inv;
+	const char *target;
+	double now;
+	int name_slot[INV_MAX_TYPES];
+	int parent_slot[INV_MAX_TYPES];
+	struct buf tmp; /* scratch for decoding names */
+};
+
+static void ctx_init(struct render_ctx *x, const struct inventory *inv, const char *target,
+		     double now)
+{
+	x->inv = inv;
+	x->target = target;
+	x->now = now;
+	for (size_t i = 0; i < inv->ntypes; i++) {
+		x->name_slot[i] = inventory_slot(inv, (unsigned)i, "name");
+		x->parent_slot[i] = inventory_slot(inv, (unsigned)i, "parent");
+	}
+	buf_init(&x->tmp, 0);
+}
+
+void render_value(struct buf *b, double v)
+{
+	char num[40];
+
+	if (isnan(v)) {
+		buf_adds(b, "NaN");
+		return;
+	}
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		char *p = num + sizeof(num);
+		long long n = (long long)v;
+		unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+
+		*--p = '\0';
+		do {
+			*--p = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		if (n < 0)
+			*--p = '-';
+		buf_adds(b, p);
+		return;
+	}
+	snprintf(num, sizeof(num), "%.17g", v);
+	buf_adds(b, num);
+}
+
+void render_name_label(struct buf *b, const char *name)
+{
+	struct buf d;
+
+	if (!name)
+		return;
+	buf_init(&d, 0);
+	if (vi_name_percent_decode(&d, name) == 0)
+		buf_add_label(b, d.data);
+	else
+		buf_add_label(b, name);
+	buf_release(&d);
+}
+
+/* The name of the object with that moref (decoded into x->tmp), or NULL. */
+static const char *obj_name(struct render_ctx *x, const struct inv_obj *o)
+{
+	const char *raw;
+
+	if (!o)
+		return NULL;
+	raw = inventory_value(o, x->name_slot[o->type]);
+	if (!raw)
+		return NULL;
+	buf_reset(&x->tmp);
+	if (vi_name_percent_decode(&x->tmp, raw) < 0)
+		return raw;
+	return x->tmp.data;
+}
+
+static const struct inv_obj *obj_parent(struct render_ctx *x, const struct inv_obj *o)
+{
+	return inventory_find(x->inv, NULL, inventory_value(o, x->parent_slot[o->type]));
+}
+
+static const char *obj_type(struct render_ctx *x, const struct inv_obj *o)
+{
+	return x->inv->types[o->type].name;
+}
+
+/* The cluster of a host: its parent when that is a ClusterComputeResource. */
+static const struct inv_obj *host_cluster(struct render_ctx *x, const struct inv_obj *host)
+{
+	const struct inv_obj *p;
+
+	if (!host)
+		return NULL;
+	p = obj_parent(x, host);
+	if (p && strcmp(obj_type(x, p), "ClusterComputeResource") == 0)
+		return p;
+	return NULL;
+}
+
+static const struct inv_obj *datacenter_of(struct render_ctx *x, const struct inv_obj *o)
+{
+	for (int depth = 0; o && depth < RENDER_MAX_DEPTH; depth++) {
+		if (strcmp(obj_type(x, o), "Datacenter") == 0)
+			return o;
+		o = obj_parent(x, o);
+	}
+	return NULL;
+}
+
+/* Appends the value of an info label (escaped). */
+static void add_info_label(struct render_ctx *x, struct buf *b, const struct inv_obj *o,
+			   const struct col_label *l, int slot)
+{
+	const char *v = inventory_value(o, slot);
+	const struct inv_obj *ref = NULL;
+	const char *text = NULL;
+
+	switch (l->resolve) {
+	case COL_RES_TEXT: text = v; break;
+	case COL_RES_DECODE: render_name_label(b, v); return;
+	case COL_RES_NAME: text = obj_name(x, inventory_find(x->inv, NULL, v)); break;
+	case COL_RES_CLUSTER:
+		text = obj_name(x, host_cluster(x, inventory_find(x->inv, NULL, v)));
+		break;
+	case COL_RES_DATACENTER:
+		ref = inventory_find(x->inv, NULL, v);
+		text = obj_name(x, datacenter_of(x, ref));
+		break;
+	case COL_RES_SELF_CLUSTER: text = obj_name(x, host_cluster(x, o)); break;
+	case COL_RES_SELF_DATACENTER: text = obj_name(x, datacenter_of(x, o)); break;
+	}
+	if (text)
+		buf_add_label(b, text);
+}
+
+static int parse_number(const char *s, enum col_conv conv, double *out)
+{
+	char *end;
+
+	if (!s)
+		return -1;
+	if (conv == COL_CONV_BOOL) {
+		if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+			*out = 1;
+		else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+			*out = 0;
+		else
+			return -1;
+		return 0;
+	}
+	if (conv == COL_CONV_TIME) {
+		struct err e = {0};
+
+		return vi_time_parse(s, out, &e);
+	}
+	*out = strtod(s, &end);
+	if (end == s || *end)
+		return -1;
+	return 0;
+}
+
+/* The number a gauge row gives for o, after arithmetic and conversion. -1: no sample. */
+static int row_value(const struct inv_obj *o, const struct col_metric *m,
+		     const struct row_slots *rs, double *out)
+{
+	const char *v = inventory_value(o, rs->path);
+	double d, t;
+
+	if (!v)
+		v = m->dflt;
+	if (parse_number(v, m->conv, &d) < 0)
+		return -1;
+	if (m->mul) {
+		if (parse_number(inventory_value(o, rs->mul), COL_CONV_NONE, &t) < 0)
+			return -1;
+		d *= t;
+	}
+	if (m->minus && parse_number(inventory_value(o, rs->minus), COL_CONV_NONE, &t) == 0)
+		d -= t;
+	if (m->plus && parse_number(inventory_value(o, rs->plus), COL_CONV_NONE, &t) == 0)
+		d += t;
+	switch (m->conv) {
+	case COL_CONV_MB: d *= 1048576.0; break;
+	case COL_CONV_KB: d *= 1024.0; break;
+	case COL_CONV_MHZ: d *= 1e6; break;
+	case COL_CONV_NONE:
+	case COL_CONV_BOOL:
+	case COL_CONV_TIME: break;
+	}
+	if (d < 0 && (m->minus || m->plus))
+		d = 0; /* counters sampled at different instants may cross */
+	*out = d;
+	return 0;
+}
+
+/* Writes `family{prefix` (the caller closes the labels). */
+static void open_sample(struct buf *b, const char *family, const struct buf *prefix)
+{
+	buf_adds(b, family);
+	buf_addc(b, '{');
+	buf_add(b, prefix->data, prefix->len);
+}
+
+static void close_sample(struct buf *b, double v)
+{
+	buf_adds(b, "} ");
+	render_value(b, v);
+	buf_addc(b, '\n');
+}
+
+static void render_row(struct render_ctx *x, struct buf *b, const struct inv_obj *o,
+		       const struct col_metric *m, const struct row_slots *rs,
+		       const struct buf *prefix)
+{
+	double d;
+
+	switch (m->kind) {
+	case COL_GAUGE:
+		if (row_value(o, m, rs, &d) < 0)
+			return;
+		open_sample(b, m->family, prefix);
+		close_sample(b, d);
+		return;
+	case COL_STATESET: {
+		const char *v = inventory_value(o, rs->path);
+
+		if (!v)
+			v = m->dflt;
+		if (!v)
+			return;
+		for (size_t i = 0; m->states[i]; i++) {
+			open_sample(b, m->family, prefix);
+			buf_addf(b, ",%s=\"%s\"", m->state_label, m->states[i]);
+			close_sample(b, strcmp(v, m->states[i]) == 0 ? 1 : 0);
+		}
+		return;
+	}
+	case COL_INFO:
+		open_sample(b, m->family, prefix);
+		for (size_t i = 0; m->labels[i].label && i < RENDER_MAX_LABELS; i++) {
+			buf_addf(b, ",%s=\"", m->labels[i].label);
+			add_info_label(x, b, o, &m->labels[i], rs->labels[i]);
+			buf_addc(b, '"');
+		}
+		close_sample(b, 1);
+		return;
+	case COL_SPECIAL: return;
+	}
+}
+
+static const char *task_entity_name(struct render_ctx *x, const struct vi_task_info *t)
+{
+	const char *n = obj_name(x, inventory_find(x->inv, NULL, t->entity));
+
+	if (n)
+		return n;
+	if (!t->entity_name)
+		return "";
+	buf_reset(&x->tmp);
+	if (vi_name_percent_decode(&x->tmp, t->entity_name) < 0)
+		return t->entity_name;
+	return x->tmp.data;
+}
+
+static int task_active(const struct vi_task_info *t)
+{
+	return t->state && (strcmp(t->state, "running") == 0 || strcmp(t->state, "queued") == 0);
+}
+
+/* The VM question blocking a task's entity, or NULL. */
+static const struct inv_obj *task_blocker(struct render_ctx *x, const struct vi_task_info *t)
+{
+	const struct inv_obj *vm = inventory_find(x->inv, "VirtualMachine", t->entity);
+
+	if (vm && vm->question && task_active(t))
+		return vm;
+	return NULL;
+}
+
+static double task_age(const struct render_ctx *x, const struct vi_task_info *t)
+{
+	double since = t->queue_time > 0 ? t->queue_time : t->start_time;
+
+	if (since <= 0 || x->now < since)
+		return 0;
+	return x->now - since;
+}
+
+static void render_task(struct render_ctx *x, struct buf *bufs, const struct inv_obj *o,
+			const struct buf *prefix)
+{
+	const struct vi_task_info *t = o->task;
+	const struct buf *p = prefix;
+	struct buf lab;
+
+	if (!t)
+		return;
+	buf_init(&lab, 0);
+	buf_add(&lab, p->data, p->len);
+	buf_adds(&lab, ",task_id=\"");
+	buf_add_label(&lab, o->moref);
+	buf_adds(&lab, "\",task=\"");
+	buf_add_label(&lab, t->name ? t->name : "");
+	buf_adds(&lab, "\",entity=\"");
+	buf_add_label(&lab, task_entity_name(x, t));
+	buf_adds(&lab, "\",entity_id=\"");
+	buf_add_label(&lab, t->entity ? t->entity : "");
+	buf_addc(&lab, '"');
+	open_sample(&bufs[0], "vsphere_task_info", &lab);
+	buf_adds(&bufs[0], ",state=\"");
+	buf_add_label(&bufs[0], t->state ? t->state : "");
+	buf_addc(&bufs[0], '"');
+	close_sample(&bufs[0], 1);
+	if (task_active(t)) {
+		open_sample(&bufs[1], "vsphere_task_running_seconds", &lab);
+		close_sample(&bufs[1], task_age(x, t));
+		open_sample(&bufs[2], "vsphere_task_blocked", &lab);
+		close_sample(&bufs[2], task_blocker(x, t) ? 1 : 0);
+	}
+	if (lab.failed)
+		bufs[0].failed = true;
+	buf_release(&lab);
+}
+
+static void render_question(struct render_ctx *x, struct buf *bufs, const struct inv_obj *o,
+			    const struct buf *prefix)
+{
+	const struct vi_question *q = o->question;
+	struct buf lab;
+	double age;
+
+	if (!q)
+		return;
+	buf_init(&lab, 0);
+	buf_add(&lab, prefix->data, prefix->len);
+	buf_adds(&lab, ",question_id=\"");
+	buf_add_label(&lab, q->id ? q->id : "");
+	buf_adds(&lab, "\",message_id=\"");
+	buf_add_label(&lab, q->nmsgs > 0 && q->msgs[0].id ? q->msgs[0].id : "");
+	buf_addc(&lab, '"');
+	open_sample(&bufs[0], "vsphere_vm_question_pending", &lab);
+	close_sample(&bufs[0], 1);
+	age = x->now - o->question_first_seen;
+	open_sample(&bufs[1], "vsphere_vm_question_pending_seconds", &lab);
+	close_sample(&bufs[1], age > 0 ? floor(age) : 0);
+	if (lab.failed)
+		bufs[0].failed = true;
+	buf_release(&lab);
+}
+
+static void object_prefix(struct render_ctx *x, const struct collector *c, const struct inv_obj *o,
+			  struct buf *prefix)
+{
+	buf_reset(prefix);
+	buf_adds(prefix, "target=\"");
+	buf_add_label(prefix, x->target);
+	buf_addc(prefix, '"');
+	if (c->name_label) {
+		const char *raw = inventory_value(o, x->name_slot[o->type]);
+
+		buf_addf(prefix, ",%s=\"", c->name_label);
+		render_name_label(prefix, raw ? raw : "");
+		buf_addc(prefix, '"');
+	}
+	if (c->id_label) {
+		buf_addf(prefix, ",%s=\"", c->id_label);
+		buf_add_label(prefix, o->moref);
+		buf_addc(prefix, '"');
+	}
+}
+
+static int render_one(struct render_ctx *x, const struct collector *c, struct snapshot *s,
+		      struct err *e)
+{
+	size_t nrows = col_nmetrics(c);
+	int type = inventory_type_index(x->inv, c->type);
+	struct buf *bufs;
+	struct row_slots *rs;
+	struct buf prefix;
+	int rc = -1;
+
+	if (nrows == 0)
+		return 0;
+	bufs = calloc(nrows, sizeof(*bufs));
+	rs = calloc(nrows, sizeof(*rs));
+	if (!bufs || !rs) {
+		free(bufs);
+		free(rs);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < nrows && type >= 0; i++) {
+		const struct col_metric *m = &c->metrics[i];
+		unsigned t = (unsigned)type;
+
+		rs[i].path = inventory_slot(x->inv, t, m->path);
+		rs[i].mul = inventory_slot(x->inv, t, m->mul);
+		rs[i].minus = inventory_slot(x->inv, t, m->minus);
+		rs[i].plus = inventory_slot(x->inv, t, m->plus);
+		for (size_t l = 0; m->labels && m->labels[l].label && l < RENDER_MAX_LABELS; l++)
+			rs[i].labels[l] = inventory_slot(x->inv, t, m->labels[l].path);
+	}
+	for (size_t i = 0; i < nrows; i++)
+		buf_init(&bufs[i], 0);
+	buf_init(&prefix, 0);
+	for (const struct inv_obj *o = type >= 0 ? x->inv->types[type].head : NULL; o;
+	     o = o->next) {
+		object_prefix(x, c, o, &prefix);
+		if (c->special == COL_SPECIAL_QUESTION)
+			render_question(x, bufs, o, &prefix);
+		else if (c->special == COL_SPECIAL_TASK)
+			render_task(x, bufs, o, &prefix);
+		for (size_t i = 0; i < nrows; i++)
+			render_row(x, &bufs[i], o, &c->metrics[i], &rs[i], &prefix);
+	}
+	for (size_t i = 0; i < nrows; i++) {
+		const struct col_metric *m = &c->metrics[i];
+
+		if (bufs[i].failed || prefix.failed || x->tmp.failed) {
+			err_set(e, ERR_NOMEM, "out of memory rendering %s", m->family);
+			goto out_free;
+		}
+		if (snapshot_add_family(s, m->family, m->help, m->type ? m->type : "gauge",
+					bufs[i].data, bufs[i].len) < 0) {
+			err_set(e, ERR_NOMEM, "out of memory");
+			goto out_free;
+		}
+	}
+	rc = 0;
+
+out_free:
+	for (size_t i = 0; i < nrows; i++)
+		buf_release(&bufs[i]);
+	free(bufs);
+	free(rs);
+	buf_release(&prefix);
+	return rc;
+}
+
+int render_collectors(const struct inventory *inv, const struct collector *const *cols,
+		      size_t ncols, const char *target, double now, struct snapshot *s,
+		      struct err *e)
+{
+	struct render_ctx x;
+	int rc = 0;
+
+	ctx_init(&x, inv, target, now);
+	for (size_t i = 0; i < ncols && rc == 0; i++) {
+		if (!cols[i]->helper)
+			rc = render_one(&x, cols[i], s, e);
+	}
+	buf_release(&x.tmp);
+	return rc;
+}
+
+/* JSON helpers: a decoded name as a new string value. */
+static json_t *json_name(const char *raw)
+{
+	struct buf d;
+	json_t *j;
+
+	buf_init(&d, 0);
+	if (!raw || vi_name_percent_decode(&d, raw) < 0) {
+		buf_release(&d);
+		return json_string(raw ? raw : "");
+	}
+	j = json_string(d.data);
+	if (!j) /* not valid UTF-8: the label escaper's replacement makes it so */
+	{
+		struct buf l;
+
+		buf_init(&l, 0);
+		buf_add_label(&l, d.data);
+		j = json_string(l.data);
+		buf_release(&l);
+	}
+	buf_release(&d);
+	return j;
+}
+
+static json_t *json_str(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+
+	if (!j && s) {
+		struct buf l;
+
+		buf_init(&l, 0);
+		buf_add_label(&l, s);
+		j = json_string(l.data);
+		buf_release(&l);
+	}
+	return j;
+}
+
+static json_t *question_json(struct render_ctx *x, const struct inv_obj *vm)
+{
+	const struct vi_question *q = vm->question;
+	json_t *o = json_object();
+	json_t *ids = json_array();
+	json_t *msgs = json_array();
+	json_t *choices = json_array();
+	json_t *blocked = json_array();
+	const struct vi_question_choice *d = vi_question_default(q);
+
+	if (!o || !ids || !msgs || !choices || !blocked)
+		goto out_fail;
+	json_object_set_new(o, "target", json_str(x->target));
+	json_object_set_new(o, "vm", json_name(inventory_value(vm, x->name_slot[vm->type])));
+	json_object_set_new(o, "vm_id", json_str(vm->moref));
+	json_object_set_new(o, "id", json_str(q->id));
+	json_object_set_new(o, "text", json_str(q->text));
+	for (size_t i = 0; i < q->nmsgs; i++) {
+		json_array_append_new(ids, json_str(q->msgs[i].id));
+		json_array_append_new(msgs, json_pack("{s:o,s:o}", "id", json_str(q->msgs[i].id),
+						      "text", json_str(q->msgs[i].text)));
+	}
+	json_object_set_new(o, "message_ids", ids);
+	json_object_set_new(o, "messages", msgs);
+	for (size_t i = 0; i < q->nchoices; i++) {
+		json_array_append_new(choices,
+				      json_pack("{s:o,s:o,s:o}", "key", json_str(q->choices[i].key),
+						"label", json_str(q->choices[i].label), "summary",
+						json_str(q->choices[i].summary)));
+	}
+	json_object_set_new(o, "choices", choices);
+	json_object_set_new(o, "default", d ? json_str(d->key) : json_null());
+	json_object_set_new(o, "first_seen", json_real(vm->question_first_seen));
+	json_object_set_new(
+		o, "pending_seconds",
+		json_real(x->now > vm->question_first_seen ? x->now - vm->question_first_seen : 0));
+	for (int i = 0; i < (int)x->inv->ntypes; i++) {
+		if (strcmp(x->inv->types[i].name, "Task") != 0)
+			continue;
+		for (const struct inv_obj *t = x->inv->types[i].head; t; t = t->next) {
+			if (t->task && t->task->entity && strcmp(t->task->entity, vm->moref) == 0 &&
+			    task_active(t->task))
+				json_array_append_new(blocked, json_str(t->moref));
+		}
+	}
+	json_object_set_new(o, "blocked_tasks", blocked);
+	return o;
+
+out_fail:
+	json_decref(o);
+	json_decref(ids);
+	json_decref(msgs);
+	json_decref(choices);
+	json_decref(blocked);
+	return NULL;
+}
+
+static json_t *json_time(double t)
+{
+	return t > 0 ? json_real(t) : json_null();
+}
+
+static json_t *task_json(struct render_ctx *x, const struct inv_obj *o)
+{
+	const struct vi_task_info *t = o->task;
+	const struct inv_obj *blocker = task_blocker(x, t);
+	json_t *j = json_object();
+
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "target", json_str(x->target));
+	json_object_set_new(j, "task_id", json_str(o->moref));
+	json_object_set_new(j, "key", json_str(t->key));
+	json_object_set_new(j, "task", json_str(t->name));
+	json_object_set_new(j, "description_id", json_str(t->description_id));
+	json_object_set_new(j, "entity", json_str(task_entity_name(x, t)));
+	json_object_set_new(j, "entity_id", json_str(t->entity));
+	json_object_set_new(j, "entity_type", json_str(t->entity_type));
+	json_object_set_new(j, "state", json_str(t->state));
+	json_object_set_new(j, "cancelable", json_boolean(t->cancelable));
+	json_object_set_new(j, "cancelled", json_boolean(t->cancelled));
+	json_object_set_new(j, "progress",
+			    t->progress >= 0 ? json_integer(t->progress) : json_null());
+	json_object_set_new(j, "queue_time", json_time(t->queue_time));
+	json_object_set_new(j, "start_time", json_time(t->start_time));
+	json_object_set_new(j, "complete_time", json_time(t->complete_time));
+	json_object_set_new(j, "running_seconds",
+			    task_active(t) ? json_real(task_age(x, t)) : json_null());
+	json_object_set_new(j, "blocked", json_boolean(blocker != NULL));
+	json_object_set_new(j, "question_id",
+			    blocker ? json_str(blocker->question->id) : json_null());
+	if (t->error_fault || t->error_msg)
+		json_object_set_new(j, "error",
+				    json_pack("{s:o,s:o}", "fault", json_str(t->error_fault),
+					      "message", json_str(t->error_msg)));
+	else
+		json_object_set_new(j, "error", json_null());
+	return j;
+}
+
+int render_json(const struct inventory *inv, const char *target, double now, struct snapshot *s,
+		struct err *e)
+{
+	struct render_ctx x;
+	json_t *qs = json_array();
+	json_t *ts = json_array();
+	int vm = inventory_type_index(inv, "VirtualMachine");
+	int task = inventory_type_index(inv, "Task");
+	int rc = -1;
+
+	ctx_init(&x, inv, target, now);
+	if (!qs || !ts)
+		goto out_fail;
+	for (const struct inv_obj *o = vm >= 0 ? inv->types[vm].head : NULL; o; o = o->next) {
+		if (o->question && json_array_append_new(qs, question_json(&x, o)) < 0)
+			goto out_fail;
+	}
+	for (const struct inv_obj *o = task >= 0 ? inv->types[task].head : NULL; o; o = o->next) {
+		if (o->task && json_array_append_new(ts, task_json(&x, o)) < 0)
+			goto out_fail;
+	}
+	json_decref(s->questions);
+	json_decref(s->tasks);
+	s->questions = qs;
+	s->tasks = ts;
+	qs = ts = NULL;
+	rc = 0;
+
+out_fail:
+	if (rc < 0)
+		err_set(e, ERR_NOMEM, "out of memory building the JSON API objects");
+	json_decref(qs);
+	json_decref(ts);
+	buf_release(&x.tmp);
+	return rc;
+}

@@ -1,0 +1,38 @@
+/* agent/render: Prometheus sample lines and JSON objects for one target's inventory. */
+#ifndef VIMON_AGENT_RENDER_H
+#define VIMON_AGENT_RENDER_H
+
+#include <jansson.h>
+
+#include "agent/inventory.h"
+#include "agent/snapshot.h"
+#include "collectors/collector.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+/*
+ * Adds to s one family per metric row of each collector in cols (helpers add
+ * none), with the samples of every object of the collector's type in inv.
+ * Every sample carries target="<target>". now (seconds since the epoch) is
+ * used for ages (question pending, task running). Families are added unsorted:
+ * call snapshot_sort() after adding the others. 0, or -1 with e set (ERR_NOMEM).
+ */
+int render_collectors(const struct inventory *inv, const struct collector *const *cols,
+		      size_t ncols, const char *target, double now, struct snapshot *s,
+		      struct err *e);
+
+/*
+ * Fills s->questions and s->tasks (replacing what they held) with the JSON
+ * objects of docs/api.md for every pending question and every recent task in
+ * inv. 0, or -1 with e set (ERR_NOMEM).
+ */
+int render_json(const struct inventory *inv, const char *target, double now, struct snapshot *s,
+		struct err *e);
+
+/* Appends a sample value: integers exactly, other numbers with 17 digits. */
+void render_value(struct buf *b, double v);
+
+/* Appends the percent-decoded, label-escaped form of a vSphere entity name. */
+void render_name_label(struct buf *b, const char *name);
+
+#endif
