@@ -1,0 +1,24 @@
+/* agent/api: the JSON API bodies (/api/v1/targets, questions, tasks) from the targets' snapshots. */
+#ifndef VIMON_AGENT_API_H
+#define VIMON_AGENT_API_H
+
+#include <stddef.h>
+
+#include "agent/snapshot.h"
+
+enum api_list {
+	API_TARGETS,   /* each snapshot's target object */
+	API_QUESTIONS, /* every snapshot's questions, concatenated */
+	API_TASKS,     /* every snapshot's tasks, concatenated */
+};
+
+/*
+ * Renders one JSON array (followed by a newline) from snaps (n snapshots,
+ * NULL entries skipped), in snapshot order. Question and task objects that do
+ * not name their target get a "target" member (the target object's "name").
+ * Returns a malloc'd string of *len bytes the caller frees, or NULL when out
+ * of memory.
+ */
+char *api_render(enum api_list what, struct snapshot *const *snaps, size_t n, size_t *len);
+
+#endif

@@ -1,0 +1,364 @@
+/* agent/http: libmicrohttpd server for /metrics (cached, gzip), /healthz and the JSON API. */
+#include "agent/http.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent/api.h"
+#include "agent/metrics.h"
+#include "util/log.h"
+
+#define HTTP_THREADS	   2
+#define HTTP_MAX_CONNS	   256
+#define HTTP_CONN_MEMORY   (32 * 1024) /* request line + headers */
+#define HTTP_IDLE_TIMEOUT  30	       /* seconds */
+#define HTTP_STACK_TARGETS 16
+
+#define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
+#define CT_JSON	   "application/json"
+#define CT_TEXT	   "text/plain; charset=utf-8"
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct http_source src;
+	struct metrics_cache *cache;
+	/* Fixed replies, created once and queued by every request that wants them. */
+	struct MHD_Response *healthz, *not_found, *not_allowed, *index;
+	char address[96];
+};
+
+static const char index_html[] = "<!DOCTYPE html>\n<html><head><title>vimon</title></head><body>\n"
+				 "<h1>vimon</h1>\n<ul>\n"
+				 "<li><a href=\"/metrics\">/metrics</a> (Prometheus)</li>\n"
+				 "<li><a href=\"/healthz\">/healthz</a></li>\n"
+				 "<li><a href=\"/api/v1/targets\">/api/v1/targets</a></li>\n"
+				 "<li><a href=\"/api/v1/questions\">/api/v1/questions</a></li>\n"
+				 "<li><a href=\"/api/v1/tasks\">/api/v1/tasks</a></li>\n"
+				 "</ul>\n</body></html>\n";
+
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_msg(LOG_LEVEL_WARN, "http: %s", msg);
+}
+
+/* A response over a static string, with its content type. */
+static struct MHD_Response *static_response(const char *body, const char *type)
+{
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+	if (r && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES) {
+		MHD_destroy_response(r);
+		r = NULL;
+	}
+	return r;
+}
+
+/*
+ * The current snapshots: in stack when they fit, else in a malloc'd array
+ * (*snaps != stack: the caller frees it). Returns their count.
+ */
+static size_t get_snapshots(struct http_server *s, struct snapshot **stack,
+			    struct snapshot ***snaps, unsigned long *epoch)
+{
+	struct snapshot **heap;
+	size_t n, m, i;
+
+	*snaps = stack;
+	n = s->src.snapshots(s->src.ud, stack, HTTP_STACK_TARGETS, epoch);
+	if (n <= HTTP_STACK_TARGETS)
+		return n;
+	for (i = 0; i < HTTP_STACK_TARGETS; i++)
+		snapshot_put(stack[i]);
+	for (;;) {
+		heap = calloc(n, sizeof(*heap));
+		if (!heap)
+			return 0;
+		m = s->src.snapshots(s->src.ud, heap, n, epoch);
+		if (m <= n) {
+			*snaps = heap;
+			return m;
+		}
+		for (i = 0; i < n; i++)
+			snapshot_put(heap[i]);
+		free(heap);
+		n = m;
+	}
+}
+
+static void put_snapshots(struct snapshot **stack, struct snapshot **snaps, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		snapshot_put(snaps[i]);
+	if (snaps != stack)
+		free(snaps);
+}
+
+static void page_free_cb(void *cls)
+{
+	metrics_page_put(cls);
+}
+
+static enum MHD_Result queue_and_drop(struct MHD_Connection *c, unsigned status,
+				      struct MHD_Response *r)
+{
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result serve_error(struct MHD_Connection *c, const char *what)
+{
+	static const char body[] = "internal error\n";
+	struct MHD_Response *r;
+
+	log_msg(LOG_LEVEL_ERROR, "http: %s", what);
+	r = static_response(body, CT_TEXT);
+	return queue_and_drop(c, MHD_HTTP_INTERNAL_SERVER_ERROR, r);
+}
+
+static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connection *c)
+{
+	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
+	struct metrics_page *page = NULL;
+	struct MHD_Response *r;
+	unsigned long epoch = 0;
+	const char *ae;
+	struct err e;
+	size_t n;
+	int gzip, rc;
+
+	err_clear(&e);
+	n = get_snapshots(s, stack, &snaps, &epoch);
+	rc = metrics_cache_get(s->cache, epoch, snaps, n, &page, &e);
+	put_snapshots(stack, snaps, n);
+	if (rc < 0)
+		return serve_error(c, e.msg);
+	ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	gzip = metrics_accepts_gzip(ae);
+	/* The page is shared, not copied: the response holds a reference. */
+	r = MHD_create_response_from_buffer_with_free_callback_cls(
+		gzip ? page->gzlen : page->len, gzip ? (void *)page->gz : (void *)page->text,
+		page_free_cb, page);
+	if (!r) {
+		metrics_page_put(page);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_METRICS) != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING) !=
+		    MHD_YES ||
+	    (gzip &&
+	     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") != MHD_YES)) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	return queue_and_drop(c, MHD_HTTP_OK, r);
+}
+
+static enum MHD_Result serve_api(struct http_server *s, struct MHD_Connection *c,
+				 enum api_list what)
+{
+	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
+	struct MHD_Response *r;
+	unsigned long epoch = 0;
+	size_t n, len = 0;
+	char *body;
+
+	n = get_snapshots(s, stack, &snaps, &epoch);
+	body = api_render(what, snaps, n, &len);
+	put_snapshots(stack, snaps, n);
+	if (!body)
+		return serve_error(c, "rendering the JSON API: out of memory");
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_JSON) != MHD_YES) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	return queue_and_drop(c, MHD_HTTP_OK, r);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	enum { P_NONE, P_INDEX, P_METRICS, P_HEALTHZ, P_TARGETS, P_QUESTIONS, P_TASKS } path;
+
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	(void)con_cls;
+	if (strcmp(url, "/metrics") == 0)
+		path = P_METRICS;
+	else if (strcmp(url, "/healthz") == 0)
+		path = P_HEALTHZ;
+	else if (strcmp(url, "/api/v1/targets") == 0)
+		path = P_TARGETS;
+	else if (strcmp(url, "/api/v1/questions") == 0)
+		path = P_QUESTIONS;
+	else if (strcmp(url, "/api/v1/tasks") == 0)
+		path = P_TASKS;
+	else if (strcmp(url, "/") == 0)
+		path = P_INDEX;
+	else
+		path = P_NONE;
+	if (path == P_NONE)
+		return MHD_queue_response(c, MHD_HTTP_NOT_FOUND, s->not_found);
+	/* Answered on the first call, before any request body is read: every
+	 * endpoint is read-only. */
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, s->not_allowed);
+	switch (path) {
+	case P_METRICS: return serve_metrics(s, c);
+	case P_HEALTHZ: return MHD_queue_response(c, MHD_HTTP_OK, s->healthz);
+	case P_TARGETS: return serve_api(s, c, API_TARGETS);
+	case P_QUESTIONS: return serve_api(s, c, API_QUESTIONS);
+	case P_TASKS: return serve_api(s, c, API_TASKS);
+	case P_INDEX: return MHD_queue_response(c, MHD_HTTP_OK, s->index);
+	case P_NONE: break;
+	}
+	return MHD_NO;
+}
+
+/* Splits "host:port" / "[v6]:port" into host and port strings. */
+static int split_listen(const char *listen, char *host, size_t hostsz, char *port, size_t portsz,
+			struct err *e)
+{
+	const char *colon, *h = listen;
+	size_t hlen;
+
+	if (listen[0] == '[') {
+		const char *close = strchr(listen, ']');
+
+		if (!close || close[1] != ':')
+			return err_set(e, ERR_CONFIG, "invalid listen address \"%s\"", listen);
+		h = listen + 1;
+		hlen = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(listen, ':');
+		if (!colon)
+			return err_set(e, ERR_CONFIG, "invalid listen address \"%s\"", listen);
+		hlen = (size_t)(colon - listen);
+	}
+	if (hlen == 0 || hlen >= hostsz || strlen(colon + 1) >= portsz || !colon[1])
+		return err_set(e, ERR_CONFIG, "invalid listen address \"%s\"", listen);
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	snprintf(port, portsz, "%s", colon + 1);
+	return 0;
+}
+
+int http_start(const char *listen, const struct http_source *src, struct http_server **out,
+	       struct err *e)
+{
+	struct addrinfo hints, *ai = NULL;
+	const union MHD_DaemonInfo *info;
+	struct http_server *s;
+	char host[64], port[8];
+	unsigned flags;
+	int rc, ret = -1;
+
+	if (split_listen(listen, host, sizeof(host), port, sizeof(port), e) < 0)
+		return -1;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host, port, &hints, &ai);
+	if (rc != 0)
+		return err_set(e, ERR_CONFIG, "listen address %s: %s", listen, gai_strerror(rc));
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_freeai;
+	}
+	s->src = *src;
+	s->cache = metrics_cache_new();
+	s->healthz = static_response("ok\n", CT_TEXT);
+	s->not_found = static_response("not found\n", CT_TEXT);
+	s->not_allowed = static_response("method not allowed\n", CT_TEXT);
+	s->index = static_response(index_html, "text/html; charset=utf-8");
+	if (!s->cache || !s->healthz || !s->not_found || !s->not_allowed || !s->index ||
+	    MHD_add_response_header(s->not_allowed, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") !=
+		    MHD_YES) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_free;
+	}
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	s->daemon = MHD_start_daemon(flags, (uint16_t)strtoul(port, NULL, 10), NULL, NULL, handle,
+				     s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT,
+				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	if (!s->daemon) {
+		err_set(e, ERR_SYSTEM, "cannot listen on %s (address in use or not local?)",
+			listen);
+		goto out_free;
+	}
+	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	if (ai->ai_family == AF_INET6)
+		snprintf(s->address, sizeof(s->address), "[%s]:%u", host,
+			 info ? (unsigned)info->port : 0);
+	else
+		snprintf(s->address, sizeof(s->address), "%s:%u", host,
+			 info ? (unsigned)info->port : 0);
+	*out = s;
+	s = NULL;
+	ret = 0;
+out_free:
+	http_stop(s);
+out_freeai:
+	freeaddrinfo(ai);
+	return ret;
+}
+
+const char *http_address(const struct http_server *s)
+{
+	return s->address;
+}
+
+void http_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	if (s->healthz)
+		MHD_destroy_response(s->healthz);
+	if (s->not_found)
+		MHD_destroy_response(s->not_found);
+	if (s->not_allowed)
+		MHD_destroy_response(s->not_allowed);
+	if (s->index)
+		MHD_destroy_response(s->index);
+	metrics_cache_free(s->cache);
+	free(s);
+}
