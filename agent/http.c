@@ -210,7 +210,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	(void)version;
 	(void)upload_data;
 	(void)upload_data_size;
-	(void)con_cls;
 	if (strcmp(url, "/metrics") == 0)
 		path = P_METRICS;
 	else if (strcmp(url, "/healthz") == 0)
@@ -227,10 +226,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		path = P_NONE;
 	if (path == P_NONE)
 		return MHD_queue_response(c, MHD_HTTP_NOT_FOUND, s->not_found);
-	/* Answered on the first call, before any request body is read: every
-	 * endpoint is read-only. */
+	/* Refused on the first call, before any request body is read (MHD then
+	 * closes the connection): every endpoint is read-only. */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, s->not_allowed);
+	/* A reply queued on the first call closes the connection; answering on
+	 * the second call keeps it alive. */
+	if (!*con_cls) {
+		*con_cls = s;
+		return MHD_YES;
+	}
 	switch (path) {
 	case P_METRICS: return serve_metrics(s, c);
 	case P_HEALTHZ: return MHD_queue_response(c, MHD_HTTP_OK, s->healthz);
@@ -312,12 +317,12 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	s->daemon = MHD_start_daemon(flags, (uint16_t)strtoul(port, NULL, 10), NULL, NULL, handle,
-				     s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS,
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT,
-				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+				     s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				     MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+				     (unsigned)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+				     (unsigned)HTTP_MAX_CONNS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				     (size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+				     (unsigned)HTTP_IDLE_TIMEOUT, MHD_OPTION_END);
 	if (!s->daemon) {
 		err_set(e, ERR_SYSTEM, "cannot listen on %s (address in use or not local?)",
 			listen);
