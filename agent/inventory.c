@@ -500,6 +500,7 @@ int inventory_apply(struct inventory *inv, const struct vi_change *c, double now
 
 	if (type < 0)
 		return 0;
+	inv->types[type].gen++;
 	o = inventory_find(inv, c->obj_type, c->moref);
 	if (c->kind == VI_OBJ_LEAVE) {
 		if (o)
@@ -533,8 +534,10 @@ void inventory_sweep(struct inventory *inv)
 		while (o) {
 			struct inv_obj *next = o->next;
 
-			if (!o->seen)
+			if (!o->seen) {
+				inv->types[i].gen++;
 				obj_remove(inv, o);
+			}
 			o = next;
 		}
 	}

@@ -33,6 +33,7 @@ struct inv_type {
 	size_t nslots;
 	bool by_task_manager;
 	size_t count;	      /* objects of this type */
+	unsigned long gen;    /* bumped by every change to an object of this type */
 	struct inv_obj *head; /* objects of this type, in order of arrival */
 	struct inv_obj *tail;
 };

@@ -427,6 +427,9 @@ static int render_one(struct render_ctx *x, const struct collector *c, struct sn
 	buf_init(&prefix, 0);
 	for (const struct inv_obj *o = type >= 0 ? x->inv->types[type].head : NULL; o;
 	     o = o->next) {
+		if ((c->special == COL_SPECIAL_QUESTION && !o->question) ||
+		    (c->special == COL_SPECIAL_TASK && !o->task))
+			continue;
 		object_prefix(x, c, o, &prefix);
 		if (c->special == COL_SPECIAL_QUESTION)
 			render_question(x, bufs, o, &prefix);

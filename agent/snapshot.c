@@ -33,30 +33,88 @@ static char *dup_n(const char *p, size_t len)
 	return d;
 }
 
-int snapshot_add_family(struct snapshot *s, const char *name, const char *help, const char *type,
-			const char *samples, size_t len)
+/* A new family slot with name and help copied; samples left to the caller. */
+static struct snap_family *family_new(struct snapshot *s, const char *name, const char *help,
+				      const char *type)
 {
 	struct snap_family *f;
 	struct snap_family *grown;
 
 	grown = realloc(s->families, (s->nfamilies + 1) * sizeof(*s->families));
 	if (!grown)
-		return -1;
+		return NULL;
 	s->families = grown;
 	f = &s->families[s->nfamilies];
+	memset(f, 0, sizeof(*f));
 	f->name = strdup(name);
 	f->help = strdup(help ? help : "");
 	f->type = type;
-	f->samples = dup_n(samples ? samples : "", samples ? len : 0);
-	f->len = samples ? len : 0;
-	if (!f->name || !f->help || !f->samples) {
+	if (!f->name || !f->help) {
 		free(f->name);
 		free(f->help);
-		free(f->samples);
+		return NULL;
+	}
+	return f;
+}
+
+int snapshot_add_family(struct snapshot *s, const char *name, const char *help, const char *type,
+			const char *samples, size_t len)
+{
+	char *copy = dup_n(samples ? samples : "", samples ? len : 0);
+
+	if (!copy)
+		return -1;
+	return snapshot_add_family_take(s, name, help, type, copy, samples ? len : 0);
+}
+
+int snapshot_add_family_take(struct snapshot *s, const char *name, const char *help,
+			     const char *type, char *samples, size_t len)
+{
+	struct snap_family *f = family_new(s, name, help, type);
+
+	if (!f) {
+		free(samples);
 		return -1;
 	}
+	f->samples = samples;
+	f->len = len;
 	s->nfamilies++;
 	return 0;
+}
+
+int snapshot_share_family(struct snapshot *s, struct snap_family *src)
+{
+	struct snap_family *f;
+
+	/* Only the thread that built src shares it, so creating the counter
+	 * cannot race; releases may come from any thread, hence atomics. */
+	if (!src->shared) {
+		src->shared = malloc(sizeof(*src->shared));
+		if (!src->shared)
+			return -1;
+		*src->shared = 1;
+	}
+	f = family_new(s, src->name, src->help, src->type);
+	if (!f)
+		return -1;
+	__atomic_add_fetch(src->shared, 1, __ATOMIC_RELAXED);
+	f->samples = src->samples;
+	f->len = src->len;
+	f->shared = src->shared;
+	s->nfamilies++;
+	return 0;
+}
+
+static void family_release(struct snap_family *f)
+{
+	free(f->name);
+	free(f->help);
+	if (f->shared) {
+		if (__atomic_sub_fetch(f->shared, 1, __ATOMIC_ACQ_REL) > 0)
+			return;
+		free(f->shared);
+	}
+	free(f->samples);
 }
 
 static int family_cmp(const void *a, const void *b)
@@ -81,11 +139,8 @@ void snapshot_put(struct snapshot *s)
 		return;
 	if (s->refs > 0 && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	for (size_t i = 0; i < s->nfamilies; i++) {
-		free(s->families[i].name);
-		free(s->families[i].help);
-		free(s->families[i].samples);
-	}
+	for (size_t i = 0; i < s->nfamilies; i++)
+		family_release(&s->families[i]);
 	free(s->families);
 	json_decref(s->target);
 	json_decref(s->questions);

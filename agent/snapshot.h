@@ -14,6 +14,7 @@ struct snap_family {
 	const char *type; /* "gauge", "counter", "histogram" (static string) */
 	char *samples;	  /* lines "name{labels} value\n" */
 	size_t len;
+	int *shared; /* internal: references to samples when shared between snapshots, or NULL */
 };
 
 /*
@@ -44,6 +45,15 @@ struct snapshot *snapshot_new(void);
 int snapshot_add_family(struct snapshot *s, const char *name, const char *help, const char *type,
 			const char *samples, size_t len);
 void snapshot_sort(struct snapshot *s);
+
+/* Adds a family taking ownership of samples (malloc'd, NUL-terminated at len;
+ * freed here on failure too). 0 or -1. */
+int snapshot_add_family_take(struct snapshot *s, const char *name, const char *help,
+			     const char *type, char *samples, size_t len);
+
+/* Adds a family whose samples are shared with src (a family of another
+ * snapshot, which may be published): no copy of the sample text. 0 or -1. */
+int snapshot_share_family(struct snapshot *s, struct snap_family *src);
 
 void snapshot_ref(struct snapshot *s);
 /* Drops a reference; frees at zero. NULL is fine. */

@@ -1,0 +1,593 @@
+/* agent/target: one monitored vCenter or ESX host, collected on its own thread. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/inventory.h"
+#include "agent/render.h"
+#include "agent/selfmetrics.h"
+#include "agent/target.h"
+#include "collectors/collector.h"
+#include "util/log.h"
+#include "vi/pc.h"
+#include "vi/pc_tasks.h"
+#include "vi/session.h"
+
+/* Server-side wait per WaitForUpdatesEx: short, so that target_stop is prompt. */
+#define TARGET_WAIT_S 1
+/* Objects per update set; larger sets come truncated and we ask again at once. */
+#define TARGET_MAX_OBJECTS 2000
+#define TARGET_BACKOFF_MIN 1
+#define TARGET_BACKOFF_MAX 30
+#define TARGET_MAX_COLS	   16
+
+struct target {
+	struct conf_target ct; /* deep copy */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	struct snapshot_slot slot;
+
+	/* Everything below belongs to the collection thread. */
+	const struct collector *cols[TARGET_MAX_COLS];
+	size_t ncols;
+	struct inventory *inv;
+	struct vi_session *session;
+	struct selfmetrics self;
+	struct self_state state;
+	struct log_backoff backoff;
+	char *view;
+	char *filter;
+	char *task_filter;
+	char *version;
+	bool synced;	  /* a complete update set has been applied since (re)connecting */
+	bool ever_synced; /* for the log: first connection or recovery */
+	unsigned long gens[TARGET_MAX_COLS]; /* inventory generation each cached family set shows */
+	struct snapshot *cur;		     /* what we published last (our own reference) */
+	unsigned long generation;
+	struct err last_error;
+};
+
+static double now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool stopping(struct target *t)
+{
+	bool stop;
+
+	pthread_mutex_lock(&t->lock);
+	stop = t->stop;
+	pthread_mutex_unlock(&t->lock);
+	return stop;
+}
+
+/* Sleeps up to seconds, waking at once when the target is stopped. */
+static void nap(struct target *t, unsigned seconds)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += seconds;
+	pthread_mutex_lock(&t->lock);
+	while (!t->stop) {
+		if (pthread_cond_timedwait(&t->cond, &t->lock, &until) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+static void conf_target_release(struct conf_target *ct)
+{
+	free(ct->name);
+	free(ct->url);
+	free(ct->username);
+	if (ct->password) {
+		explicit_bzero(ct->password, strlen(ct->password));
+		free(ct->password);
+	}
+	free(ct->ca_file);
+	free(ct->thumbprint);
+	free(ct->proxy);
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -1;
+}
+
+static int conf_target_copy(struct conf_target *dst, const struct conf_target *src)
+{
+	*dst = *src;
+	if (dup_opt(&dst->name, src->name ? src->name : "") < 0 ||
+	    dup_opt(&dst->url, src->url) < 0 || dup_opt(&dst->username, src->username) < 0 ||
+	    dup_opt(&dst->password, src->password) < 0 ||
+	    dup_opt(&dst->ca_file, src->ca_file) < 0 ||
+	    dup_opt(&dst->thumbprint, src->thumbprint) < 0 || dup_opt(&dst->proxy, src->proxy) < 0)
+		return -1;
+	return 0;
+}
+
+/* The collectors a target's `collect` bits enable, helpers included. */
+static size_t pick_collectors(unsigned collect, const struct collector **cols)
+{
+	size_t n = 0;
+
+	if (collect & CONF_COLLECT_VM)
+		cols[n++] = &col_vm;
+	if (collect & CONF_COLLECT_HOST)
+		cols[n++] = &col_host;
+	if (collect & CONF_COLLECT_DATASTORE)
+		cols[n++] = &col_datastore;
+	if (collect & CONF_COLLECT_QUESTION)
+		cols[n++] = &col_question;
+	if (collect & CONF_COLLECT_TASK) {
+		cols[n++] = &col_task;
+		cols[n++] = &col_task_manager;
+	}
+	if (collect & (CONF_COLLECT_VM | CONF_COLLECT_HOST)) {
+		/* names for the host, cluster and datacenter labels */
+		if (!(collect & CONF_COLLECT_HOST))
+			cols[n++] = &col_host;
+		cols[n++] = &col_cluster;
+		cols[n++] = &col_compute;
+		cols[n++] = &col_datacenter;
+		cols[n++] = &col_folder;
+	}
+	return n;
+}
+
+/* Whether the collector's families are rendered (the host helper for VM-only targets is not). */
+static bool col_rendered(const struct target *t, size_t i)
+{
+	if (t->cols[i]->helper)
+		return false;
+	if (t->cols[i] == &col_host && !(t->ct.collect & CONF_COLLECT_HOST))
+		return false;
+	return true;
+}
+
+/* ---- publication ---- */
+
+static json_t *target_json(struct target *t)
+{
+	const struct vi_service_content *sc =
+		t->session ? vi_get_service_content(t->session) : NULL;
+	json_t *j = json_object();
+	json_t *objects = json_object();
+	json_t *collect = json_array();
+
+	if (!j || !objects || !collect) {
+		json_decref(j);
+		json_decref(objects);
+		json_decref(collect);
+		return NULL;
+	}
+	json_object_set_new(j, "name", json_string(t->ct.name));
+	json_object_set_new(j, "url", json_string(t->ct.url ? t->ct.url : ""));
+	json_object_set_new(j, "up", json_boolean(t->state.up));
+	json_object_set_new(j, "last_update",
+			    t->state.last_update > 0 ? json_real(t->state.last_update)
+						     : json_null());
+	if (t->last_error.kind != ERR_OK)
+		json_object_set_new(j, "last_error",
+				    json_pack("{s:s,s:s,s:s}", "kind",
+					      err_kind_name(t->last_error.kind), "fault",
+					      t->last_error.fault, "message", t->last_error.msg));
+	else
+		json_object_set_new(j, "last_error", json_null());
+	json_object_set_new(j, "api_type",
+			    sc && sc->api_type ? json_string(sc->api_type) : json_null());
+	json_object_set_new(j, "api_version",
+			    sc && sc->api_version ? json_string(sc->api_version) : json_null());
+	json_object_set_new(j, "logins", json_integer((json_int_t)t->state.logins));
+	json_object_set_new(j, "generation", json_integer((json_int_t)t->generation));
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (col_rendered(t, i))
+			json_array_append_new(collect, json_string(t->cols[i]->name));
+	}
+	json_object_set_new(j, "collect", collect);
+	for (size_t i = 0; i < t->inv->ntypes; i++)
+		json_object_set_new(objects, t->inv->types[i].name,
+				    json_integer((json_int_t)t->inv->types[i].count));
+	json_object_set_new(j, "objects", objects);
+	return j;
+}
+
+static struct snap_family *find_family(struct snapshot *s, const char *name)
+{
+	size_t lo = 0, hi = s ? s->nfamilies : 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(s->families[mid].name, name);
+
+		if (c == 0)
+			return &s->families[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Reuses a collector's families from the last snapshot; -1 when one is missing. */
+static int share_collector(struct target *t, const struct collector *c, struct snapshot *s)
+{
+	for (size_t r = 0; c->metrics[r].family; r++) {
+		struct snap_family *f = find_family(t->cur, c->metrics[r].family);
+
+		if (!f || snapshot_share_family(s, f) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The inventory generation a collector's samples depend on: its own type and,
+ * when its labels name placements, the types that hold those names.
+ */
+static unsigned long collector_gen(const struct target *t, const struct collector *c)
+{
+	static const char *const placement[] = {"HostSystem",	   "ClusterComputeResource",
+						"ComputeResource", "Datacenter",
+						"Folder",	   NULL};
+	bool names = false;
+	unsigned long g = 0;
+	int i;
+
+	for (size_t r = 0; c->metrics[r].family; r++) {
+		for (size_t l = 0; c->metrics[r].labels && c->metrics[r].labels[l].label; l++) {
+			enum col_resolve res = c->metrics[r].labels[l].resolve;
+
+			if (res != COL_RES_TEXT && res != COL_RES_DECODE)
+				names = true;
+		}
+	}
+	i = inventory_type_index(t->inv, c->type);
+	if (i >= 0)
+		g += t->inv->types[i].gen;
+	for (size_t p = 0; names && placement[p]; p++) {
+		i = inventory_type_index(t->inv, placement[p]);
+		if (i >= 0 && strcmp(placement[p], c->type) != 0)
+			g += t->inv->types[i].gen;
+	}
+	return g;
+}
+
+static int publish(struct target *t, struct err *e)
+{
+	struct snapshot *s = snapshot_new();
+	double t0 = now_mono();
+	double now = now_real();
+
+	if (!s)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < t->ncols; i++) {
+		const struct collector *c = t->cols[i];
+		unsigned long g = collector_gen(t, c);
+
+		if (!col_rendered(t, i))
+			continue;
+		/* time-dependent shapes (question age, task age) are always rendered */
+		if (c->special == COL_SPECIAL_NONE && t->cur && g == t->gens[i] &&
+		    share_collector(t, c, s) == 0)
+			continue;
+		if (render_collectors(t->inv, &c, 1, t->ct.name, now, s, e) < 0)
+			goto out_fail;
+		t->gens[i] = g;
+	}
+	if (render_json(t->inv, t->ct.name, now, s, e) < 0)
+		goto out_fail;
+	t->state.logins = t->session ? vi_session_login_count(t->session) : 0;
+	if (selfmetrics_render(&t->self, &t->state, t->inv, t->ct.name, s, e) < 0)
+		goto out_fail;
+	json_decref(s->target);
+	t->generation++;
+	s->generation = t->generation;
+	s->target = target_json(t);
+	if (!s->target) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_fail;
+	}
+	snapshot_sort(s);
+	snapshot_ref(s);
+	snapshot_slot_swap(&t->slot, s);
+	snapshot_put(t->cur);
+	t->cur = s;
+	t->state.render_seconds = now_mono() - t0;
+	return 0;
+
+out_fail:
+	snapshot_put(s);
+	return -1;
+}
+
+/* ---- collection ---- */
+
+struct apply_ctx {
+	struct target *t;
+	double now;
+};
+
+static int on_change(void *ud, const struct vi_change *c, struct err *e)
+{
+	struct apply_ctx *a = ud;
+	struct err local = {0};
+
+	if (inventory_apply(a->t->inv, c, a->now, &local) == 0)
+		return 0;
+	if (local.kind == ERR_NOMEM) {
+		*e = local;
+		return -1;
+	}
+	/* one bad value (an unparsable question) must not stop the whole target */
+	selfmetrics_error(&a->t->self, local.kind);
+	log_msg(LOG_LEVEL_WARN, "target %s: %s", a->t->ct.name, local.msg);
+	return 0;
+}
+
+static void drop_filters(struct target *t)
+{
+	free(t->view);
+	free(t->filter);
+	free(t->task_filter);
+	free(t->version);
+	t->view = t->filter = t->task_filter = t->version = NULL;
+	t->synced = false;
+}
+
+/* One view and one filter over it for the view types; the task filter. */
+static int build_filters(struct target *t, struct err *e)
+{
+	const char *types[INV_MAX_TYPES];
+	struct vi_prop_spec specs[INV_MAX_TYPES];
+	size_t n = 0;
+	bool tasks = false;
+
+	drop_filters(t);
+	for (size_t i = 0; i < t->inv->ntypes; i++) {
+		const struct inv_type *ty = &t->inv->types[i];
+
+		if (ty->by_task_manager) {
+			tasks = true;
+			continue;
+		}
+		types[n] = ty->name;
+		specs[n].type = ty->name;
+		specs[n].paths = ty->fetch;
+		n++;
+	}
+	if (n > 0) {
+		if (vi_pc_create_view(t->session, NULL, types, n, &t->view, e) < 0) {
+			err_prefix(e, "creating the container view");
+			return -1;
+		}
+		if (vi_pc_create_filter(t->session, t->view, specs, n, &t->filter, e) < 0) {
+			err_prefix(e, "creating the property filter");
+			return -1;
+		}
+	}
+	if (tasks && vi_pc_create_task_filter(t->session, &t->task_filter, e) < 0) {
+		err_prefix(e, "creating the task filter");
+		return -1;
+	}
+	inventory_unmark(t->inv);
+	return 0;
+}
+
+static int connect_target(struct target *t, struct err *e)
+{
+	struct err ignored = {0};
+
+	if (vi_session_logged_in(t->session))
+		vi_session_logout(t->session, &ignored);
+	if (vi_session_login(t->session, e) < 0)
+		return -1;
+	return build_filters(t, e);
+}
+
+/* One WaitForUpdatesEx, applied; publishes after each complete update set. */
+static int cycle(struct target *t, struct err *e)
+{
+	struct apply_ctx a = {t, now_real()};
+	struct vi_pc_handler h = {.on_change = on_change, .ud = &a};
+	unsigned long logins = vi_session_login_count(t->session);
+	char *version = NULL;
+	bool truncated = false;
+
+	if (vi_pc_wait(t->session, t->version, t->synced ? TARGET_WAIT_S : 0, TARGET_MAX_OBJECTS,
+		       &h, &version, &truncated, e) < 0)
+		return -1;
+	if (vi_session_login_count(t->session) != logins) {
+		/* the session expired and was renewed: its filters died with it */
+		free(version);
+		log_msg(LOG_LEVEL_INFO, "target %s: session renewed, rebuilding the filter",
+			t->ct.name);
+		return build_filters(t, e);
+	}
+	free(t->version);
+	t->version = version;
+	if (truncated)
+		return 0;
+	if (!t->synced) {
+		inventory_sweep(t->inv);
+		t->synced = true;
+		if (t->inv->count > 0 || t->ever_synced)
+			log_msg(LOG_LEVEL_INFO, "target %s: %s, %zu objects", t->ct.name,
+				t->ever_synced ? "recovered" : "synchronized", t->inv->count);
+		t->ever_synced = true;
+		log_backoff_reset(&t->backoff);
+	}
+	t->state.up = 1;
+	t->state.last_update = now_real();
+	err_clear(&t->last_error);
+	return publish(t, e);
+}
+
+static void report_failure(struct target *t, const struct err *e)
+{
+	unsigned long suppressed = 0;
+
+	selfmetrics_error(&t->self, e->kind);
+	t->last_error = *e;
+	if (log_backoff_due(&t->backoff, time(NULL), &suppressed)) {
+		if (suppressed)
+			log_msg(LOG_LEVEL_WARN,
+				"target %s: %s: %s (%lu similar failures suppressed)", t->ct.name,
+				err_kind_name(e->kind), e->msg, suppressed);
+		else
+			log_msg(LOG_LEVEL_WARN, "target %s: %s: %s", t->ct.name,
+				err_kind_name(e->kind), e->msg);
+	}
+	t->state.up = 0;
+	drop_filters(t);
+}
+
+static void *target_main(void *arg)
+{
+	struct target *t = arg;
+	unsigned delay = TARGET_BACKOFF_MIN;
+
+	while (!stopping(t)) {
+		struct err e = {0};
+
+		if (connect_target(t, &e) == 0) {
+			while (!stopping(t) && cycle(t, &e) == 0) {
+				if (t->synced)
+					delay = TARGET_BACKOFF_MIN;
+			}
+		}
+		if (stopping(t))
+			break;
+		report_failure(t, &e);
+		err_clear(&e);
+		if (publish(t, &e) < 0)
+			log_msg(LOG_LEVEL_ERROR, "target %s: %s", t->ct.name, e.msg);
+		nap(t, delay);
+		delay = delay * 2 > TARGET_BACKOFF_MAX ? TARGET_BACKOFF_MAX : delay * 2;
+	}
+	if (vi_session_logged_in(t->session)) {
+		struct err e = {0};
+
+		vi_session_logout(t->session, &e);
+	}
+	return NULL;
+}
+
+/* ---- life cycle ---- */
+
+static void target_free(struct target *t)
+{
+	if (!t)
+		return;
+	vi_session_free(t->session);
+	inventory_free(t->inv);
+	drop_filters(t);
+	snapshot_put(t->cur);
+	snapshot_slot_destroy(&t->slot);
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->lock);
+	conf_target_release(&t->ct);
+	free(t);
+}
+
+static int make_session(struct target *t, struct err *e)
+{
+	struct vi_session_opts o = {0};
+	struct vi_call_observer obs = {selfmetrics_on_call, &t->self};
+	long timeout_ms = t->ct.timeout_s > 0 ? (long)t->ct.timeout_s * 1000 : 60000;
+
+	o.http.url = t->ct.url;
+	o.http.ca_file = t->ct.ca_file;
+	o.http.thumbprint = t->ct.thumbprint;
+	o.http.insecure = t->ct.insecure;
+	o.http.proxy = t->ct.proxy;
+	o.http.timeout_ms = timeout_ms;
+	o.http.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
+	o.username = t->ct.username ? t->ct.username : "";
+	o.password = t->ct.password ? t->ct.password : "";
+	t->session = vi_session_new(&o, e);
+	if (!t->session)
+		return -1;
+	vi_session_set_observer(t->session, &obs);
+	return 0;
+}
+
+struct target *target_start(const struct conf_target *ct, struct err *e)
+{
+	struct target *t = calloc(1, sizeof(*t));
+
+	if (!t) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->cond, NULL);
+	snapshot_slot_init(&t->slot);
+	selfmetrics_init(&t->self);
+	log_backoff_init(&t->backoff, 600);
+	if (conf_target_copy(&t->ct, ct) < 0) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_free;
+	}
+	t->ncols = pick_collectors(ct->collect, t->cols);
+	if (inventory_new(t->cols, t->ncols, &t->inv, e) < 0 || make_session(t, e) < 0)
+		goto out_free;
+	/* vsphere_up 0 at once, before the first connection */
+	if (publish(t, e) < 0)
+		goto out_free;
+	if (pthread_create(&t->thread, NULL, target_main, t) != 0) {
+		err_set(e, ERR_SYSTEM, "cannot start the collection thread for %s", ct->name);
+		goto out_free;
+	}
+	return t;
+
+out_free:
+	err_prefix(e, "target %s", ct->name ? ct->name : "");
+	target_free(t);
+	return NULL;
+}
+
+void target_stop(struct target *t)
+{
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->stop = true;
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	pthread_join(t->thread, NULL);
+	target_free(t);
+}
+
+const struct conf_target *target_conf(const struct target *t)
+{
+	return &t->ct;
+}
+
+struct snapshot *target_snapshot(struct target *t)
+{
+	return snapshot_slot_get(&t->slot);
+}
