@@ -458,13 +458,21 @@ static void fault_extract(struct vi_reader *r, const struct vi_node *f)
 	const struct vi_node *detail = vi_node_child(f, "detail");
 	const char *msg = vi_node_child_text(f, "faultstring");
 	const char *type = NULL;
+	bool strip = false;
 	size_t n;
 
-	if (detail && detail->first)
-		type = detail->first->xsi_type ? detail->first->xsi_type : detail->first->name;
+	/* xsi:type is the type name; the element name is the type name + "Fault" */
+	if (detail && detail->first) {
+		if (detail->first->xsi_type && *detail->first->xsi_type) {
+			type = detail->first->xsi_type;
+		} else {
+			type = detail->first->name;
+			strip = has_suffix(type, "Fault") && strlen(type) > 5;
+		}
+	}
 	snprintf(r->fault_type, sizeof(r->fault_type), "%s", type ? type : "");
 	n = strlen(r->fault_type);
-	if (n > 5 && has_suffix(r->fault_type, "Fault"))
+	if (strip && n > 5)
 		r->fault_type[n - 5] = '\0';
 	snprintf(r->fault_msg, sizeof(r->fault_msg), "%s",
 		 msg && *msg ? msg : (r->fault_type[0] ? r->fault_type : "SOAP fault"));

@@ -251,6 +251,12 @@ static void test_faults(void **state)
 		 "</RequestCanceledFault>",
 		 ERR_FAULT, "RequestCanceled", "The task was canceled by a user."},
 		{"<Fault xsi:type=\"vim25:NotSupported\"/>", ERR_FAULT, "NotSupported", "no"},
+		{"<VmConfigFaultFault xmlns=\"urn:vim25\"></VmConfigFaultFault>", ERR_FAULT,
+		 "VmConfigFault", "config"},
+		{"<VmConfigFaultFault xmlns=\"urn:vim25\" xsi:type=\"VmConfigFault\">"
+		 "</VmConfigFaultFault>",
+		 ERR_FAULT, "VmConfigFault", "config"},
+		{"<Fault/>", ERR_FAULT, "Fault", "a type named Fault stays"},
 	};
 	char xml[2048];
 	struct collect c;
