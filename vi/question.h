@@ -25,7 +25,10 @@ struct vi_question {
 	size_t nmsgs;
 	struct vi_question_choice *choices;
 	size_t nchoices;
-	int default_index; /* index into choices, -1 when none is given */
+	/* index into choices; -1 when there are no choices or defaultIndex is out
+	 * of range. An absent defaultIndex means 0 (an xsd:int the server, and
+	 * govmomi's encoder, may leave out when it is 0). */
+	int default_index;
 };
 
 /* Parses a VirtualMachineQuestionInfo element into q (zeroed on entry). On
