@@ -12,22 +12,24 @@
 #include "agent/metrics.h"
 
 /* Two targets' snapshots, built by hand (families sorted by name). */
+#define FAM(n, h, s)                                                                               \
+	{                                                                                          \
+		.name = n, .help = h, .type = "gauge", .samples = s                                \
+	}
 static struct snap_family fam_a[] = {
-	{"vsphere_datastore_capacity_bytes", "Datastore capacity.", "gauge",
-	 "vsphere_datastore_capacity_bytes{target=\"a\",datastore=\"ds1\"} 100\n", 0},
-	{"vsphere_up", "1 when the last collection worked.", "gauge",
-	 "vsphere_up{target=\"a\"} 1\n", 0},
-	{"vsphere_vm_power_state", "VM power state.", "gauge",
-	 "vsphere_vm_power_state{target=\"a\",vm=\"odd/slash\",state=\"poweredOn\"} 1\n"
-	 "vsphere_vm_power_state{target=\"a\",vm=\"odd/slash\",state=\"poweredOff\"} 0\n",
-	 0},
+	FAM("vsphere_datastore_capacity_bytes", "Datastore capacity.",
+	    "vsphere_datastore_capacity_bytes{target=\"a\",datastore=\"ds1\"} 100\n"),
+	FAM("vsphere_up", "1 when the last collection worked.", "vsphere_up{target=\"a\"} 1\n"),
+	FAM("vsphere_vm_power_state", "VM power state.",
+	    "vsphere_vm_power_state{target=\"a\",vm=\"odd/slash\",state=\"poweredOn\"} 1\n"
+	    "vsphere_vm_power_state{target=\"a\",vm=\"odd/slash\",state=\"poweredOff\"} 0\n"),
 };
 static struct snap_family fam_b[] = {
-	{"vsphere_host_memory_bytes", "Host memory \\ size\nin bytes.", "gauge",
-	 "vsphere_host_memory_bytes{target=\"b\",host=\"h1\"} 4096\n", 0},
-	{"vsphere_up", "other help ignored", "gauge", "vsphere_up{target=\"b\"} 0\n", 0},
-	{"vsphere_vm_power_state", "VM power state.", "gauge",
-	 "vsphere_vm_power_state{target=\"b\",vm=\"x\",state=\"poweredOn\"} 0\n", 0},
+	FAM("vsphere_host_memory_bytes", "Host memory \\ size\nin bytes.",
+	    "vsphere_host_memory_bytes{target=\"b\",host=\"h1\"} 4096\n"),
+	FAM("vsphere_up", "other help ignored", "vsphere_up{target=\"b\"} 0\n"),
+	FAM("vsphere_vm_power_state", "VM power state.",
+	    "vsphere_vm_power_state{target=\"b\",vm=\"x\",state=\"poweredOn\"} 0\n"),
 };
 
 static const char merged_ab[] =
