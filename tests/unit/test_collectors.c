@@ -1,0 +1,815 @@
+/* Unit tests: collectors + inventory + rendering, driven by synthetic property-change sequences. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "agent/inventory.h"
+#include "agent/render.h"
+#include "agent/snapshot.h"
+#include "collectors/collector.h"
+#include "util/buf.h"
+#include "vi/xml.h"
+
+#define ENV_OPEN                                                                                   \
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                             \
+	"<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "           \
+	"xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "                                          \
+	"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Body>"                   \
+	"<WaitForUpdatesExResponse xmlns=\"urn:vim25\">"
+#define ENV_CLOSE "</WaitForUpdatesExResponse></soapenv:Body></soapenv:Envelope>"
+
+static const struct collector *const all_cols[] = {
+	&col_vm,      &col_host,    &col_datastore,  &col_question, &col_task,
+	&col_cluster, &col_compute, &col_datacenter, &col_folder,   &col_task_manager,
+};
+#define NCOLS (sizeof(all_cols) / sizeof(all_cols[0]))
+
+static int on_node(void *ud, const char *path, const struct vi_node *n, struct err *e)
+{
+	struct vi_node **out = ud;
+
+	(void)path;
+	(void)e;
+	*out = vi_node_dup(n);
+	return 0;
+}
+
+/* Parses "<returnval ...>...</returnval>" into a node tree (caller frees). */
+static struct vi_node *xml_value(const char *xml)
+{
+	static const char *const paths[] = {"returnval", NULL};
+	struct vi_node *n = NULL;
+	struct vi_reader_spec spec = {.paths = paths, .on_node = on_node, .ud = &n};
+	struct buf b;
+	struct err e = {0};
+
+	buf_init(&b, 0);
+	buf_adds(&b, ENV_OPEN);
+	buf_adds(&b, xml);
+	buf_adds(&b, ENV_CLOSE);
+	if (vi_reader_parse(&spec, b.data, b.len, &e) < 0)
+		fail_msg("parse: %s\n%s", e.msg, xml);
+	buf_release(&b);
+	assert_non_null(n);
+	return n;
+}
+
+/* One step of a synthetic change sequence. */
+struct step {
+	enum vi_obj_kind kind;
+	const char *type;
+	const char *moref;
+	const char *path; /* NULL: the object itself (enter with no property, leave) */
+	enum vi_prop_op op;
+	const char *xml; /* "<returnval ...>...</returnval>", or NULL for no value */
+};
+
+#define TEXT(t, v) "<returnval xsi:type=\"xsd:" t "\">" v "</returnval>"
+#define STR(v)	   TEXT("string", v)
+#define INT(v)	   TEXT("int", v)
+#define LONG(v)	   TEXT("long", v)
+#define BOOL(v)	   TEXT("boolean", v)
+#define MOREF(type, v)                                                                             \
+	"<returnval type=\"" type "\" xsi:type=\"ManagedObjectReference\">" v "</returnval>"
+#define SET(type, moref, path, xml)                                                                \
+	{                                                                                          \
+		VI_OBJ_MODIFY, type, moref, path, VI_OP_ASSIGN, xml                                \
+	}
+#define ENTER(type, moref, path, xml)                                                              \
+	{                                                                                          \
+		VI_OBJ_ENTER, type, moref, path, VI_OP_ASSIGN, xml                                 \
+	}
+
+static void apply_steps(struct inventory *inv, const struct step *steps, size_t n, double now)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct vi_node *v = steps[i].xml ? xml_value(steps[i].xml) : NULL;
+		struct vi_change c = {steps[i].type, steps[i].moref, steps[i].kind,
+				      steps[i].path, steps[i].op,    v};
+		struct err e = {0};
+
+		if (inventory_apply(inv, &c, now, &e) < 0)
+			fail_msg("step %zu (%s %s): %s", i, steps[i].moref,
+				 steps[i].path ? steps[i].path : "", e.msg);
+		vi_node_free(v);
+	}
+}
+
+static struct inventory *new_inv(void)
+{
+	struct inventory *inv = NULL;
+	struct err e = {0};
+
+	assert_int_equal(inventory_new(all_cols, NCOLS, &inv, &e), 0);
+	return inv;
+}
+
+static struct snapshot *render(struct inventory *inv, double now)
+{
+	struct snapshot *s = snapshot_new();
+	struct err e = {0};
+
+	assert_non_null(s);
+	assert_int_equal(render_collectors(inv, all_cols, NCOLS, "vc1", now, s, &e), 0);
+	assert_int_equal(render_json(inv, "vc1", now, s, &e), 0);
+	snapshot_sort(s);
+	return s;
+}
+
+static const char *fam(const struct snapshot *s, const char *name)
+{
+	for (size_t i = 0; i < s->nfamilies; i++) {
+		if (strcmp(s->families[i].name, name) == 0)
+			return s->families[i].samples;
+	}
+	fail_msg("no family %s", name);
+	return NULL;
+}
+
+static int has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)); p++) {
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return 1;
+	}
+	return 0;
+}
+
+#define assert_line(s, family, line)                                                               \
+	do {                                                                                       \
+		const char *text_ = fam(s, family);                                                \
+		if (!has_line(text_, line))                                                        \
+			fail_msg("missing line\n  %s\nin %s:\n%s", line, family, text_);           \
+	} while (0)
+
+#define assert_no_text(s, family, needle)                                                          \
+	do {                                                                                       \
+		const char *text_ = fam(s, family);                                                \
+		if (strstr(text_, needle))                                                         \
+			fail_msg("unexpected %s in %s:\n%s", needle, family, text_);               \
+	} while (0)
+
+static size_t count_lines(const char *text)
+{
+	size_t n = 0;
+
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
+#define VM1 "target=\"vc1\",vm=\"web01\",vm_id=\"vm-1\""
+
+/* A small placement: datacenter dc1 / folder host / cluster c1 / host esx1, and VM web01. */
+static const struct step placement_steps[] = {
+	ENTER("Datacenter", "datacenter-1", "name", STR("dc1")),
+	ENTER("Folder", "group-h1", "name", STR("host")),
+	SET("Folder", "group-h1", "parent", MOREF("Datacenter", "datacenter-1")),
+	ENTER("ClusterComputeResource", "domain-c1", "name", STR("c1")),
+	SET("ClusterComputeResource", "domain-c1", "parent", MOREF("Folder", "group-h1")),
+	ENTER("HostSystem", "host-1", "name", STR("esx1.example")),
+	SET("HostSystem", "host-1", "parent", MOREF("ClusterComputeResource", "domain-c1")),
+	SET("HostSystem", "host-1", "runtime.connectionState", STR("connected")),
+	SET("HostSystem", "host-1", "runtime.powerState", STR("poweredOn")),
+	SET("HostSystem", "host-1", "runtime.inMaintenanceMode", BOOL("false")),
+	SET("HostSystem", "host-1", "runtime.bootTime", TEXT("dateTime", "2026-11-21T10:00:00Z")),
+	SET("HostSystem", "host-1", "summary.hardware",
+	    "<returnval xsi:type=\"HostHardwareSummary\"><vendor>ACME</vendor><model>X1</model>"
+	    "<memorySize>68719476736</memorySize><cpuMhz>2400</cpuMhz><numCpuCores>16</numCpuCores>"
+	    "</returnval>"),
+	SET("HostSystem", "host-1", "summary.quickStats",
+	    "<returnval "
+	    "xsi:type=\"HostListSummaryQuickStats\"><overallCpuUsage>1200</overallCpuUsage>"
+	    "<overallMemoryUsage>2048</overallMemoryUsage><uptime>7200</uptime></returnval>"),
+	ENTER("VirtualMachine", "vm-1", "name", STR("web01")),
+	SET("VirtualMachine", "vm-1", "runtime.powerState", STR("poweredOn")),
+	SET("VirtualMachine", "vm-1", "runtime.connectionState", STR("connected")),
+	SET("VirtualMachine", "vm-1", "runtime.host", MOREF("HostSystem", "host-1")),
+	SET("VirtualMachine", "vm-1", "summary.runtime.bootTime",
+	    TEXT("dateTime", "2026-11-21T11:00:00.5Z")),
+	SET("VirtualMachine", "vm-1", "config.uuid", STR("4213-abcd")),
+	SET("VirtualMachine", "vm-1", "config.guestFullName", STR("Debian GNU/Linux 12 (64-bit)")),
+	SET("VirtualMachine", "vm-1", "config.guestId", STR("debian12_64Guest")),
+	SET("VirtualMachine", "vm-1", "config.hardware.numCPU", INT("4")),
+	SET("VirtualMachine", "vm-1", "config.hardware.memoryMB", INT("8192")),
+	SET("VirtualMachine", "vm-1", "summary.quickStats",
+	    "<returnval "
+	    "xsi:type=\"VirtualMachineQuickStats\"><overallCpuUsage>250</overallCpuUsage>"
+	    "<guestMemoryUsage>512</guestMemoryUsage><hostMemoryUsage>4200</hostMemoryUsage>"
+	    "<guestHeartbeatStatus>green</guestHeartbeatStatus><grantedMemory>8192</grantedMemory>"
+	    "<privateMemory>4000</privateMemory><sharedMemory>100</sharedMemory>"
+	    "<swappedMemory>0</swappedMemory><balloonedMemory>64</balloonedMemory>"
+	    "<consumedOverheadMemory>104</consumedOverheadMemory>"
+	    "<compressedMemory>2048</compressedMemory><uptimeSeconds>3600</uptimeSeconds>"
+	    "</returnval>"),
+};
+
+static struct inventory *placement(void)
+{
+	struct inventory *inv = new_inv();
+
+	apply_steps(inv, placement_steps, sizeof(placement_steps) / sizeof(placement_steps[0]),
+		    1000);
+	return inv;
+}
+
+/* ---------- VMs ---------- */
+
+static void test_vm_families(void **state)
+{
+	struct inventory *inv = placement();
+	struct snapshot *s = render(inv, 2000);
+
+	(void)state;
+	assert_line(s, "vsphere_vm_info",
+		    "vsphere_vm_info{" VM1
+		    ",uuid=\"4213-abcd\",host=\"esx1.example\",host_id=\"host-1\","
+		    "cluster=\"c1\",datacenter=\"dc1\",guest_os=\"Debian GNU/Linux 12 (64-bit)\","
+		    "guest_id=\"debian12_64Guest\"} 1");
+	assert_line(s, "vsphere_vm_power_state",
+		    "vsphere_vm_power_state{" VM1 ",state=\"poweredOn\"} 1");
+	assert_line(s, "vsphere_vm_power_state",
+		    "vsphere_vm_power_state{" VM1 ",state=\"poweredOff\"} 0");
+	assert_line(s, "vsphere_vm_power_state",
+		    "vsphere_vm_power_state{" VM1 ",state=\"suspended\"} 0");
+	assert_int_equal(count_lines(fam(s, "vsphere_vm_power_state")), 3);
+	assert_int_equal(count_lines(fam(s, "vsphere_vm_connection_state")), 5);
+	assert_line(s, "vsphere_vm_guest_heartbeat_status",
+		    "vsphere_vm_guest_heartbeat_status{" VM1 ",status=\"green\"} 1");
+	assert_line(s, "vsphere_vm_guest_heartbeat_status",
+		    "vsphere_vm_guest_heartbeat_status{" VM1 ",status=\"gray\"} 0");
+	assert_line(s, "vsphere_vm_boot_timestamp_seconds",
+		    "vsphere_vm_boot_timestamp_seconds{" VM1 "} 1795258800.5");
+	assert_line(s, "vsphere_vm_uptime_seconds", "vsphere_vm_uptime_seconds{" VM1 "} 3600");
+	assert_line(s, "vsphere_vm_cpu_count", "vsphere_vm_cpu_count{" VM1 "} 4");
+	assert_line(s, "vsphere_vm_cpu_usage_hertz",
+		    "vsphere_vm_cpu_usage_hertz{" VM1 "} 250000000");
+	assert_line(s, "vsphere_vm_memory_configured_bytes",
+		    "vsphere_vm_memory_configured_bytes{" VM1 "} 8589934592");
+	assert_line(s, "vsphere_vm_memory_granted_bytes",
+		    "vsphere_vm_memory_granted_bytes{" VM1 "} 8589934592");
+	/* consumed = hostMemoryUsage - consumedOverheadMemory = 4096 MB */
+	assert_line(s, "vsphere_vm_memory_consumed_bytes",
+		    "vsphere_vm_memory_consumed_bytes{" VM1 "} 4294967296");
+	assert_line(s, "vsphere_vm_memory_host_usage_bytes",
+		    "vsphere_vm_memory_host_usage_bytes{" VM1 "} 4404019200");
+	assert_line(s, "vsphere_vm_memory_guest_active_bytes",
+		    "vsphere_vm_memory_guest_active_bytes{" VM1 "} 536870912");
+	assert_line(s, "vsphere_vm_memory_ballooned_bytes",
+		    "vsphere_vm_memory_ballooned_bytes{" VM1 "} 67108864");
+	assert_line(s, "vsphere_vm_memory_swapped_bytes",
+		    "vsphere_vm_memory_swapped_bytes{" VM1 "} 0");
+	assert_line(s, "vsphere_vm_memory_shared_bytes",
+		    "vsphere_vm_memory_shared_bytes{" VM1 "} 104857600");
+	/* compressedMemory is in KB */
+	assert_line(s, "vsphere_vm_memory_compressed_bytes",
+		    "vsphere_vm_memory_compressed_bytes{" VM1 "} 2097152");
+	assert_line(s, "vsphere_vm_memory_private_bytes",
+		    "vsphere_vm_memory_private_bytes{" VM1 "} 4194304000");
+	assert_line(s, "vsphere_vm_memory_overhead_bytes",
+		    "vsphere_vm_memory_overhead_bytes{" VM1 "} 109051904");
+	/* families are sorted and unique */
+	for (size_t i = 1; i < s->nfamilies; i++)
+		assert_true(strcmp(s->families[i - 1].name, s->families[i].name) < 0);
+	snapshot_put(s);
+	inventory_free(inv);
+}
+
+/* Modify, unset, remove and leave reach the rendering; only that object changes. */
+static void test_vm_changes(void **state)
+{
+	struct inventory *inv = placement();
+	static const struct step changes[] = {
+		ENTER("VirtualMachine", "vm-2", "name", STR("db01")),
+		SET("VirtualMachine", "vm-2", "runtime.powerState", STR("poweredOff")),
+		SET("VirtualMachine", "vm-1", "runtime.powerState", STR("suspended")),
+		/* a quickStats field changed: the whole quickStats comes again */
+		SET("VirtualMachine", "vm-1", "summary.quickStats",
+		    "<returnval xsi:type=\"VirtualMachineQuickStats\">"
+		    "<balloonedMemory>128</balloonedMemory>"
+		    "<guestHeartbeatStatus>red</guestHeartbeatStatus></returnval>"),
+		/* a leaf reported on its own also lands */
+		SET("VirtualMachine", "vm-1", "summary.quickStats.swappedMemory", INT("3")),
+		{VI_OBJ_MODIFY, "VirtualMachine", "vm-1", "config.hardware.numCPU", VI_OP_REMOVE,
+		 NULL},
+		SET("VirtualMachine", "vm-1", "summary.runtime.bootTime", NULL),
+	};
+	struct snapshot *s;
+
+	(void)state;
+	apply_steps(inv, changes, sizeof(changes) / sizeof(changes[0]), 1100);
+	s = render(inv, 2000);
+	assert_line(s, "vsphere_vm_power_state",
+		    "vsphere_vm_power_state{" VM1 ",state=\"suspended\"} 1");
+	assert_line(s, "vsphere_vm_power_state",
+		    "vsphere_vm_power_state{" VM1 ",state=\"poweredOn\"} 0");
+	assert_line(s, "vsphere_vm_power_state",
+		    "vsphere_vm_power_state{target=\"vc1\",vm=\"db01\",vm_id=\"vm-2\","
+		    "state=\"poweredOff\"} 1");
+	assert_line(s, "vsphere_vm_memory_ballooned_bytes",
+		    "vsphere_vm_memory_ballooned_bytes{" VM1 "} 134217728");
+	assert_line(s, "vsphere_vm_memory_swapped_bytes",
+		    "vsphere_vm_memory_swapped_bytes{" VM1 "} 3145728");
+	/* fields absent from quickStats are 0 */
+	assert_line(s, "vsphere_vm_memory_granted_bytes",
+		    "vsphere_vm_memory_granted_bytes{" VM1 "} 0");
+	assert_line(s, "vsphere_vm_guest_heartbeat_status",
+		    "vsphere_vm_guest_heartbeat_status{" VM1 ",status=\"red\"} 1");
+	/* removed and unset properties give no sample */
+	assert_no_text(s, "vsphere_vm_cpu_count", "vm-1");
+	assert_no_text(s, "vsphere_vm_boot_timestamp_seconds", "vm-1");
+	/* db01 has no host: empty placement labels, no quickStats: zeros */
+	assert_line(s, "vsphere_vm_info",
+		    "vsphere_vm_info{target=\"vc1\",vm=\"db01\",vm_id=\"vm-2\",uuid=\"\",host=\"\","
+		    "host_id=\"\",cluster=\"\",datacenter=\"\",guest_os=\"\",guest_id=\"\"} 1");
+	snapshot_put(s);
+
+	static const struct step leave[] = {
+		{VI_OBJ_LEAVE, "VirtualMachine", "vm-1", NULL, VI_OP_ASSIGN, NULL},
+	};
+	apply_steps(inv, leave, 1, 1200);
+	s = render(inv, 2000);
+	assert_no_text(s, "vsphere_vm_info", "vm-1");
+	assert_no_text(s, "vsphere_vm_power_state", "vm-1");
+	assert_int_equal(count_lines(fam(s, "vsphere_vm_power_state")), 3);
+	assert_null(inventory_find(inv, NULL, "vm-1"));
+	assert_non_null(inventory_find(inv, "VirtualMachine", "vm-2"));
+	snapshot_put(s);
+	inventory_free(inv);
+}
+
+/* Names: percent-decoded for labels, then escaped; invalid UTF-8 replaced. */
+static void test_odd_names(void **state)
+{
+	static const struct {
+		const char *stored; /* as the API sends it (XML-escaped here) */
+		const char *label;  /* what the exposition shows */
+	} cases[] = {
+		{"odd%2fslash", "odd/slash"},
+		{"odd%5cback", "odd\\\\back"},
+		{"odd%25percent", "odd%percent"},
+		{"odd&quot;quote", "odd\\\"quote"},
+		{"odd|pipe", "odd|pipe"},
+		{"\xc3\xb6"
+		 "dd \xc3\xbcn\xc3\xaf"
+		 "c\xc3\xb6"
+		 "d\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac",
+		 "\xc3\xb6"
+		 "dd \xc3\xbcn\xc3\xaf"
+		 "c\xc3\xb6"
+		 "d\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac"},
+		{"line%0abreak", "line\\nbreak"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct inventory *inv = new_inv();
+		char xml[256], line[512];
+		struct step st[2] = {
+			ENTER("VirtualMachine", "vm-9", "name", xml),
+			SET("VirtualMachine", "vm-9", "runtime.powerState", STR("poweredOn")),
+		};
+		struct snapshot *s;
+
+		snprintf(xml, sizeof(xml), STR("%s"), cases[i].stored);
+		apply_steps(inv, st, 2, 1000);
+		s = render(inv, 1000);
+		snprintf(line, sizeof(line),
+			 "vsphere_vm_power_state{target=\"vc1\",vm=\"%s\",vm_id=\"vm-9\","
+			 "state=\"poweredOn\"} 1",
+			 cases[i].label);
+		assert_line(s, "vsphere_vm_power_state", line);
+		snapshot_put(s);
+		inventory_free(inv);
+	}
+}
+
+/* A name with invalid UTF-8 (as a hostile server might send) stays valid UTF-8. */
+static void test_invalid_utf8_label(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	render_name_label(&b, "bad\xff%2f");
+	assert_string_equal(b.data, "bad\xef\xbf\xbd/");
+	buf_release(&b);
+}
+
+/* ---------- hosts and datastores ---------- */
+
+static void test_host_families(void **state)
+{
+	struct inventory *inv = placement();
+	struct snapshot *s;
+	static const struct step maint[] = {
+		SET("HostSystem", "host-1", "runtime.inMaintenanceMode", BOOL("true")),
+		SET("HostSystem", "host-1", "runtime.connectionState", STR("notResponding")),
+	};
+#define H1 "target=\"vc1\",host=\"esx1.example\",host_id=\"host-1\""
+
+	(void)state;
+	s = render(inv, 2000);
+	assert_line(s, "vsphere_host_info",
+		    "vsphere_host_info{" H1 ",cluster=\"c1\",datacenter=\"dc1\",version=\"\","
+		    "product=\"\",vendor=\"ACME\",model=\"X1\"} 1");
+	assert_line(s, "vsphere_host_connection_state",
+		    "vsphere_host_connection_state{" H1 ",state=\"connected\"} 1");
+	assert_line(s, "vsphere_host_power_state",
+		    "vsphere_host_power_state{" H1 ",state=\"standBy\"} 0");
+	assert_line(s, "vsphere_host_maintenance_mode", "vsphere_host_maintenance_mode{" H1 "} 0");
+	assert_line(s, "vsphere_host_memory_size_bytes",
+		    "vsphere_host_memory_size_bytes{" H1 "} 68719476736");
+	assert_line(s, "vsphere_host_memory_usage_bytes",
+		    "vsphere_host_memory_usage_bytes{" H1 "} 2147483648");
+	/* 2400 MHz x 16 cores */
+	assert_line(s, "vsphere_host_cpu_capacity_hertz",
+		    "vsphere_host_cpu_capacity_hertz{" H1 "} 38400000000");
+	assert_line(s, "vsphere_host_cpu_usage_hertz",
+		    "vsphere_host_cpu_usage_hertz{" H1 "} 1200000000");
+	assert_line(s, "vsphere_host_boot_timestamp_seconds",
+		    "vsphere_host_boot_timestamp_seconds{" H1 "} 1795255200");
+	snapshot_put(s);
+	apply_steps(inv, maint, 2, 1100);
+	s = render(inv, 2000);
+	assert_line(s, "vsphere_host_maintenance_mode", "vsphere_host_maintenance_mode{" H1 "} 1");
+	assert_line(s, "vsphere_host_connection_state",
+		    "vsphere_host_connection_state{" H1 ",state=\"notResponding\"} 1");
+	assert_line(s, "vsphere_host_connection_state",
+		    "vsphere_host_connection_state{" H1 ",state=\"connected\"} 0");
+	snapshot_put(s);
+	inventory_free(inv);
+}
+
+static void test_datastore_families(void **state)
+{
+	struct inventory *inv = new_inv();
+	struct snapshot *s;
+	static const struct step steps[] = {
+		ENTER("Datastore", "datastore-1", "name", STR("LocalDS_0")),
+		SET("Datastore", "datastore-1", "summary",
+		    "<returnval xsi:type=\"DatastoreSummary\"><name>LocalDS_0</name>"
+		    "<url>ds:///vmfs/volumes/1/</url><capacity>1000000</capacity>"
+		    "<freeSpace>400000</freeSpace><uncommitted>50000</uncommitted>"
+		    "<accessible>true</accessible><type>VMFS</type></returnval>"),
+		SET("Datastore", "datastore-1", "host",
+		    "<returnval xsi:type=\"ArrayOfDatastoreHostMount\"><DatastoreHostMount>"
+		    "<key type=\"HostSystem\">host-1</key></DatastoreHostMount><DatastoreHostMount>"
+		    "<key type=\"HostSystem\">host-2</key></DatastoreHostMount></returnval>"),
+		SET("Datastore", "datastore-1", "vm",
+		    "<returnval xsi:type=\"ArrayOfManagedObjectReference\">"
+		    "<ManagedObjectReference type=\"VirtualMachine\">vm-1</ManagedObjectReference>"
+		    "<ManagedObjectReference type=\"VirtualMachine\">vm-2</ManagedObjectReference>"
+		    "<ManagedObjectReference type=\"VirtualMachine\">vm-3</ManagedObjectReference>"
+		    "</returnval>"),
+	};
+	static const struct step inaccessible[] = {
+		SET("Datastore", "datastore-1", "summary",
+		    "<returnval xsi:type=\"DatastoreSummary\"><name>LocalDS_0</name>"
+		    "<url>ds:///vmfs/volumes/1/</url><capacity>1000000</capacity>"
+		    "<freeSpace>300000</freeSpace><accessible>false</accessible><type>VMFS</type>"
+		    "<maintenanceMode>inMaintenance</maintenanceMode></returnval>"),
+		{VI_OBJ_MODIFY, "Datastore", "datastore-1", "vm[\"vm-3\"]", VI_OP_REMOVE, NULL},
+	};
+#define D1 "target=\"vc1\",datastore=\"LocalDS_0\",datastore_id=\"datastore-1\""
+
+	(void)state;
+	apply_steps(inv, steps, sizeof(steps) / sizeof(steps[0]), 1000);
+	s = render(inv, 2000);
+	assert_line(s, "vsphere_datastore_info",
+		    "vsphere_datastore_info{" D1 ",type=\"VMFS\",url=\"ds:///vmfs/volumes/1/\"} 1");
+	assert_line(s, "vsphere_datastore_capacity_bytes",
+		    "vsphere_datastore_capacity_bytes{" D1 "} 1000000");
+	assert_line(s, "vsphere_datastore_free_bytes",
+		    "vsphere_datastore_free_bytes{" D1 "} 400000");
+	assert_line(s, "vsphere_datastore_uncommitted_bytes",
+		    "vsphere_datastore_uncommitted_bytes{" D1 "} 50000");
+	assert_line(s, "vsphere_datastore_provisioned_bytes",
+		    "vsphere_datastore_provisioned_bytes{" D1 "} 650000");
+	assert_line(s, "vsphere_datastore_accessible", "vsphere_datastore_accessible{" D1 "} 1");
+	assert_line(s, "vsphere_datastore_maintenance_mode",
+		    "vsphere_datastore_maintenance_mode{" D1 ",mode=\"normal\"} 1");
+	assert_line(s, "vsphere_datastore_hosts", "vsphere_datastore_hosts{" D1 "} 2");
+	assert_line(s, "vsphere_datastore_vms", "vsphere_datastore_vms{" D1 "} 3");
+	snapshot_put(s);
+	apply_steps(inv, inaccessible, 2, 1100);
+	s = render(inv, 2000);
+	assert_line(s, "vsphere_datastore_accessible", "vsphere_datastore_accessible{" D1 "} 0");
+	assert_line(s, "vsphere_datastore_provisioned_bytes",
+		    "vsphere_datastore_provisioned_bytes{" D1 "} 700000");
+	assert_line(s, "vsphere_datastore_maintenance_mode",
+		    "vsphere_datastore_maintenance_mode{" D1 ",mode=\"inMaintenance\"} 1");
+	assert_line(s, "vsphere_datastore_maintenance_mode",
+		    "vsphere_datastore_maintenance_mode{" D1 ",mode=\"normal\"} 0");
+	assert_line(s, "vsphere_datastore_vms", "vsphere_datastore_vms{" D1 "} 2");
+	snapshot_put(s);
+	inventory_free(inv);
+}
+
+/* ---------- questions and tasks ---------- */
+
+#define QUESTION(id)                                                                               \
+	"<returnval xsi:type=\"VirtualMachineQuestionInfo\"><id>" id "</id>"                       \
+	"<text>msg.uuid.altered:Moved or copied?</text><choice>"                                   \
+	"<choiceInfo xsi:type=\"ElementDescription\"><label>Cancel</label><summary>Cancel"         \
+	"</summary><key>0</key></choiceInfo><choiceInfo xsi:type=\"ElementDescription\">"          \
+	"<label>I _Copied It</label><summary>I _Copied It</summary><key>2</key></choiceInfo>"      \
+	"<defaultIndex>1</defaultIndex></choice><message><id>msg.uuid.altered</id>"                \
+	"<text>Moved or copied?</text></message></returnval>"
+
+#define TASKINFO(state)                                                                            \
+	"<returnval xsi:type=\"TaskInfo\"><key>task-7</key><task type=\"Task\">task-7</task>"      \
+	"<name>PowerOnVM_Task</name><descriptionId>VirtualMachine.powerOn</descriptionId>"         \
+	"<entity type=\"VirtualMachine\">vm-1</entity><entityName>web01</entityName>"              \
+	"<state>" state "</state><cancelled>false</cancelled><cancelable>false</cancelable>"       \
+	"<queueTime>1970-01-01T00:16:40Z</queueTime><startTime>1970-01-01T00:16:41Z</startTime>"   \
+	"</returnval>"
+
+static void test_question_first_seen(void **state)
+{
+	struct inventory *inv = placement();
+	struct snapshot *s;
+	static const struct step ask[] = {
+		SET("VirtualMachine", "vm-1", "runtime.question", QUESTION("q1")),
+	};
+	static const struct step again[] = {
+		/* the same question reported again (another property changed with it) */
+		SET("VirtualMachine", "vm-1", "runtime.question", QUESTION("q1")),
+	};
+	static const struct step other[] = {
+		SET("VirtualMachine", "vm-1", "runtime.question", QUESTION("q2")),
+	};
+	static const struct step answered[] = {
+		SET("VirtualMachine", "vm-1", "runtime.question", NULL),
+	};
+#define Q1 VM1 ",question_id=\"q1\",message_id=\"msg.uuid.altered\""
+
+	(void)state;
+	s = render(inv, 1000);
+	assert_int_equal(fam(s, "vsphere_vm_question_pending")[0], '\0');
+	snapshot_put(s);
+	apply_steps(inv, ask, 1, 1000);
+	apply_steps(inv, again, 1, 1010);
+	s = render(inv, 1030.7);
+	assert_line(s, "vsphere_vm_question_pending", "vsphere_vm_question_pending{" Q1 "} 1");
+	assert_line(s, "vsphere_vm_question_pending_seconds",
+		    "vsphere_vm_question_pending_seconds{" Q1 "} 30");
+	assert_int_equal(json_array_size(s->questions), 1);
+	{
+		json_t *q = json_array_get(s->questions, 0);
+		json_t *choices = json_object_get(q, "choices");
+
+		assert_string_equal(json_string_value(json_object_get(q, "vm")), "web01");
+		assert_string_equal(json_string_value(json_object_get(q, "vm_id")), "vm-1");
+		assert_string_equal(json_string_value(json_object_get(q, "id")), "q1");
+		assert_string_equal(json_string_value(json_object_get(q, "text")),
+				    "msg.uuid.altered:Moved or copied?");
+		assert_string_equal(
+			json_string_value(json_array_get(json_object_get(q, "message_ids"), 0)),
+			"msg.uuid.altered");
+		assert_int_equal(json_array_size(choices), 2);
+		assert_string_equal(
+			json_string_value(json_object_get(json_array_get(choices, 1), "label")),
+			"I _Copied It");
+		assert_string_equal(json_string_value(json_object_get(q, "default")), "2");
+		assert_true(json_real_value(json_object_get(q, "first_seen")) == 1000.0);
+	}
+	snapshot_put(s);
+	/* a new question id restarts the clock */
+	apply_steps(inv, other, 1, 1040);
+	s = render(inv, 1045);
+	assert_line(s, "vsphere_vm_question_pending_seconds",
+		    "vsphere_vm_question_pending_seconds{" VM1
+		    ",question_id=\"q2\",message_id=\"msg.uuid.altered\"} 5");
+	assert_int_equal(count_lines(fam(s, "vsphere_vm_question_pending")), 1);
+	snapshot_put(s);
+	apply_steps(inv, answered, 1, 1050);
+	s = render(inv, 1050);
+	assert_int_equal(fam(s, "vsphere_vm_question_pending")[0], '\0');
+	assert_int_equal(json_array_size(s->questions), 0);
+	snapshot_put(s);
+	inventory_free(inv);
+}
+
+static void test_task_blocked(void **state)
+{
+	struct inventory *inv = placement();
+	struct snapshot *s;
+	static const struct step start[] = {
+		ENTER("TaskManager", "TaskManager", "recentTask",
+		      "<returnval xsi:type=\"ArrayOfManagedObjectReference\">"
+		      "<ManagedObjectReference type=\"Task\">task-7</ManagedObjectReference>"
+		      "</returnval>"),
+		ENTER("Task", "task-7", "info", TASKINFO("running")),
+	};
+	static const struct step ask[] = {
+		SET("VirtualMachine", "vm-1", "runtime.question", QUESTION("q1")),
+	};
+	static const struct step done[] = {
+		SET("VirtualMachine", "vm-1", "runtime.question", NULL),
+		SET("Task", "task-7", "info", TASKINFO("success")),
+	};
+	static const struct step gone[] = {
+		{VI_OBJ_LEAVE, "Task", "task-7", NULL, VI_OP_ASSIGN, NULL},
+	};
+#define T7                                                                                         \
+	"target=\"vc1\",task_id=\"task-7\",task=\"PowerOnVM_Task\",entity=\"web01\","              \
+	"entity_id=\"vm-1\""
+
+	(void)state;
+	apply_steps(inv, start, 2, 1000);
+	s = render(inv, 1010);
+	assert_line(s, "vsphere_task_info", "vsphere_task_info{" T7 ",state=\"running\"} 1");
+	assert_line(s, "vsphere_task_running_seconds", "vsphere_task_running_seconds{" T7 "} 10");
+	assert_line(s, "vsphere_task_blocked", "vsphere_task_blocked{" T7 "} 0");
+	snapshot_put(s);
+	apply_steps(inv, ask, 1, 1012);
+	s = render(inv, 1020);
+	assert_line(s, "vsphere_task_blocked", "vsphere_task_blocked{" T7 "} 1");
+	{
+		json_t *t = json_array_get(s->tasks, 0);
+		json_t *q = json_array_get(s->questions, 0);
+
+		assert_true(json_is_true(json_object_get(t, "blocked")));
+		assert_string_equal(json_string_value(json_object_get(t, "question_id")), "q1");
+		assert_string_equal(json_string_value(json_object_get(t, "state")), "running");
+		assert_string_equal(
+			json_string_value(json_array_get(json_object_get(q, "blocked_tasks"), 0)),
+			"task-7");
+	}
+	snapshot_put(s);
+	apply_steps(inv, done, 2, 1030);
+	s = render(inv, 1030);
+	assert_line(s, "vsphere_task_info", "vsphere_task_info{" T7 ",state=\"success\"} 1");
+	/* finished tasks have no age and are never blocked */
+	assert_int_equal(fam(s, "vsphere_task_running_seconds")[0], '\0');
+	assert_int_equal(fam(s, "vsphere_task_blocked")[0], '\0');
+	snapshot_put(s);
+	apply_steps(inv, gone, 1, 1040);
+	s = render(inv, 1040);
+	assert_int_equal(fam(s, "vsphere_task_info")[0], '\0');
+	assert_int_equal(json_array_size(s->tasks), 0);
+	snapshot_put(s);
+	inventory_free(inv);
+}
+
+/* Every family has help and a type; no series appears twice. */
+static void test_no_duplicates(void **state)
+{
+	struct inventory *inv = placement();
+	struct snapshot *s = render(inv, 2000);
+
+	(void)state;
+	for (size_t i = 0; i < s->nfamilies; i++) {
+		const struct snap_family *f = &s->families[i];
+		char *copy = strdup(f->samples);
+		char *save = NULL;
+		char *lines[256];
+		size_t n = 0;
+
+		assert_true(f->help[0] != '\0');
+		assert_string_equal(f->type, "gauge");
+		for (char *l = strtok_r(copy, "\n", &save); l && n < 256;
+		     l = strtok_r(NULL, "\n", &save)) {
+			char *sp = strrchr(l, ' ');
+
+			*sp = '\0';
+			for (size_t k = 0; k < n; k++)
+				assert_string_not_equal(lines[k], l);
+			lines[n++] = l;
+		}
+		free(copy);
+	}
+	snapshot_put(s);
+	inventory_free(inv);
+}
+
+/* Resync after a reconnect: objects not seen again go, first-seen times stay. */
+static void test_resync(void **state)
+{
+	struct inventory *inv = placement();
+	static const struct step ask[] = {
+		SET("VirtualMachine", "vm-1", "runtime.question", QUESTION("q1")),
+		ENTER("VirtualMachine", "vm-2", "name", STR("db01")),
+	};
+	static const struct step again[] = {
+		ENTER("VirtualMachine", "vm-1", "runtime.question", QUESTION("q1")),
+	};
+	struct inv_obj *o;
+
+	(void)state;
+	apply_steps(inv, ask, 2, 1000);
+	inventory_unmark(inv);
+	apply_steps(inv, again, 1, 1500);
+	inventory_sweep(inv);
+	assert_null(inventory_find(inv, NULL, "vm-2"));
+	assert_null(inventory_find(inv, NULL, "host-1"));
+	o = inventory_find(inv, "VirtualMachine", "vm-1");
+	assert_non_null(o);
+	assert_true(o->question_first_seen == 1000.0);
+	assert_int_equal(inv->count, 1);
+	inventory_free(inv);
+}
+
+/* Types and paths nobody collects are ignored; a bad question does not parse. */
+static void test_ignored_and_bad(void **state)
+{
+	struct inventory *inv = new_inv();
+	static const struct step steps[] = {
+		ENTER("Network", "network-1", "name", STR("VM Network")),
+		ENTER("VirtualMachine", "vm-1", "name", STR("a")),
+		SET("VirtualMachine", "vm-1", "config.annotation", STR("x")),
+	};
+	struct vi_node *bad = xml_value("<returnval xsi:type=\"VirtualMachineQuestionInfo\">"
+					"<text>no id</text></returnval>");
+	struct vi_change c = {"VirtualMachine",	  "vm-1",	VI_OBJ_MODIFY,
+			      "runtime.question", VI_OP_ASSIGN, bad};
+	struct err e = {0};
+
+	(void)state;
+	apply_steps(inv, steps, 3, 1000);
+	assert_null(inventory_find(inv, NULL, "network-1"));
+	assert_int_equal(inv->count, 1);
+	/* the question is refused (the agent counts the error and goes on) */
+	assert_int_equal(inventory_apply(inv, &c, 1000, &e), -1);
+	assert_true(e.kind == ERR_PARSE || e.kind == ERR_PROTOCOL);
+	assert_null(inventory_find(inv, NULL, "vm-1")->question);
+	vi_node_free(bad);
+	inventory_free(inv);
+}
+
+/* Many objects: the hash table grows and every object is found. */
+static void test_many_objects(void **state)
+{
+	struct inventory *inv = new_inv();
+	char moref[32];
+	struct err e = {0};
+
+	(void)state;
+	for (int i = 0; i < 5000; i++) {
+		struct vi_change c = {"VirtualMachine", moref, VI_OBJ_ENTER, NULL,
+				      VI_OP_ASSIGN,	NULL};
+
+		snprintf(moref, sizeof(moref), "vm-%d", i);
+		assert_int_equal(inventory_apply(inv, &c, 0, &e), 0);
+	}
+	assert_int_equal(inv->count, 5000);
+	for (int i = 0; i < 5000; i += 7) {
+		snprintf(moref, sizeof(moref), "vm-%d", i);
+		assert_non_null(inventory_find(inv, "VirtualMachine", moref));
+	}
+	inventory_free(inv);
+}
+
+static void test_registry(void **state)
+{
+	(void)state;
+	assert_ptr_equal(col_find("vm"), &col_vm);
+	assert_null(col_find("nope"));
+	assert_int_equal(col_path_index(&col_vm, "runtime.powerState"), 1);
+	assert_int_equal(col_path_index(&col_vm, "nope"), -1);
+	/* every row names a family with the prefix, help, and a path or labels */
+	for (size_t i = 0; col_registry[i]; i++) {
+		const struct collector *c = col_registry[i];
+
+		for (size_t r = 0; c->metrics[r].family; r++) {
+			const struct col_metric *m = &c->metrics[r];
+
+			assert_int_equal(strncmp(m->family, "vsphere_", 8), 0);
+			assert_non_null(m->help);
+			if (m->kind == COL_GAUGE || m->kind == COL_STATESET)
+				assert_non_null(m->path);
+			if (m->kind == COL_STATESET)
+				assert_non_null(m->states);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_vm_families),
+		cmocka_unit_test(test_vm_changes),
+		cmocka_unit_test(test_odd_names),
+		cmocka_unit_test(test_invalid_utf8_label),
+		cmocka_unit_test(test_host_families),
+		cmocka_unit_test(test_datastore_families),
+		cmocka_unit_test(test_question_first_seen),
+		cmocka_unit_test(test_task_blocked),
+		cmocka_unit_test(test_no_duplicates),
+		cmocka_unit_test(test_resync),
+		cmocka_unit_test(test_ignored_and_bad),
+		cmocka_unit_test(test_many_objects),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
