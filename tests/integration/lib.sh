@@ -251,7 +251,7 @@ soap_login() {
 
 # xml_values XML TAG: the text of every <TAG>...</TAG> (no nesting inside), one per line.
 xml_values() {
-	printf '%s' "$1" | sed -e "s/<$2[ >]/\n&/g" | sed -n "s/^<$2\( [^>]*\)\{0,1\}>\([^<]*\)<\/$2>.*/\2/p"
+	printf '%s\n' "$1" | sed -e "s/<$2[ >]/\n&/g" | sed -n "s/^<$2\( [^>]*\)\{0,1\}>\([^<]*\)<\/$2>.*/\2/p"
 }
 
 # xml_value XML TAG: the first of xml_values.

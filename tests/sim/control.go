@@ -336,9 +336,17 @@ func (s *simState) ctlQuickStats(body []byte) (interface{}, error) {
 		return nil, badRequest("no quickStats field given")
 	}
 	simulator.Map.WithLock(vm, func() { simulator.Map.Update(vm, changes) })
-	var qs types.VirtualMachineQuickStats
-	simulator.Map.WithLock(vm, func() { qs = vm.Summary.QuickStats })
-	return map[string]interface{}{"vm": vm.Self.Value, "quickStats": qs}, nil
+	qs := map[string]interface{}{}
+	simulator.Map.WithLock(vm, func() {
+		v := reflect.ValueOf(vm.Summary.QuickStats)
+		for name, i := range fields {
+			qs[name] = v.Field(i).Interface()
+		}
+	})
+	return struct {
+		VM         string                 `json:"vm"`
+		QuickStats map[string]interface{} `json:"quickStats"`
+	}{vm.Self.Value, qs}, nil
 }
 
 func (s *simState) ctlHost(body []byte) (interface{}, error) {

@@ -86,7 +86,10 @@ func (s *simState) ctlQuestion(body []byte) (interface{}, error) {
 	s.questions[vm.Self.Value] = &question{info: q}
 	s.mu.Unlock()
 	setQuestion(vm, &q)
-	return map[string]string{"vm": vm.Self.Value, "id": q.Id}, nil
+	return struct {
+		VM string `json:"vm"`
+		ID string `json:"id"`
+	}{vm.Self.Value, q.Id}, nil
 }
 
 // setQuestion sets (q != nil) or clears runtime.question, visible to the property collector.
