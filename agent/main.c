@@ -1,0 +1,351 @@
+/* vimon: the monitoring agent (targets collected on their own threads, served over HTTP). */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/conf.h"
+#include "agent/http.h"
+#include "agent/target.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#define DEFAULT_CONFIG "/etc/vimon/vimon.conf"
+
+/* The running targets, read by the HTTP threads on every request. */
+struct agent {
+	pthread_rwlock_t lock;
+	struct target **targets;
+	size_t ntargets;
+	unsigned long epoch; /* changes with the set of targets */
+	struct conf *conf;
+	struct http_server *http;
+};
+
+static const char usage_text[] =
+	"Usage: vimon [-v]... [-c FILE]\n"
+	"       vimon --check-config [-c FILE]\n"
+	"Watches VMware vCenter servers and ESX hosts and serves Prometheus metrics.\n"
+	"\n"
+	"  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+	"      --check-config  validate the configuration: exit 0, or print every problem\n"
+	"                      as FILE:LINE: message and exit 2\n"
+	"  -v, --verbose       more logging (repeatable)\n"
+	"  -h, --help          this help\n"
+	"  -V, --version       print the version\n"
+	"\n"
+	"Signals: SIGHUP reloads the configuration (an invalid one is reported and the\n"
+	"running one kept); SIGTERM and SIGINT stop the agent.\n"
+	"Endpoints: /metrics, /healthz, /api/v1/targets, /api/v1/questions, /api/v1/tasks.\n";
+
+static size_t agent_snapshots(void *ud, struct snapshot **snaps, size_t max, unsigned long *epoch)
+{
+	struct agent *a = ud;
+	size_t i, n;
+
+	pthread_rwlock_rdlock(&a->lock);
+	n = a->ntargets;
+	*epoch = a->epoch;
+	for (i = 0; i < n && i < max; i++)
+		snaps[i] = target_snapshot(a->targets[i]);
+	pthread_rwlock_unlock(&a->lock);
+	return n;
+}
+
+/* Prints problems (FILE:LINE: message lines) to stderr, or logs them. */
+static void report_problems(const struct buf *problems, int to_log)
+{
+	const char *p = problems->data;
+
+	if (problems->failed)
+		log_msg(LOG_LEVEL_ERROR, "(more problems not shown: out of memory)");
+	if (!to_log) {
+		fputs(p, stderr);
+		return;
+	}
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		log_msg(LOG_LEVEL_ERROR, "%.*s", (int)n, p);
+		p += n;
+		if (*p)
+			p++;
+	}
+}
+
+static void describe_collect(unsigned bits, char *out, size_t size)
+{
+	static const char *const names[] = {"vm", "host", "datastore", "question", "task"};
+	size_t i, len = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < 5; i++) {
+		if (!(bits & (1u << i)))
+			continue;
+		len += (size_t)snprintf(out + len, size > len ? size - len : 0, "%s%s",
+					len ? "," : "", names[i]);
+		if (len >= size)
+			break;
+	}
+}
+
+/* Starts one target and says so; NULL (logged) on failure. */
+static struct target *start_target(const struct conf_target *ct)
+{
+	struct target *t;
+	char collect[64];
+	struct err e;
+
+	err_clear(&e);
+	describe_collect(ct->collect, collect, sizeof(collect));
+	if (ct->insecure)
+		log_msg(LOG_LEVEL_WARN,
+			"target %s: insecure = true: the server's certificate is NOT verified",
+			ct->name);
+	t = target_start(ct, &e);
+	if (!t) {
+		log_msg(LOG_LEVEL_ERROR, "target %s: cannot start: %s", ct->name, e.msg);
+		return NULL;
+	}
+	log_msg(LOG_LEVEL_INFO, "target %s: %s as %s, collecting %s, timeout %d s", ct->name,
+		ct->url, ct->username, collect, ct->timeout_s);
+	return t;
+}
+
+static int start_http(struct agent *a, const char *listen)
+{
+	struct http_source src = {.snapshots = agent_snapshots, .ud = a};
+	struct err e;
+
+	err_clear(&e);
+	if (http_start(listen, &src, &a->http, &e) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "listen %s: %s", listen, e.msg);
+		return -1;
+	}
+	log_msg(LOG_LEVEL_INFO, "listening on http://%s (/metrics, /healthz, /api/v1/targets)",
+		http_address(a->http));
+	return 0;
+}
+
+/* Swaps in a new set of targets and returns the old array (caller frees). */
+static struct target **swap_targets(struct agent *a, struct target **targets, size_t n,
+				    size_t *old_n)
+{
+	struct target **old;
+
+	pthread_rwlock_wrlock(&a->lock);
+	old = a->targets;
+	*old_n = a->ntargets;
+	a->targets = targets;
+	a->ntargets = n;
+	a->epoch++;
+	pthread_rwlock_unlock(&a->lock);
+	return old;
+}
+
+/* Re-binds when listen changed; keeps the old server when the new address fails. */
+static void rebind(struct agent *a, const char *listen)
+{
+	struct http_server *old = a->http;
+
+	a->http = NULL;
+	if (start_http(a, listen) == 0) {
+		http_stop(old);
+		return;
+	}
+	/* Same port on another address, perhaps: free the old socket first. */
+	http_stop(old);
+	if (start_http(a, listen) == 0)
+		return;
+	log_msg(LOG_LEVEL_ERROR, "reload: keeping the old listen address %s", a->conf->listen);
+	if (start_http(a, a->conf->listen) < 0)
+		log_msg(LOG_LEVEL_ERROR, "reload: not serving HTTP any more");
+}
+
+static void reload(struct agent *a)
+{
+	struct conf *nc = NULL;
+	struct target **next, **old;
+	size_t i, j, n = 0, old_n = 0;
+	struct buf problems;
+	unsigned kept = 0, started = 0, stopped = 0;
+
+	buf_init(&problems, 64 * 1024);
+	log_msg(LOG_LEVEL_INFO, "SIGHUP: reloading %s", a->conf->path);
+	if (conf_load(a->conf->path, &nc, &problems) < 0) {
+		report_problems(&problems, 1);
+		log_msg(LOG_LEVEL_ERROR,
+			"reload: %s has problems; keeping the running configuration",
+			a->conf->path);
+		buf_release(&problems);
+		return;
+	}
+	buf_release(&problems);
+	next = calloc(nc->ntargets + 1, sizeof(*next));
+	if (!next) {
+		log_msg(LOG_LEVEL_ERROR,
+			"reload: out of memory; keeping the running configuration");
+		conf_free(nc);
+		return;
+	}
+	/* Keep unchanged targets; start new and changed ones. */
+	for (i = 0; i < nc->ntargets; i++) {
+		struct target *t = NULL;
+
+		pthread_rwlock_rdlock(&a->lock);
+		for (j = 0; j < a->ntargets; j++) {
+			if (a->targets[j] &&
+			    conf_target_equal(target_conf(a->targets[j]), &nc->targets[i])) {
+				t = a->targets[j];
+				break;
+			}
+		}
+		pthread_rwlock_unlock(&a->lock);
+		if (t) {
+			kept++;
+		} else {
+			t = start_target(&nc->targets[i]);
+			if (!t)
+				continue;
+			started++;
+		}
+		next[n++] = t;
+	}
+	old = swap_targets(a, next, n, &old_n);
+	for (j = 0; j < old_n; j++) {
+		for (i = 0; i < n; i++)
+			if (next[i] == old[j])
+				break;
+		if (i < n)
+			continue;
+		log_msg(LOG_LEVEL_INFO, "target %s: stopping (removed or changed)",
+			target_conf(old[j])->name);
+		target_stop(old[j]);
+		stopped++;
+	}
+	free(old);
+	if (strcmp(nc->listen, a->conf->listen) != 0)
+		rebind(a, nc->listen);
+	conf_free(a->conf);
+	a->conf = nc;
+	log_msg(LOG_LEVEL_INFO, "reload: %u targets kept, %u started, %u stopped", kept, started,
+		stopped);
+}
+
+static int check_config(const char *path)
+{
+	struct buf problems;
+	struct conf *c = NULL;
+	size_t i;
+
+	buf_init(&problems, 0);
+	if (conf_load(path, &c, &problems) < 0) {
+		report_problems(&problems, 0);
+		buf_release(&problems);
+		return 2;
+	}
+	for (i = 0; i < c->ntargets; i++)
+		if (c->targets[i].insecure)
+			fprintf(stderr,
+				"%s:%d: warning: target %s: insecure = true disables "
+				"certificate verification\n",
+				path, c->targets[i].line, c->targets[i].name);
+	printf("%s: ok (%zu target%s, listen %s)\n", path, c->ntargets, c->ntargets == 1 ? "" : "s",
+	       c->listen);
+	conf_free(c);
+	buf_release(&problems);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
+		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
+	};
+	const char *path = DEFAULT_CONFIG;
+	struct agent a;
+	struct buf problems;
+	sigset_t sigs;
+	int opt, check = 0, verbose = 0, sig, status = 1;
+	size_t i, n;
+
+	while ((opt = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'C': check = 1; break;
+		case 'v': verbose++; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': printf("vimon %s\n", VIMON_VERSION); return 0;
+		default: fputs(usage_text, stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vimon: unexpected argument \"%s\"\n", argv[optind]);
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	if (check)
+		return check_config(path);
+	log_set_level(verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+
+	/* Signals go to sigwait below: block them before any thread starts. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	memset(&a, 0, sizeof(a));
+	pthread_rwlock_init(&a.lock, NULL);
+	buf_init(&problems, 0);
+	if (conf_load(path, &a.conf, &problems) < 0) {
+		report_problems(&problems, 0);
+		buf_release(&problems);
+		return 2;
+	}
+	buf_release(&problems);
+	log_msg(LOG_LEVEL_INFO, "vimon %s starting: %s, %zu target%s", VIMON_VERSION, path,
+		a.conf->ntargets, a.conf->ntargets == 1 ? "" : "s");
+	a.targets = calloc(a.conf->ntargets + 1, sizeof(*a.targets));
+	if (!a.targets) {
+		log_msg(LOG_LEVEL_ERROR, "out of memory");
+		goto out_conf;
+	}
+	for (i = 0; i < a.conf->ntargets; i++) {
+		a.targets[a.ntargets] = start_target(&a.conf->targets[i]);
+		if (!a.targets[a.ntargets])
+			goto out_targets;
+		a.ntargets++;
+	}
+	if (start_http(&a, a.conf->listen) < 0)
+		goto out_targets;
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload(&a);
+			continue;
+		}
+		log_msg(LOG_LEVEL_INFO, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		break;
+	}
+	status = 0;
+	http_stop(a.http);
+out_targets:
+	n = a.ntargets;
+	for (i = 0; i < n; i++)
+		target_stop(a.targets[i]);
+	free(a.targets);
+out_conf:
+	conf_free(a.conf);
+	pthread_rwlock_destroy(&a.lock);
+	if (status == 0)
+		log_msg(LOG_LEVEL_INFO, "stopped");
+	return status;
+}
