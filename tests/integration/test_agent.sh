@@ -409,7 +409,12 @@ if [ -x "$ASAN_VIMON" ]; then
 	curl -sS "$AGENT_URL/api/v1/questions" "$AGENT_URL/api/v1/targets" "$AGENT_URL/nope" >/dev/null
 	curl -sS -X POST -d x "$AGENT_URL/metrics" >/dev/null
 	# reload: drop sim2 (stops its thread), then TERM
-	sed -i '/name = "sim2"/d' "$CONF"
+	cat >"$CONF" <<EOF
+listen = "127.0.0.1:0";
+targets = (
+  { name = "sim1"; url = "$SIM1_URL"; username = "monitor"; password_file = "$W/pw"; timeout = 10; }
+);
+EOF
 	kill -HUP "$AGENT_PID"
 	_i=0
 	while ! grep -q 'reload: ' "$AGENT_LOG" && [ $_i -lt 100 ]; do
