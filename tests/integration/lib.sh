@@ -127,7 +127,9 @@ done_testing() {
 # its `ready URL` line. Sets SIM_PID, SIM_URL (.../sdk), SIM_BASE (scheme://127.0.0.1:PORT),
 # SIM_OUT/SIM_ERR (its stdout/stderr files), and with -tls SIM_SHA256, SIM_SHA1 and SIM_CERT
 # (PEM; -cert-out is added unless given) plus SIM_CURL_TLS (curl options, default
-# "--cacert $SIM_CERT"). Must not be called in a subshell: the simulator watches its parent.
+# "--cacert $SIM_CERT"), and from RetrieveServiceContent SIM_ROOT (root folder), SIM_PC
+# (property collector), SIM_VIEWMGR, SIM_SM (session manager) and SIM_APITYPE (VirtualCenter
+# or HostAgent). Must not be called in a subshell: the simulator watches its parent.
 sim_start() {
 	_sim_seq=$((_sim_seq + 1))
 	SIM_OUT=$VIMON_TEST_TMP/sim.$_lib_id.$_sim_seq.out
@@ -173,7 +175,14 @@ sim_start() {
 		SIM_CURL_TLS="--cacert $SIM_CERT"
 	fi
 	rm -f "$VIMON_TEST_TMP/cookies"
-	export SIM_PID SIM_URL SIM_BASE SIM_SHA256 SIM_SHA1 SIM_CERT
+	_sc=$(soap RetrieveServiceContent '<_this type="ServiceInstance">ServiceInstance</_this>')
+	SIM_ROOT=$(xml_value "$_sc" rootFolder)
+	SIM_PC=$(xml_value "$_sc" propertyCollector)
+	SIM_VIEWMGR=$(xml_value "$_sc" viewManager)
+	SIM_SM=$(xml_value "$_sc" sessionManager)
+	SIM_APITYPE=$(xml_value "$_sc" apiType)
+	rm -f "$VIMON_TEST_TMP/cookies"
+	export SIM_PID SIM_URL SIM_BASE SIM_SHA256 SIM_SHA1 SIM_CERT SIM_ROOT SIM_PC SIM_VIEWMGR SIM_SM SIM_APITYPE
 	return 0
 }
 
@@ -246,7 +255,7 @@ soap_status() {
 
 # soap_login [USER [PASSWORD]]: logs in (default user/pass) and prints the reply.
 soap_login() {
-	soap Login "<_this type=\"SessionManager\">SessionManager</_this><userName>${1:-user}</userName><password>${2:-pass}</password>"
+	soap Login "<_this type=\"SessionManager\">${SIM_SM:-SessionManager}</_this><userName>${1:-user}</userName><password>${2:-pass}</password>"
 }
 
 # xml_values XML TAG: the text of every <TAG>...</TAG> (no nesting inside), one per line.

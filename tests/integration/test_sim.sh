@@ -2,7 +2,6 @@
 # Acceptance tests of vimon-sim (tests/sim): the simulator contract in BRIEF.md, through curl.
 . "$(dirname "$0")/lib.sh"
 
-PC='<_this type="PropertyCollector">propertyCollector</_this>'
 SI='<_this type="ServiceInstance">ServiceInstance</_this>'
 
 # rpex TYPE MOREF PATH...: RetrievePropertiesEx of PATHs of one object.
@@ -37,6 +36,8 @@ if ! sim_start; then
 	not_ok "simulator starts and prints ready"
 	done_testing
 fi
+PC="<_this type=\"PropertyCollector\">$SIM_PC</_this>"
+is "$SIM_APITYPE" "VirtualCenter" "by default the simulator is a vCenter (apiType VirtualCenter)"
 like "$SIM_URL" '^http://127\.0\.0\.1:[0-9]+/sdk$' "ready line gives http://127.0.0.1:PORT/sdk"
 is "$(head -n 1 "$SIM_OUT")" "ready $SIM_URL" "without -tls the only stdout line is ready"
 
@@ -351,9 +352,21 @@ sim_stop
 
 # ---- ESX ------------------------------------------------------------------------------------
 sim_start -esx
-PC='<_this type="PropertyCollector">ha-property-collector</_this>'
+PC="<_this type=\"PropertyCollector\">$SIM_PC</_this>"
 r=$(soap RetrieveServiceContent "$SI")
 like "$r" '<apiType>HostAgent</apiType>' "-esx: apiType HostAgent"
+r=$(soap_login)
+like "$r" '<LoginResponse' "-esx: login with the ESX session manager ($SIM_SM)"
+VM=$(simctl GET /_sim/inventory | sed 's/.*"moref":"\([^"]*\)","name":"ha-host_VM0".*/\1/')
+simctl POST /_sim/question '{"vm":"ha-host_VM0","text":"Reset?","choices":[{"key":"a","label":"A"}]}' >/dev/null
+r=$(soap ResetVM_Task "<_this type=\"VirtualMachine\">$VM</_this>")
+TASK=$(xml_value "$r" returnval)
+r=$(rpex Task "$TASK" info.state info.cancelable)
+like "$r" '<val [^>]*type="TaskInfoState">running</val>' "-esx: ResetVM_Task blocks on a question"
+like "$r" '<name>info.cancelable</name><val [^>]*type="xsd:boolean">true</val>' "-esx: the reset task is cancelable"
+r=$(soap AnswerVM "<_this type=\"VirtualMachine\">$VM</_this><questionId>1</questionId><answerChoice>a</answerChoice>")
+r=$(rpex Task "$TASK" info.state)
+is "$(xml_value "$r" val)" "success" "-esx: after AnswerVM the reset task succeeds"
 inv=$(simctl GET /_sim/inventory)
 like "$inv" '"hosts":\[\{"moref":"ha-host"' "-esx: the host is ha-host"
 is "$(printf '%s' "$inv" | grep -o '"power":"' | wc -l)" "8" "-esx: 2 VMs + 6 odd-name VMs"
