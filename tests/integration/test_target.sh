@@ -1,0 +1,49 @@
+#!/bin/sh
+# Integration tests of agent/target (collection thread) against vimon-sim: runs the
+# agent_target cmocka program, plain and ASan builds, and relays its results as TAP.
+. "$(dirname "$0")/lib.sh"
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${VIMON_BUILD:-$TOP/build}
+ASAN_BUILD=${VIMON_ASAN_BUILD:-$TOP/build-asan}
+export CMOCKA_MESSAGE_OUTPUT=TAP
+
+# relay NAME PROGRAM: one cmocka program's TAP results as ours, prefixed with NAME.
+relay() {
+	_name=$1
+	shift
+	_out=$VIMON_TEST_TMP/agent_target.$$.out
+	AGENT_SIM_URL=$SIM_URL AGENT_SIM_BASE=$SIM_BASE AGENT_SIM_PID=$SIM_PID \
+		timeout -k 5 300 "$@" >"$_out" 2>&1
+	_rc=$?
+	while IFS= read -r _l; do
+		case $_l in
+		"ok "*) ok "$_name: ${_l#ok * - }" ;;
+		"not ok "*) not_ok "$_name: ${_l#not ok * - }" ;;
+		"1.."* | "# ok - "* | "# not ok - "*) ;;
+		*) diag "$_l" ;;
+		esac
+	done <"$_out"
+	if [ "$_rc" -ne 0 ] && ! grep -q '^not ok ' "$_out"; then
+		not_ok "$_name: exited with status $_rc"
+		tail -40 "$_out" | sed 's/^/# /'
+	fi
+	rm -f "$_out"
+}
+
+for _bin in "$BUILD/tests/agent_target" "$ASAN_BUILD/tests/agent_target"; do
+	_tag=agent_target
+	[ "$_bin" = "$ASAN_BUILD/tests/agent_target" ] && _tag="agent_target (asan)"
+	if [ ! -x "$_bin" ]; then
+		skip "$_tag" "$_bin not built"
+		continue
+	fi
+	if ! sim_start; then
+		not_ok "$_tag: simulator did not start"
+		continue
+	fi
+	relay "$_tag" "$_bin"
+	# the program stops the first simulator itself and starts its own on the same port
+	sim_stop 2>/dev/null
+done
+done_testing
