@@ -1,0 +1,168 @@
+#!/bin/sh
+# Benchmark of the agent on a 10,000-VM simulator: first snapshot, CPU per quiet cycle, peak RSS, /metrics latency.
+#
+# Targets: first complete snapshot within 1.2x of the simulator alone returning the same
+# properties (one RetrievePropertiesEx with curl); < 5 ms agent CPU per quiet cycle; peak
+# RSS < 64 MB; /metrics p99 within 1.2x of bench/trivial_server holding the same bytes.
+# Not a test: prints figures (and keeps them in $BENCH_OUT/summary.txt). See bench/README.md.
+# Env: BENCH_OUT (default build/bench/agent), BENCH_SIM_FLAGS (default the 10,000-VM
+# inventory), BENCH_QUIET_SECONDS (60), BENCH_WRK_SECONDS (10), BENCH_ROUNDS (2).
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+export TMPDIR=${TMPDIR:-/dev/shm}
+[ -d "$TMPDIR" ] && [ -w "$TMPDIR" ] || export TMPDIR=/tmp
+export VIMON_SIM=${VIMON_SIM:-$TOP/build/vimon-sim}
+SIM_START_TIMEOUT=${SIM_START_TIMEOUT:-900}
+. "$TOP/tests/integration/lib.sh"
+
+OUT=${BENCH_OUT:-$TOP/build/bench/agent}
+SIM_FLAGS=${BENCH_SIM_FLAGS:--dc 1 -cluster 10 -host 50 -vm 20 -ds 100}
+QUIET=${BENCH_QUIET_SECONDS:-60}
+WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-2}
+VIMON=$TOP/build/vimon
+TRIVIAL=$TOP/build/bench/trivial_server
+mkdir -p "$OUT"
+make -s build/vimon build/vimon-sim build/bench/trivial_server build/bench/agent_props || exit 1
+command -v wrk >/dev/null || {
+	echo "bench: wrk is not installed" >&2
+	exit 1
+}
+
+AGENT_PID=
+TRIVIAL_PID=
+cleanup() {
+	[ -n "$AGENT_PID" ] && kill -TERM "$AGENT_PID" 2>/dev/null
+	[ -n "$TRIVIAL_PID" ] && kill -TERM "$TRIVIAL_PID" 2>/dev/null
+	_lib_cleanup
+}
+trap cleanup EXIT
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+say() { echo "$*" | tee -a "$OUT/summary.txt"; }
+: >"$OUT/summary.txt"
+# ratio A B: A/B with two decimals
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# ms FILE PCT: a latency percentile of wrk --latency output, in milliseconds
+ms() {
+	awk -v p="$2%" '$1 == p {
+		v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+		if (u == "us") v /= 1000; else if (u == "s") v *= 1000; else if (u == "m") v *= 60000
+		printf "%.3f", v }' "$1"
+}
+
+t0=$(now_ms)
+sim_start $SIM_FLAGS || exit 1
+say "simulator: $SIM_FLAGS, ready after $((($(now_ms) - t0) / 1000)) s (TMPDIR=$TMPDIR)"
+inv=$(simctl GET /_sim/inventory)
+NVMS=$(printf '%s' "$inv" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["vms"]))')
+say "inventory: $NVMS VMs"
+
+# 1. The simulator alone: the agent's properties in one RetrievePropertiesEx, with curl.
+soap_login >/dev/null
+sc=$(soap RetrieveServiceContent '<_this type="ServiceInstance">ServiceInstance</_this>')
+root=$(printf '%s' "$sc" | sed -n 's/.*<rootFolder type="Folder">\([^<]*\)<.*/\1/p')
+view=$(soap CreateContainerView "<_this type=\"ViewManager\">ViewManager</_this><container type=\"Folder\">$root</container><recursive>true</recursive>" |
+	sed -n 's/.*<returnval type="ContainerView">\([^<]*\)<.*/\1/p')
+props=$("$TOP/build/bench/agent_props")
+soap_envelope "<RetrievePropertiesEx xmlns=\"urn:vim25\"><_this type=\"PropertyCollector\">propertyCollector</_this><specSet>$props<objectSet><obj type=\"ContainerView\">$view</obj><skip>true</skip><selectSet xsi:type=\"TraversalSpec\"><name>traverseView</name><type>ContainerView</type><path>view</path><skip>false</skip></selectSet></objectSet></specSet><options></options></RetrievePropertiesEx>" >"$OUT/retrieve.xml"
+best=
+for i in 1 2 3; do
+	t=$(curl -sS -b "$VIMON_TEST_TMP/cookies" -H 'Content-Type: text/xml; charset=utf-8' \
+		-H 'SOAPAction: "urn:vim25/8.0"' --data-binary @"$OUT/retrieve.xml" \
+		-o "$OUT/retrieve.reply" -w '%{time_total}' "$SIM_URL")
+	t=$(awk -v t="$t" 'BEGIN { printf "%d", t * 1000 }')
+	echo "  RetrievePropertiesEx with curl: $t ms ($(wc -c <"$OUT/retrieve.reply") bytes)"
+	[ -z "$best" ] || [ "$t" -lt "$best" ] && best=$t
+done
+objs=$(grep -o '<objects>' "$OUT/retrieve.reply" | wc -l)
+say "simulator alone: RetrievePropertiesEx of the same properties: best of 3 $best ms ($objs objects)"
+
+# 2. The agent: time to its first complete snapshot.
+printf 'bench-password\n' >"$OUT/password"
+chmod 600 "$OUT/password"
+cat >"$OUT/vimon.conf" <<EOF
+listen = "127.0.0.1:0";
+targets = ( { name = "bench"; url = "$SIM_URL"; username = "bench"; password_file = "$OUT/password"; } );
+EOF
+simctl POST /_sim/stats/reset '{}' >/dev/null
+t0=$(now_ms)
+"$VIMON" -c "$OUT/vimon.conf" 2>"$OUT/vimon.log" &
+AGENT_PID=$!
+echo "$AGENT_PID" >>"$VIMON_TEST_PIDS"
+while ! grep -q 'synchronized' "$OUT/vimon.log"; do
+	kill -0 "$AGENT_PID" 2>/dev/null || {
+		cat "$OUT/vimon.log"
+		exit 1
+	}
+	sleep 0.01
+done
+first=$(($(now_ms) - t0))
+URL=http://$(sed -n 's#.*listening on http://\([^ ]*\).*#\1#p' "$OUT/vimon.log" | head -n 1)
+curl -sS "$URL/metrics" >"$OUT/metrics.txt"
+say "agent: first complete snapshot after $first ms ($(grep -c '^vsphere_vm_info{' "$OUT/metrics.txt") VMs in /metrics;" \
+	"$(ratio "$first" "$best")x the simulator alone; target <= 1.2x)"
+say "  calls for it: $(simctl GET /_sim/stats)"
+hwm_sync=$(awk '/VmHWM/ {print $2}' "/proc/$AGENT_PID/status")
+
+# 3. CPU per quiet cycle: nothing changes, nobody scrapes.
+sleep 2
+simctl POST /_sim/stats/reset '{}' >/dev/null
+ticks0=$(awk '{print $14 + $15}' "/proc/$AGENT_PID/stat")
+sleep "$QUIET"
+ticks1=$(awk '{print $14 + $15}' "/proc/$AGENT_PID/stat")
+waits=$(simctl GET /_sim/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"].get("WaitForUpdatesEx", 0))')
+hz=$(getconf CLK_TCK)
+cpu_ms=$(((ticks1 - ticks0) * 1000 / hz))
+say "agent: quiet for $QUIET s: $cpu_ms ms CPU, $waits WaitForUpdatesEx calls:" \
+	"$(awk -v c="$cpu_ms" -v w="$waits" 'BEGIN { if (w > 0) printf "%.2f", c / w; else print "n/a" }') ms per cycle (target < 5)"
+
+# 4. /metrics latency against the trivial server holding the same bytes.
+curl -sS "$URL/metrics" -o "$OUT/metrics.txt"
+curl -sS -H 'Accept-Encoding: gzip' "$URL/metrics" -o "$OUT/metrics.gz"
+say "/metrics: $(wc -c <"$OUT/metrics.txt") bytes, gzip $(wc -c <"$OUT/metrics.gz") bytes"
+"$TRIVIAL" 0 "$OUT/metrics.txt" "$OUT/metrics.gz" >"$OUT/trivial.out" &
+TRIVIAL_PID=$!
+echo "$TRIVIAL_PID" >>"$VIMON_TEST_PIDS"
+while ! grep -q '^ready ' "$OUT/trivial.out"; do sleep 0.05; done
+TURL=http://127.0.0.1:$(sed -n 's/^ready //p' "$OUT/trivial.out")
+
+# bench NAME URL WRK-ARGS...: wrk run, prints "p50 p99 rps"
+bench() {
+	_n=$1 _u=$2
+	shift 2
+	wrk -t 2 -d "${WRK_SECONDS}s" --latency "$@" "$_u/metrics" >"$OUT/wrk.$_n.txt" 2>&1
+	echo "$(ms "$OUT/wrk.$_n.txt" 50) $(ms "$OUT/wrk.$_n.txt" 99) $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk.$_n.txt")"
+}
+for mode in gzip64 plain2; do
+	if [ "$mode" = gzip64 ]; then
+		set -- -c 64 -H 'Accept-Encoding: gzip'
+		label="wrk -c 64, gzip"
+	else
+		set -- -c 2
+		label="wrk -c 2, no gzip"
+	fi
+	r=1
+	while [ $r -le "$ROUNDS" ]; do
+		tv=$(bench "trivial.$mode.$r" "$TURL" "$@")
+		vv=$(bench "vimon.$mode.$r" "$URL" "$@")
+		set -- $tv $vv "$@"
+		say "$label, round $r: trivial p50 $1 ms p99 $2 ms ($3 req/s); vimon p50 $4 ms p99 $5 ms ($6 req/s): p99 ratio $(ratio "$5" "$2") (target <= 1.2)"
+		shift 6
+		r=$((r + 1))
+	done
+done
+grep -q 'Non-2xx' "$OUT"/wrk.vimon.* && say "warning: vimon answered non-2xx during wrk"
+
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$AGENT_PID/status")
+say "agent: peak RSS (VmHWM) $((hwm_sync / 1024)) MB after the first snapshot, $((hwm / 1024)) MB at the end (target < 64 MB)"
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID"
+say "agent: exit status $? after SIGTERM"
+AGENT_PID=
+kill -TERM "$TRIVIAL_PID"
+wait "$TRIVIAL_PID"
+TRIVIAL_PID=
+sim_stop
+echo "figures kept in $OUT/summary.txt"
