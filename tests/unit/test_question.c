@@ -193,6 +193,51 @@ static void test_shapes(void **state)
 	}
 }
 
+static int on_val_many(void *ud, const char *path, const struct vi_node *n, struct err *e)
+{
+	struct vi_question *qs = ud;
+	size_t i = 0;
+
+	(void)path;
+	while (qs[i].id)
+		i++;
+	if (i == 2)
+		return err_set(e, ERR_PROTOCOL, "more questions than expected");
+	return vi_question_parse(n, &qs[i], e);
+}
+
+/* Recorded from build/vimon-sim: its encoder leaves out defaultIndex when it is 0. */
+static void test_recorded(void **state)
+{
+	struct vi_question qs[3];
+	struct vi_reader_spec spec = {.paths = val_paths, .on_node = on_val_many, .ud = qs};
+	struct err e;
+	char *xml;
+	size_t len;
+
+	(void)state;
+	memset(qs, 0, sizeof(qs));
+	xml = read_fixture("sim_question.xml", &len);
+	err_clear(&e);
+	assert_int_equal(vi_reader_parse(&spec, xml, len, &e), 0);
+	assert_string_equal(qs[0].id, "q-fixture");
+	assert_int_equal(qs[0].nchoices, 3);
+	assert_int_equal(qs[0].default_index, 2);
+	assert_string_equal(vi_question_default(&qs[0])->label, "I Copied It");
+	assert_string_equal(qs[0].choices[1].summary, "moved");
+	assert_int_equal(qs[0].nmsgs, 1);
+	assert_string_equal(qs[0].msgs[0].id, "msg.uuid.altered");
+	assert_string_equal(qs[1].id, "1");
+	assert_string_equal(qs[1].text, "Default zero?");
+	assert_int_equal(qs[1].nchoices, 2);
+	assert_int_equal(qs[1].default_index, 0);
+	assert_string_equal(vi_question_default(&qs[1])->key, "yes");
+	assert_string_equal(qs[1].choices[1].summary, "");
+	vi_question_release(&qs[0]);
+	vi_question_release(&qs[1]);
+	free(xml);
+}
+
 static void test_null(void **state)
 {
 	struct vi_question q;
@@ -211,6 +256,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixture),
 		cmocka_unit_test(test_shapes),
+		cmocka_unit_test(test_recorded),
 		cmocka_unit_test(test_null),
 	};
 

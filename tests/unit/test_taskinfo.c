@@ -183,6 +183,47 @@ static void test_shapes(void **state)
 	}
 }
 
+/* Recorded from build/vimon-sim: a power-on blocked by a question, a failed power-on
+ * (nanosecond timestamps), and a cancelled power-off. */
+static void test_recorded(void **state)
+{
+	struct parsed p;
+	char *xml;
+	size_t len;
+
+	(void)state;
+	xml = read_fixture("sim_taskinfo.xml", &len);
+	parse_reply(xml, len, &p);
+	assert_int_equal(p.seen, 2);
+	assert_int_equal(p.rc[0], 0);
+	assert_string_equal(p.t[0].task, "task-62");
+	assert_string_equal(p.t[0].state, "running");
+	assert_string_equal(p.t[0].entity, "vm-45");
+	assert_false(p.t[0].cancelable);
+	assert_true(p.t[0].start_time >= p.t[0].queue_time && p.t[0].queue_time > 1.7e9);
+	assert_true(p.t[0].complete_time == 0);
+	assert_null(p.t[0].error_fault);
+	assert_int_equal(p.rc[1], 0);
+	assert_string_equal(p.t[1].state, "error");
+	assert_string_equal(p.t[1].error_fault, "InvalidPowerState");
+	assert_string_equal(p.t[1].error_msg, "*types.InvalidPowerState");
+	assert_true(p.t[1].complete_time > p.t[1].start_time);
+	assert_true(p.t[1].complete_time - p.t[1].queue_time < 0.001);
+	release_all(&p);
+	free(xml);
+	xml = read_fixture("sim_taskinfo_cancelled.xml", &len);
+	parse_reply(xml, len, &p);
+	assert_int_equal(p.seen, 1);
+	assert_int_equal(p.rc[0], 0);
+	assert_true(p.t[0].cancelled);
+	assert_true(p.t[0].cancelable);
+	assert_string_equal(p.t[0].error_fault, "RequestCanceled");
+	assert_string_equal(p.t[0].error_msg, "The task was canceled by a user.");
+	assert_string_equal(p.t[0].name, "PowerOff");
+	release_all(&p);
+	free(xml);
+}
+
 static void test_null(void **state)
 {
 	struct vi_task_info t;
@@ -200,6 +241,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixture),
 		cmocka_unit_test(test_shapes),
+		cmocka_unit_test(test_recorded),
 		cmocka_unit_test(test_null),
 	};
 
