@@ -113,7 +113,9 @@ is "$(xml_value "$r" val)" "64" "RetrievePropertiesEx sees swappedMemory 64"
 r=$(soap PowerOnVM_Task "<_this type=\"VirtualMachine\">$VM</_this>")
 TASK=$(xml_value "$r" returnval)
 like "$TASK" '^task-[0-9]+$' "PowerOnVM_Task on the VM with a question returns a task ($TASK)"
-r=$(rpex Task "$TASK" info.state info.cancelable info.entity)
+r=$(rpex Task "$TASK" info.state info.cancelable info.entity info.name info.descriptionId)
+like "$r" '<name>info.name</name><val [^>]*type="xsd:string">PowerOnVM_Task</val>' "the task's name is PowerOnVM_Task"
+like "$r" '<name>info.descriptionId</name><val [^>]*type="xsd:string">VirtualMachine.powerOn</val>' "the task's descriptionId is VirtualMachine.powerOn"
 like "$r" '<val [^>]*type="TaskInfoState">running</val>' "the power-on task is running"
 like "$r" '<name>info.cancelable</name><val [^>]*type="xsd:boolean">false</val>' "the power-on task is not cancelable"
 like "$r" "<name>info.entity</name><val [^>]*type=\"ManagedObjectReference\" type=\"VirtualMachine\">$VM</val>" "the task's entity is the VM"
@@ -382,7 +384,7 @@ sim_stop
 # ---- parent watch -----------------------------------------------------------------------------
 pidf=$VIMON_TEST_TMP/pw.pid
 outf=$VIMON_TEST_TMP/pw.out
-rm -f "$pidf"
+rm -f "$pidf" "$outf"
 (
 	"$VIMON_SIM" -parent-watch -vm 1 >"$outf" 2>/dev/null &
 	echo $! >"$pidf"
@@ -395,17 +397,28 @@ while ! grep -q '^ready' "$outf" 2>/dev/null && [ $i -lt 200 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-spid=$(cat "$pidf")
+spid=$(cat "$pidf" 2>/dev/null)
+like "$spid" '^[0-9]+$' "a simulator started from a subshell has a pid"
 echo "$spid" >>"$VIMON_TEST_PIDS"
-check "a simulator started from a subshell is running" kill -0 "$spid"
+check "that simulator is running and ready" grep -q '^ready' "$outf"
 kill -KILL "$sub"
 wait "$sub" 2>/dev/null
+# alive PID: the process exists and is not a zombie waiting to be reaped.
+alive() {
+	if [ -r "/proc/$1/stat" ]; then
+		! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null && [ -r "/proc/$1/stat" ]
+	else
+		kill -0 "$1" 2>/dev/null
+	fi
+}
 i=0
-while kill -0 "$spid" 2>/dev/null && [ $i -lt 50 ]; do
+while [ -n "$spid" ] && alive "$spid" && [ $i -lt 50 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-if kill -0 "$spid" 2>/dev/null; then
+if [ -z "$spid" ]; then
+	not_ok "-parent-watch: the simulator exits when its parent is killed (no pid)"
+elif alive "$spid"; then
 	not_ok "-parent-watch: the simulator exits when its parent is killed"
 	kill -TERM "$spid"
 else

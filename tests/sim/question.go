@@ -209,6 +209,8 @@ func (s *simState) lifecycle(w http.ResponseWriter, r *http.Request, body []byte
 	})
 	now := time.Now()
 	simulator.Map.Update(bt.task, []types.PropertyChange{
+		{Name: "info.name", Val: name},
+		{Name: "info.entityName", Val: vm.Name},
 		{Name: "info.cancelable", Val: bt.cancelable},
 		{Name: "info.startTime", Val: now},
 		{Name: "info.state", Val: types.TaskInfoStateRunning},
