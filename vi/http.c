@@ -481,6 +481,11 @@ int vi_http_post(struct vi_http *h, const char *soap_action, const char *body, s
 
 	if (status)
 		*status = 0;
+	if (!body) {
+		/* libcurl would read a NULL body from stdin */
+		body = "";
+		len = 0;
+	}
 	if (!soap_action || strlen(soap_action) > HTTP_ACTION_MAX || strpbrk(soap_action, "\r\n"))
 		return err_set(e, ERR_INVALID, "invalid SOAPAction");
 	snprintf(action, sizeof(action), "SOAPAction: %s", soap_action);

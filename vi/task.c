@@ -178,6 +178,40 @@ static int task_ended(const char *task, const struct vi_task_info *info, struct 
 	return 0;
 }
 
+/*
+ * One WaitForUpdatesEx on the task's filter. A re-login inside the call
+ * (the session expired) loses the filter with the old session: make a new
+ * one and start again from the initial version, once per expiry.
+ */
+static int wait_once(struct vi_session *s, const char *task, char **filter, char **version,
+		     int wait_s, const struct vi_pc_handler *h, struct err *e)
+{
+	static const char *const paths[] = {"info", NULL};
+	unsigned long logins = vi_session_login_count(s);
+	char *next = NULL;
+	bool truncated = false;
+	struct err we;
+
+	err_clear(&we);
+	if (vi_pc_wait(s, *version, wait_s, 0, h, &next, &truncated, &we) == 0 &&
+	    vi_session_login_count(s) == logins) {
+		free(*version);
+		*version = next;
+		return 0;
+	}
+	free(next);
+	if (vi_session_login_count(s) == logins) {
+		if (e && e->kind == ERR_OK)
+			*e = we;
+		return -1;
+	}
+	free(*filter);
+	*filter = NULL;
+	free(*version);
+	*version = NULL;
+	return vi_pc_create_object_filter(s, "Task", task, paths, filter, e);
+}
+
 int vi_task_wait(struct vi_session *s, const char *task, int timeout_s,
 		 int (*on_update)(void *ud, const struct vi_task_info *info, struct err *e),
 		 void *ud, struct vi_task_info *info, struct err *e)
@@ -194,25 +228,24 @@ int vi_task_wait(struct vi_session *s, const char *task, int timeout_s,
 		return err_set(e, ERR_INVALID, "no task given");
 	if (vi_pc_create_object_filter(s, "Task", task, paths, &filter, e) < 0)
 		return -1;
-	for (;;) {
-		double left = deadline - now_seconds();
-		char *next = NULL;
-		bool truncated = false;
-		int wait_s;
+	for (bool first = true;; first = false) {
+		int wait_s = 0; /* the first call returns the current info at once */
 		int ended;
 
-		if (left <= 0) {
-			err_set(e, ERR_TIMEOUT, "task %s still %s after %d s", task,
-				info->state ? info->state : "unknown", timeout_s);
-			goto out_destroy;
+		if (!first) {
+			double left = deadline - now_seconds();
+
+			if (left <= 0) {
+				err_set(e, ERR_TIMEOUT, "task %s still %s after %d s", task,
+					info->state ? info->state : "unknown", timeout_s);
+				goto out_destroy;
+			}
+			/* the server wait ends no later than our deadline (at least 1 s) */
+			wait_s = version ? (int)ceil(left) : 0;
 		}
-		/* the server wait ends no later than our deadline (at least 1 s) */
-		wait_s = (int)ceil(left);
 		w.changed = false;
-		if (vi_pc_wait(s, version, wait_s, 0, &h, &next, &truncated, e) < 0)
+		if (wait_once(s, task, &filter, &version, wait_s, &h, e) < 0)
 			goto out_destroy;
-		free(version);
-		version = next;
 		if (w.gone) {
 			err_set(e, ERR_PROTOCOL, "task %s disappeared while waiting for it", task);
 			goto out_destroy;
@@ -230,7 +263,8 @@ int vi_task_wait(struct vi_session *s, const char *task, int timeout_s,
 	}
 out_destroy:
 	err_clear(&ignored);
-	vi_pc_destroy_filter(s, filter, &ignored);
+	if (filter)
+		vi_pc_destroy_filter(s, filter, &ignored);
 	free(filter);
 	free(version);
 	return rc;

@@ -738,6 +738,57 @@ static void test_answer_unblocks_power_on(void **state)
 	vi_session_free(s);
 }
 
+struct expiring {
+	struct vi_session *s;
+	const char *vm;
+	const char *qid;
+	int updates;
+};
+
+/* First update: the server forgets every session. Second (seen through a new
+ * filter after the re-login): answer the question from inside the wait. */
+static int expire_then_answer(void *ud, const struct vi_task_info *info, struct err *e)
+{
+	struct expiring *x = ud;
+
+	x->updates++;
+	if (x->updates <= 2)
+		assert_string_equal(info->state, "running");
+	if (x->updates == 1)
+		simctl_do("/_sim/fault", "{\"kind\":\"expire-sessions\"}");
+	else if (x->updates == 2)
+		return vi_vm_answer(x->s, x->vm, x->qid, "0", e);
+	return 0;
+}
+
+static void test_task_wait_survives_relogin(void **state)
+{
+	struct vi_session *s = logged_in();
+	struct vi_task_info info = {0};
+	struct expiring x = {.s = s};
+	char vm[32], qid[64];
+	char *task = NULL;
+	struct err e;
+
+	(void)state;
+	snprintf(vm, sizeof(vm), "%s", sim_vm("poweredOn", 5));
+	set_power(vm, "poweredOff");
+	snprintf(qid, sizeof(qid), "%s", ask(vm));
+	x.vm = vm;
+	x.qid = qid;
+	err_clear(&e);
+	assert_int_equal(vi_vm_power_on(s, vm, &task, &e), 0);
+	if (vi_task_wait(s, task, 30, expire_then_answer, &x, &info, &e) < 0)
+		fail_msg("vi_task_wait: %s", e.msg);
+	assert_string_equal(info.state, "success");
+	assert_int_equal(x.updates, 3);
+	assert_int_equal(vi_session_login_count(s), 2);
+	assert_string_equal(sim_power(vm), "poweredOn");
+	vi_task_info_release(&info);
+	free(task);
+	vi_session_free(s);
+}
+
 /* on_update sees the question and stops the wait: what a caller does to react. */
 static int stop_on_running(void *ud, const struct vi_task_info *info, struct err *e)
 {
@@ -1107,6 +1158,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_task_methods),
 		cmocka_unit_test(test_answer_unblocks_power_on),
 		cmocka_unit_test(test_cancel_blocked_task),
+		cmocka_unit_test(test_task_wait_survives_relogin),
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_reply_too_large),
 	};
