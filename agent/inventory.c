@@ -313,12 +313,15 @@ static void obj_remove(struct inventory *inv, struct inv_obj *o)
 }
 
 /* Replaces a slot's text, allocating only when it changed. */
-static int slot_set(struct inv_obj *o, size_t slot, const char *text, struct err *e)
+static int slot_set(struct inv_type *t, struct inv_obj *o, size_t slot, const char *text,
+		    struct err *e)
 {
 	char *old = o->vals[slot];
 	char *dup;
 
 	if (!text) {
+		if (old)
+			t->slot_gen[slot]++;
 		free(old);
 		o->vals[slot] = NULL;
 		return 0;
@@ -330,6 +333,7 @@ static int slot_set(struct inv_obj *o, size_t slot, const char *text, struct err
 		return err_set(e, ERR_NOMEM, "out of memory");
 	free(old);
 	o->vals[slot] = dup;
+	t->slot_gen[slot]++;
 	return 0;
 }
 
@@ -413,26 +417,26 @@ static int store_task(struct inv_obj *o, const struct vi_node *v, struct err *e)
 static int apply_fetched(struct inventory *inv, struct inv_obj *o, size_t f,
 			 const struct vi_node *v, double now, struct err *e)
 {
-	const struct inv_type *t = &inv->types[o->type];
+	struct inv_type *t = &inv->types[o->type];
 	char num[32];
 
 	switch (t->fetch_store[f]) {
 	case COL_STORE_QUESTION:
 		if (store_question(o, v, now, e) < 0)
 			return -1;
-		return slot_set(o, f, v ? "1" : NULL, e);
+		return slot_set(t, o, f, v ? "1" : NULL, e);
 	case COL_STORE_TASK:
 		if (store_task(o, v, e) < 0)
 			return -1;
-		return slot_set(o, f, v ? "1" : NULL, e);
+		return slot_set(t, o, f, v ? "1" : NULL, e);
 	case COL_STORE_COUNT:
 		if (!v)
-			return slot_set(o, f, NULL, e);
+			return slot_set(t, o, f, NULL, e);
 		snprintf(num, sizeof(num), "%zu", node_count_children(v));
-		return slot_set(o, f, num, e);
+		return slot_set(t, o, f, num, e);
 	case COL_STORE_TEXT: break;
 	}
-	if (slot_set(o, f, v ? v->text : NULL, e) < 0)
+	if (slot_set(t, o, f, v ? v->text : NULL, e) < 0)
 		return -1;
 	for (size_t i = t->nfetch; i < t->nslots; i++) {
 		const struct vi_node *leaf;
@@ -440,14 +444,14 @@ static int apply_fetched(struct inventory *inv, struct inv_obj *o, size_t f,
 		if (t->slots[i].fetch != (int)f)
 			continue;
 		leaf = v ? node_descend(v, t->slots[i].rest) : NULL;
-		if (slot_set(o, i, leaf ? leaf->text : NULL, e) < 0)
+		if (slot_set(t, o, i, leaf ? leaf->text : NULL, e) < 0)
 			return -1;
 	}
 	return 0;
 }
 
 /* An array element added or removed ("vm[\"vm-42\"]"): adjust a count. */
-static int apply_element(struct inv_obj *o, size_t f, int delta, struct err *e)
+static int apply_element(struct inv_type *t, struct inv_obj *o, size_t f, int delta, struct err *e)
 {
 	long long n = 0;
 	char num[32];
@@ -458,13 +462,13 @@ static int apply_element(struct inv_obj *o, size_t f, int delta, struct err *e)
 	if (n < 0)
 		n = 0;
 	snprintf(num, sizeof(num), "%lld", n);
-	return slot_set(o, f, num, e);
+	return slot_set(t, o, f, num, e);
 }
 
 static int apply_path(struct inventory *inv, struct inv_obj *o, const struct vi_change *c,
 		      double now, struct err *e)
 {
-	const struct inv_type *t = &inv->types[o->type];
+	struct inv_type *t = &inv->types[o->type];
 	const struct vi_node *v = c->value;
 
 	if (c->op == VI_OP_REMOVE || c->op == VI_OP_INDIRECT_REMOVE)
@@ -476,17 +480,17 @@ static int apply_path(struct inventory *inv, struct inv_obj *o, const struct vi_
 			continue;
 		if (c->path[n] == '\0') {
 			if (c->op == VI_OP_ADD && t->fetch_store[f] == COL_STORE_COUNT)
-				return apply_element(o, f, 1, e);
+				return apply_element(t, o, f, 1, e);
 			return apply_fetched(inv, o, f, v, now, e);
 		}
 		if (c->path[n] == '[' && t->fetch_store[f] == COL_STORE_COUNT)
-			return apply_element(o, f, c->op == VI_OP_ADD ? 1 : -1, e);
+			return apply_element(t, o, f, c->op == VI_OP_ADD ? 1 : -1, e);
 		if (c->path[n] == '.') {
 			/* a change below a fetched path: only an exact leaf is kept */
 			int s = inventory_slot(inv, o->type, c->path);
 
 			if (s >= 0)
-				return slot_set(o, (size_t)s, v ? v->text : NULL, e);
+				return slot_set(t, o, (size_t)s, v ? v->text : NULL, e);
 			return 0;
 		}
 	}
@@ -503,14 +507,17 @@ int inventory_apply(struct inventory *inv, const struct vi_change *c, double now
 	inv->types[type].gen++;
 	o = inventory_find(inv, c->obj_type, c->moref);
 	if (c->kind == VI_OBJ_LEAVE) {
-		if (o)
+		if (o) {
+			inv->types[type].struct_gen++;
 			obj_remove(inv, o);
+		}
 		return 0;
 	}
 	if (!o) {
 		o = obj_add(inv, (unsigned)type, c->moref, e);
 		if (!o)
 			return -1;
+		inv->types[type].struct_gen++;
 	}
 	o->seen = true;
 	if (!c->path)
@@ -536,6 +543,7 @@ void inventory_sweep(struct inventory *inv)
 
 			if (!o->seen) {
 				inv->types[i].gen++;
+				inv->types[i].struct_gen++;
 				obj_remove(inv, o);
 			}
 			o = next;

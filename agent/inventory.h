@@ -32,9 +32,11 @@ struct inv_type {
 	struct inv_slot slots[INV_MAX_SLOTS]; /* slots[i] for i < nfetch is fetch[i] itself */
 	size_t nslots;
 	bool by_task_manager;
-	size_t count;	      /* objects of this type */
-	unsigned long gen;    /* bumped by every change to an object of this type */
-	struct inv_obj *head; /* objects of this type, in order of arrival */
+	size_t count;		  /* objects of this type */
+	unsigned long gen;	  /* bumped by every change to an object of this type */
+	unsigned long struct_gen; /* bumped when an object of this type enters or leaves */
+	unsigned long slot_gen[INV_MAX_SLOTS]; /* bumped when a value of that slot changes */
+	struct inv_obj *head;		       /* objects of this type, in order of arrival */
 	struct inv_obj *tail;
 };
 

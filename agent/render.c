@@ -253,7 +253,11 @@ static void render_row(struct render_ctx *x, struct buf *b, const struct inv_obj
 			return;
 		for (size_t i = 0; m->states[i]; i++) {
 			open_sample(b, m->family, prefix);
-			buf_addf(b, ",%s=\"%s\"", m->state_label, m->states[i]);
+			buf_addc(b, ',');
+			buf_adds(b, m->state_label);
+			buf_adds(b, "=\"");
+			buf_adds(b, m->states[i]);
+			buf_addc(b, '"');
 			close_sample(b, strcmp(v, m->states[i]) == 0 ? 1 : 0);
 		}
 		return;
@@ -261,7 +265,9 @@ static void render_row(struct render_ctx *x, struct buf *b, const struct inv_obj
 	case COL_INFO:
 		open_sample(b, m->family, prefix);
 		for (size_t i = 0; m->labels[i].label && i < RENDER_MAX_LABELS; i++) {
-			buf_addf(b, ",%s=\"", m->labels[i].label);
+			buf_addc(b, ',');
+			buf_adds(b, m->labels[i].label);
+			buf_adds(b, "=\"");
 			add_info_label(x, b, o, &m->labels[i], rs->labels[i]);
 			buf_addc(b, '"');
 		}
@@ -392,8 +398,24 @@ static void object_prefix(struct render_ctx *x, const struct collector *c, const
 	}
 }
 
-static int render_one(struct render_ctx *x, const struct collector *c, struct snapshot *s,
-		      struct err *e)
+/* Moves a family's samples into the snapshot, trimmed to size (no copy of the text). */
+static int take_family(struct snapshot *s, const struct col_metric *m, struct buf *b)
+{
+	size_t len = 0;
+	char *text = buf_detach(b, &len);
+	char *trimmed;
+
+	if (!text)
+		return -1;
+	trimmed = realloc(text, len + 1);
+	if (trimmed)
+		text = trimmed;
+	return snapshot_add_family_take(s, m->family, m->help, m->type ? m->type : "gauge", text,
+					len);
+}
+
+static int render_one(struct render_ctx *x, const struct collector *c, const bool *want,
+		      struct snapshot *s, struct err *e)
 {
 	size_t nrows = col_nmetrics(c);
 	int type = inventory_type_index(x->inv, c->type);
@@ -435,18 +457,21 @@ static int render_one(struct render_ctx *x, const struct collector *c, struct sn
 			render_question(x, bufs, o, &prefix);
 		else if (c->special == COL_SPECIAL_TASK)
 			render_task(x, bufs, o, &prefix);
-		for (size_t i = 0; i < nrows; i++)
-			render_row(x, &bufs[i], o, &c->metrics[i], &rs[i], &prefix);
+		for (size_t i = 0; i < nrows; i++) {
+			if (!want || want[i])
+				render_row(x, &bufs[i], o, &c->metrics[i], &rs[i], &prefix);
+		}
 	}
 	for (size_t i = 0; i < nrows; i++) {
 		const struct col_metric *m = &c->metrics[i];
 
+		if (want && !want[i])
+			continue;
 		if (bufs[i].failed || prefix.failed || x->tmp.failed) {
 			err_set(e, ERR_NOMEM, "out of memory rendering %s", m->family);
 			goto out_free;
 		}
-		if (snapshot_add_family(s, m->family, m->help, m->type ? m->type : "gauge",
-					bufs[i].data, bufs[i].len) < 0) {
+		if (take_family(s, m, &bufs[i]) < 0) {
 			err_set(e, ERR_NOMEM, "out of memory");
 			goto out_free;
 		}
@@ -472,10 +497,61 @@ int render_collectors(const struct inventory *inv, const struct collector *const
 	ctx_init(&x, inv, target, now);
 	for (size_t i = 0; i < ncols && rc == 0; i++) {
 		if (!cols[i]->helper)
-			rc = render_one(&x, cols[i], s, e);
+			rc = render_one(&x, cols[i], NULL, s, e);
 	}
 	buf_release(&x.tmp);
 	return rc;
+}
+
+int render_collector(const struct inventory *inv, const struct collector *c, const bool *want,
+		     const char *target, double now, struct snapshot *s, struct err *e)
+{
+	struct render_ctx x;
+	int rc = 0;
+
+	ctx_init(&x, inv, target, now);
+	if (!c->helper)
+		rc = render_one(&x, c, want, s, e);
+	buf_release(&x.tmp);
+	return rc;
+}
+
+static unsigned long slot_gen(const struct inventory *inv, int type, const char *path)
+{
+	int slot = type >= 0 && path ? inventory_slot(inv, (unsigned)type, path) : -1;
+
+	return slot >= 0 ? inv->types[type].slot_gen[slot] : 0;
+}
+
+unsigned long render_row_gen(const struct inventory *inv, const struct collector *c, size_t r)
+{
+	static const char *const placement[] = {"HostSystem",	   "ClusterComputeResource",
+						"ComputeResource", "Datacenter",
+						"Folder",	   NULL};
+	const struct col_metric *m = &c->metrics[r];
+	int type = inventory_type_index(inv, c->type);
+	unsigned long g;
+	bool names = false;
+
+	if (type < 0)
+		return 0;
+	g = inv->types[type].struct_gen + slot_gen(inv, type, "name") +
+	    slot_gen(inv, type, m->path) + slot_gen(inv, type, m->mul) +
+	    slot_gen(inv, type, m->minus) + slot_gen(inv, type, m->plus);
+	for (size_t l = 0; m->labels && m->labels[l].label; l++) {
+		g += slot_gen(inv, type, m->labels[l].path);
+		if (m->labels[l].resolve != COL_RES_TEXT && m->labels[l].resolve != COL_RES_DECODE)
+			names = true;
+	}
+	for (size_t p = 0; names && placement[p]; p++) {
+		int t = inventory_type_index(inv, placement[p]);
+
+		if (t < 0)
+			continue;
+		g += inv->types[t].struct_gen + slot_gen(inv, t, "name") +
+		     slot_gen(inv, t, "parent");
+	}
+	return g;
 }
 
 /* JSON helpers: a decoded name as a new string value. */

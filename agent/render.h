@@ -3,6 +3,7 @@
 #define VIMON_AGENT_RENDER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "agent/inventory.h"
 #include "agent/snapshot.h"
@@ -20,6 +21,20 @@
 int render_collectors(const struct inventory *inv, const struct collector *const *cols,
 		      size_t ncols, const char *target, double now, struct snapshot *s,
 		      struct err *e);
+
+/*
+ * Like render_collectors for one collector, adding only the families of the
+ * rows r with want[r] true (want NULL: every row). A helper adds none.
+ */
+int render_collector(const struct inventory *inv, const struct collector *c, const bool *want,
+		     const char *target, double now, struct snapshot *s, struct err *e);
+
+/*
+ * A number that changes whenever row r of c may render differently (values it
+ * reads changed, objects of its type came or went, names it resolves changed);
+ * time-dependent rows (question and task ages) are not covered by it.
+ */
+unsigned long render_row_gen(const struct inventory *inv, const struct collector *c, size_t r);
 
 /*
  * Fills s->questions and s->tasks (replacing what they held) with the JSON

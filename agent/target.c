@@ -23,6 +23,7 @@
 #define TARGET_BACKOFF_MIN 1
 #define TARGET_BACKOFF_MAX 30
 #define TARGET_MAX_COLS	   16
+#define TARGET_MAX_ROWS	   32
 
 struct target {
 	struct conf_target ct; /* deep copy */
@@ -46,8 +47,9 @@ struct target {
 	char *version;
 	bool synced;	  /* a complete update set has been applied since (re)connecting */
 	bool ever_synced; /* for the log: first connection or recovery */
-	unsigned long gens[TARGET_MAX_COLS]; /* inventory generation each cached family set shows */
-	struct snapshot *cur;		     /* what we published last (our own reference) */
+	/* render_row_gen() of each row when its family was last rendered */
+	unsigned long gens[TARGET_MAX_COLS][TARGET_MAX_ROWS];
+	struct snapshot *cur; /* what we published last (our own reference) */
 	unsigned long generation;
 	struct err last_error;
 };
@@ -232,48 +234,36 @@ static struct snap_family *find_family(struct snapshot *s, const char *name)
 	return NULL;
 }
 
-/* Reuses a collector's families from the last snapshot; -1 when one is missing. */
-static int share_collector(struct target *t, const struct collector *c, struct snapshot *s)
+/*
+ * Adds collector i's families to s: a family whose inputs did not change since
+ * the last snapshot is shared with it (no copy, no rendering); the others, and
+ * the time-dependent shapes (question and task ages), are rendered.
+ */
+static int publish_collector(struct target *t, size_t i, double now, struct snapshot *s,
+			     struct err *e)
 {
-	for (size_t r = 0; c->metrics[r].family; r++) {
+	const struct collector *c = t->cols[i];
+	size_t nrows = col_nmetrics(c);
+	bool want[TARGET_MAX_ROWS];
+	unsigned long g[TARGET_MAX_ROWS];
+	bool any = false;
+
+	if (nrows > TARGET_MAX_ROWS)
+		return render_collector(t->inv, c, NULL, t->ct.name, now, s, e);
+	for (size_t r = 0; r < nrows; r++) {
 		struct snap_family *f = find_family(t->cur, c->metrics[r].family);
 
-		if (!f || snapshot_share_family(s, f) < 0)
-			return -1;
+		g[r] = render_row_gen(t->inv, c, r);
+		want[r] = c->special != COL_SPECIAL_NONE || !f || g[r] != t->gens[i][r];
+		if (!want[r] && snapshot_share_family(s, f) < 0)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		any = any || want[r];
 	}
+	if (any && render_collector(t->inv, c, want, t->ct.name, now, s, e) < 0)
+		return -1;
+	for (size_t r = 0; r < nrows; r++)
+		t->gens[i][r] = g[r];
 	return 0;
-}
-
-/*
- * The inventory generation a collector's samples depend on: its own type and,
- * when its labels name placements, the types that hold those names.
- */
-static unsigned long collector_gen(const struct target *t, const struct collector *c)
-{
-	static const char *const placement[] = {"HostSystem",	   "ClusterComputeResource",
-						"ComputeResource", "Datacenter",
-						"Folder",	   NULL};
-	bool names = false;
-	unsigned long g = 0;
-	int i;
-
-	for (size_t r = 0; c->metrics[r].family; r++) {
-		for (size_t l = 0; c->metrics[r].labels && c->metrics[r].labels[l].label; l++) {
-			enum col_resolve res = c->metrics[r].labels[l].resolve;
-
-			if (res != COL_RES_TEXT && res != COL_RES_DECODE)
-				names = true;
-		}
-	}
-	i = inventory_type_index(t->inv, c->type);
-	if (i >= 0)
-		g += t->inv->types[i].gen;
-	for (size_t p = 0; names && placement[p]; p++) {
-		i = inventory_type_index(t->inv, placement[p]);
-		if (i >= 0 && strcmp(placement[p], c->type) != 0)
-			g += t->inv->types[i].gen;
-	}
-	return g;
 }
 
 static int publish(struct target *t, struct err *e)
@@ -285,18 +275,8 @@ static int publish(struct target *t, struct err *e)
 	if (!s)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < t->ncols; i++) {
-		const struct collector *c = t->cols[i];
-		unsigned long g = collector_gen(t, c);
-
-		if (!col_rendered(t, i))
-			continue;
-		/* time-dependent shapes (question age, task age) are always rendered */
-		if (c->special == COL_SPECIAL_NONE && t->cur && g == t->gens[i] &&
-		    share_collector(t, c, s) == 0)
-			continue;
-		if (render_collectors(t->inv, &c, 1, t->ct.name, now, s, e) < 0)
+		if (col_rendered(t, i) && publish_collector(t, i, now, s, e) < 0)
 			goto out_fail;
-		t->gens[i] = g;
 	}
 	if (render_json(t->inv, t->ct.name, now, s, e) < 0)
 		goto out_fail;

@@ -769,6 +769,46 @@ static void test_many_objects(void **state)
 	inventory_free(inv);
 }
 
+/* Row generations: a family is re-rendered only when something it shows changed. */
+static void test_row_gen(void **state)
+{
+	struct inventory *inv = placement();
+	static const struct step power[] = {
+		SET("VirtualMachine", "vm-1", "runtime.powerState", STR("poweredOff")),
+	};
+	static const struct step same[] = {
+		SET("VirtualMachine", "vm-1", "runtime.powerState", STR("poweredOff")),
+	};
+	static const struct step rename_host[] = {
+		SET("HostSystem", "host-1", "name", STR("esx1.renamed")),
+	};
+	static const struct step new_vm[] = {
+		ENTER("VirtualMachine", "vm-5", "name", STR("new")),
+	};
+	size_t power_row = 1, cpu_row = 6, info_row = 0;
+	unsigned long p0, c0, i0;
+
+	(void)state;
+	assert_string_equal(col_vm.metrics[power_row].family, "vsphere_vm_power_state");
+	assert_string_equal(col_vm.metrics[cpu_row].family, "vsphere_vm_cpu_count");
+	p0 = render_row_gen(inv, &col_vm, power_row);
+	c0 = render_row_gen(inv, &col_vm, cpu_row);
+	i0 = render_row_gen(inv, &col_vm, info_row);
+	apply_steps(inv, power, 1, 1000);
+	assert_true(render_row_gen(inv, &col_vm, power_row) != p0);
+	assert_true(render_row_gen(inv, &col_vm, cpu_row) == c0);
+	assert_true(render_row_gen(inv, &col_vm, info_row) == i0);
+	p0 = render_row_gen(inv, &col_vm, power_row);
+	apply_steps(inv, same, 1, 1000);
+	assert_true(render_row_gen(inv, &col_vm, power_row) == p0);
+	apply_steps(inv, rename_host, 1, 1000);
+	assert_true(render_row_gen(inv, &col_vm, info_row) != i0);
+	assert_true(render_row_gen(inv, &col_vm, cpu_row) == c0);
+	apply_steps(inv, new_vm, 1, 1000);
+	assert_true(render_row_gen(inv, &col_vm, cpu_row) != c0);
+	inventory_free(inv);
+}
+
 static void test_registry(void **state)
 {
 	(void)state;
@@ -809,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_resync),
 		cmocka_unit_test(test_ignored_and_bad),
 		cmocka_unit_test(test_many_objects),
+		cmocka_unit_test(test_row_gen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
