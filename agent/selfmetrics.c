@@ -161,8 +161,9 @@ int selfmetrics_render(const struct selfmetrics *m, const struct self_state *st,
 	prefix(&b, "vsphere_snapshot_render_seconds", target);
 	value(&b, st->render_seconds);
 	if (add(s, "vsphere_snapshot_render_seconds",
-		"Time the agent took to render the target's last metric snapshot.", "gauge", &b,
-		e) < 0)
+		"Time the agent took for the last snapshot that re-rendered object families "
+		"(unchanged families are shared, not rendered).",
+		"gauge", &b, e) < 0)
 		goto out;
 	rc = 0;
 out:

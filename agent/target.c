@@ -240,7 +240,7 @@ static struct snap_family *find_family(struct snapshot *s, const char *name)
  * the time-dependent shapes (question and task ages), are rendered.
  */
 static int publish_collector(struct target *t, size_t i, double now, struct snapshot *s,
-			     struct err *e)
+			     bool *rendered, struct err *e)
 {
 	const struct collector *c = t->cols[i];
 	size_t nrows = col_nmetrics(c);
@@ -261,6 +261,8 @@ static int publish_collector(struct target *t, size_t i, double now, struct snap
 	}
 	if (any && render_collector(t->inv, c, want, t->ct.name, now, s, e) < 0)
 		return -1;
+	if (any && c->special == COL_SPECIAL_NONE)
+		*rendered = true;
 	for (size_t r = 0; r < nrows; r++)
 		t->gens[i][r] = g[r];
 	return 0;
@@ -271,11 +273,12 @@ static int publish(struct target *t, struct err *e)
 	struct snapshot *s = snapshot_new();
 	double t0 = now_mono();
 	double now = now_real();
+	bool rendered = false;
 
 	if (!s)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < t->ncols; i++) {
-		if (col_rendered(t, i) && publish_collector(t, i, now, s, e) < 0)
+		if (col_rendered(t, i) && publish_collector(t, i, now, s, &rendered, e) < 0)
 			goto out_fail;
 	}
 	if (render_json(t->inv, t->ct.name, now, s, e) < 0)
@@ -296,7 +299,8 @@ static int publish(struct target *t, struct err *e)
 	snapshot_slot_swap(&t->slot, s);
 	snapshot_put(t->cur);
 	t->cur = s;
-	t->state.render_seconds = now_mono() - t0;
+	if (rendered)
+		t->state.render_seconds = now_mono() - t0;
 	return 0;
 
 out_fail:
