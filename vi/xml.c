@@ -662,9 +662,19 @@ static void on_text(void *ctx, const xmlChar *ch, int len)
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 
+/* libxml2 reports some errors (encoding conversion, I/O) only through its
+ * generic handler, which prints to stderr; vi/ never logs. The reader finds
+ * those errors from xmlParseChunk's result instead. */
+static void xml_silent(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 static void xml_init(void)
 {
 	xmlInitParser();
+	xmlThrDefSetGenericErrorFunc(NULL, xml_silent);
 }
 
 static int split_paths(struct vi_reader *r, struct err *e)
@@ -713,6 +723,7 @@ struct vi_reader *vi_reader_new(const struct vi_reader_spec *spec, struct err *e
 	struct vi_reader *r;
 
 	pthread_once(&xml_once, xml_init);
+	xmlSetGenericErrorFunc(NULL, xml_silent); /* per thread in libxml2 */
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		err_set(e, ERR_NOMEM, "out of memory");
@@ -754,6 +765,18 @@ static int reader_create_ctxt(struct vi_reader *r, const char *data, int len)
 	return 0;
 }
 
+/* An error libxml2 did not report through on_serror (it halts the parser). */
+static void check_halted(struct vi_reader *r, int rc)
+{
+	if (r->err.kind != ERR_OK || rc == 0)
+		return;
+	/* -1: the input buffer refused the bytes, i.e. they did not convert */
+	if (rc == XML_ERR_INVALID_ENCODING || rc == XML_I18N_CONV_FAILED || rc == -1)
+		err_set(&r->err, ERR_PARSE, "reply is not valid in its declared encoding");
+	else if (r->ctxt->instate == XML_PARSER_EOF || !r->ctxt->wellFormed)
+		err_set(&r->err, ERR_PARSE, "reply is not well-formed XML (libxml2 error %d)", rc);
+}
+
 static int reader_error(struct vi_reader *r, struct err *e)
 {
 	if (e && e->kind == ERR_OK)
@@ -788,11 +811,9 @@ int vi_reader_feed(struct vi_reader *r, const char *data, size_t len, struct err
 	while (off < len && r->err.kind == ERR_OK) {
 		size_t n = len - off > (1u << 30) ? (1u << 30) : len - off;
 
-		xmlParseChunk(r->ctxt, data + off, (int)n, 0);
+		check_halted(r, xmlParseChunk(r->ctxt, data + off, (int)n, 0));
 		off += n;
 	}
-	if (r->err.kind == ERR_OK && r->ctxt->wellFormed == 0)
-		err_set(&r->err, ERR_PARSE, "reply is not well-formed XML");
 	if (r->err.kind != ERR_OK)
 		return reader_error(r, e);
 	return 0;
@@ -800,6 +821,8 @@ int vi_reader_feed(struct vi_reader *r, const char *data, size_t len, struct err
 
 int vi_reader_finish(struct vi_reader *r, struct err *e)
 {
+	int rc;
+
 	if (r->err.kind != ERR_OK)
 		return reader_error(r, e);
 	if (!r->ctxt && r->fed > 0 && reader_create_ctxt(r, r->prefix, (int)r->fed) != 0)
@@ -809,7 +832,11 @@ int vi_reader_finish(struct vi_reader *r, struct err *e)
 		return reader_error(r, e);
 	}
 	r->finishing = true;
-	xmlParseChunk(r->ctxt, NULL, 0, 1);
+	rc = xmlParseChunk(r->ctxt, NULL, 0, 1);
+	if (rc == XML_ERR_INVALID_ENCODING || rc == XML_I18N_CONV_FAILED || rc == -1) {
+		err_clear(&r->err);
+		check_halted(r, rc);
+	}
 	if (r->err.kind == ERR_PARSE && r->xml_error && !r->root_closed && !prefix_is_html(r) &&
 	    prefix_is_markup(r)) {
 		/* everything fed before was fine: the document just stops */

@@ -383,6 +383,15 @@ static void test_bad_replies(void **state)
 		{"overlong utf-8",
 		 ENV_OPEN "<XResponse><returnval>\xc0\xaf</returnval></XResponse>" ENV_CLOSE, 0,
 		 ERR_PARSE, "not well-formed"},
+		{"bytes invalid in the declared encoding",
+		 "<?xml version=\"1.0\" encoding=\"EUC-JP\"?><Envelope><Body><XResponse><returnval>"
+		 "a\xfe\x6f"
+		 "b</returnval></XResponse></Body></Envelope>",
+		 0, ERR_PARSE, "reply is not valid in its declared encoding"},
+		{"unknown encoding",
+		 "<?xml version=\"1.0\" encoding=\"NOPE-42\"?><Envelope><Body><XResponse/></Body>"
+		 "</Envelope>",
+		 0, ERR_PARSE, "Unsupported encoding NOPE-42"},
 		{"nul byte", nul_reply, sizeof(nul_reply) - 1, ERR_PARSE, "not well-formed"},
 		{"control char",
 		 ENV_OPEN "<XResponse><returnval>\x01</returnval></XResponse>" ENV_CLOSE, 0,
@@ -555,6 +564,24 @@ static void test_paths(void **state)
 			  &c, &e),
 		0);
 	assert_int_equal(c.count, 0);
+	buf_release(&c.out);
+}
+
+/* A reply in another declared encoding reaches the handler as UTF-8. */
+static void test_latin1(void **state)
+{
+	static const char *const paths[] = {"returnval", NULL};
+	static const char reply[] =
+		"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Envelope><Body><XResponse>"
+		"<returnval>\xe9t\xe9</returnval></XResponse></Body></Envelope>";
+	struct collect c;
+	struct err e;
+
+	(void)state;
+	collect_init(&c);
+	err_clear(&e);
+	assert_int_equal(parse_collect(paths, reply, strlen(reply), 1, &c, &e), 0);
+	assert_string_equal(c.out.data, "[returnval]<returnval>\xc3\xa9t\xc3\xa9</returnval>\n");
 	buf_release(&c.out);
 }
 
@@ -801,6 +828,7 @@ int main(void)
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_latin1),
 		cmocka_unit_test(test_handler_error),
 		cmocka_unit_test(test_bad_spec),
 		cmocka_unit_test(test_node_helpers),
