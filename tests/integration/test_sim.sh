@@ -227,6 +227,42 @@ like "$r" '<CancelRetrievePropertiesExResponse' "CancelRetrievePropertiesEx drop
 r=$(soap ContinueRetrievePropertiesEx "$PC<token>$tok</token>")
 like "$r" '<InvalidArgumentFault' "a cancelled token is gone"
 
+# ---- WaitForUpdatesEx maxObjectUpdates ------------------------------------------------------
+r=$(soap CreateContainerView "<_this type=\"ViewManager\">$SIM_VIEWMGR</_this><container type=\"Folder\">$SIM_ROOT</container><type>VirtualMachine</type><recursive>true</recursive>")
+VIEW=$(xml_value "$r" returnval)
+isnt "$VIEW" "" "a ContainerView of all VMs"
+VSPEC="<propSet><type>VirtualMachine</type><pathSet>name</pathSet></propSet><objectSet><obj type=\"ContainerView\">$VIEW</obj><skip>true</skip><selectSet xsi:type=\"TraversalSpec\"><name>v</name><type>ContainerView</type><path>view</path><skip>false</skip></selectSet></objectSet>"
+r=$(soap RetrievePropertiesEx "$PC<specSet>$VSPEC</specSet><options><maxObjects>10</maxObjects></options>")
+is "$(printf '%s' "$r" | grep -o '<objects>' | wc -l)" "10" "RetrievePropertiesEx through the view pages by 10"
+r=$(soap ContinueRetrievePropertiesEx "$PC<token>$(xml_value "$r" token)</token>")
+is "$(printf '%s' "$r" | grep -o '<objects>' | wc -l)" "4" "and the second page has the other 4"
+r=$(soap CreateFilter "$PC<spec>$VSPEC</spec><partialUpdates>false</partialUpdates>")
+like "$r" '<CreateFilterResponse' "CreateFilter through the view"
+wfx() { soap WaitForUpdatesEx "$PC<version>$1</version><options><maxWaitSeconds>5</maxWaitSeconds><maxObjectUpdates>$2</maxObjectUpdates></options>"; }
+r=$(wfx "$ver" 5)
+is "$(printf '%s' "$r" | grep -o '<objectSet>' | wc -l)" "5" "WaitForUpdatesEx with maxObjectUpdates 5 returns 5 object updates"
+like "$r" '</filterSet><truncated>true</truncated></returnval>' "and says truncated"
+r=$(wfx "$(xml_value "$r" version)" 5)
+is "$(printf '%s' "$r" | grep -o '<objectSet>' | wc -l)" "5" "the next call returns the next 5 at once"
+like "$r" '<truncated>true</truncated>' "still truncated"
+r=$(wfx "$(xml_value "$r" version)" 5)
+is "$(printf '%s' "$r" | grep -o '<objectSet>' | wc -l)" "4" "the third call returns the last 4"
+unlike "$r" '<truncated>' "and is not truncated"
+ver=$(xml_value "$r" version)
+
+# a filter created for a task that has already finished still reports its state
+ODD=$(printf '%s' "$inv" | sed 's/},{/}\n{/g' | grep -F '"name":"odd|pipe"' | sed 's/.*"moref":"\(vm-[0-9]*\)".*/\1/')
+r=$(soap PowerOnVM_Task "<_this type=\"VirtualMachine\">$ODD</_this>")
+T3=$(xml_value "$r" returnval)
+r=$(filter Task "$T3" info.state)
+t0=$(now_ms)
+r=$(wfu "$ver" 5)
+t1=$(now_ms)
+like "$r" "<obj type=\"Task\">$T3</obj><changeSet><name>info.state</name><op>assign</op><val [^>]*type=\"TaskInfoState\">success</val>" \
+	"WaitForUpdatesEx on a new filter for a finished task reports success"
+check "and does so without waiting for the timeout ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 2000
+ver=$(xml_value "$r" version)
+
 # ---- sessions ------------------------------------------------------------------------------
 CV="<_this type=\"ViewManager\">ViewManager</_this><container type=\"Folder\">group-d1</container><type>VirtualMachine</type><recursive>true</recursive>"
 r=$(soap CreateContainerView "$CV")

@@ -37,6 +37,7 @@ type simState struct {
 	questions map[string]*question // by VM moref value
 	blocked   map[string]*blockedTask
 	pages     map[string]*pageSet
+	updates   map[string]*pendingUpdates // by session key
 	nextID    int
 }
 
@@ -55,6 +56,7 @@ func newSimState(m *simulator.Model, client *vim25.Client) *simState {
 		questions: make(map[string]*question),
 		blocked:   make(map[string]*blockedTask),
 		pages:     make(map[string]*pageSet),
+		updates:   make(map[string]*pendingUpdates),
 	}
 }
 
@@ -185,11 +187,29 @@ func (s *simState) dispatch(w http.ResponseWriter, r *http.Request, body []byte,
 	case "CancelRetrievePropertiesEx":
 		s.cancelRetrieve(w, body)
 		return
+	case "WaitForUpdatesEx":
+		s.waitForUpdatesEx(w, r, body)
+		return
 	}
 	s.pass(w, r, body)
+	if name == "CreateFilter" {
+		s.pokeCollectors()
+	}
 	if strings.HasPrefix(name, "Login") || name == "CloneSession" {
 		s.noteSession(w.Header())
 	}
+}
+
+// pokeCollectors queues an empty change so that property collectors already waiting for
+// updates re-evaluate their filters: the simulator reports a filter created after the
+// session's first WaitForUpdatesEx only when some update arrives, and a filter on a task
+// that has already finished would otherwise never report anything.
+func (s *simState) pokeCollectors() {
+	root := simulator.Map.Get(s.client.ServiceContent.RootFolder)
+	if root == nil {
+		return
+	}
+	simulator.Map.WithLock(root, func() { simulator.Map.Update(root, []types.PropertyChange{}) })
 }
 
 // pass hands the request to govmomi's simulator unchanged.
@@ -215,6 +235,7 @@ func (s *simState) expireSessions() {
 	s.mu.Lock()
 	keys := s.sessions
 	s.sessions = make(map[string]bool)
+	s.updates = make(map[string]*pendingUpdates)
 	s.mu.Unlock()
 	sm := simulator.Map.SessionManager()
 	ctx := &simulator.Context{
