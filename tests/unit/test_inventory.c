@@ -1,0 +1,261 @@
+/* Unit tests: the inventory (slots, leaves, counts, enter/modify/leave, resync, hash table). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "agent/inventory.h"
+#include "collectors/collector.h"
+#include "util/buf.h"
+#include "vi/xml.h"
+
+#define ENV_OPEN                                                                                   \
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                             \
+	"<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "           \
+	"xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "                                          \
+	"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Body>"                   \
+	"<WaitForUpdatesExResponse xmlns=\"urn:vim25\">"
+#define ENV_CLOSE "</WaitForUpdatesExResponse></soapenv:Body></soapenv:Envelope>"
+
+static int on_node(void *ud, const char *path, const struct vi_node *n, struct err *e)
+{
+	(void)path;
+	(void)e;
+	*(struct vi_node **)ud = vi_node_dup(n);
+	return 0;
+}
+
+static struct vi_node *xml_value(const char *xml)
+{
+	static const char *const paths[] = {"returnval", NULL};
+	struct vi_node *n = NULL;
+	struct vi_reader_spec spec = {.paths = paths, .on_node = on_node, .ud = &n};
+	struct buf b;
+	struct err e = {0};
+
+	buf_init(&b, 0);
+	buf_adds(&b, ENV_OPEN);
+	buf_adds(&b, xml);
+	buf_adds(&b, ENV_CLOSE);
+	assert_int_equal(vi_reader_parse(&spec, b.data, b.len, &e), 0);
+	buf_release(&b);
+	assert_non_null(n);
+	return n;
+}
+
+static const struct collector *const cols[] = {&col_vm, &col_datastore, &col_question};
+
+static struct inventory *new_inv(void)
+{
+	struct inventory *inv = NULL;
+	struct err e = {0};
+
+	assert_int_equal(inventory_new(cols, 3, &inv, &e), 0);
+	return inv;
+}
+
+static void change(struct inventory *inv, enum vi_obj_kind kind, const char *type,
+		   const char *moref, const char *path, enum vi_prop_op op, const char *xml)
+{
+	struct vi_node *v = xml ? xml_value(xml) : NULL;
+	struct vi_change c = {type, moref, kind, path, op, v};
+	struct err e = {0};
+
+	if (inventory_apply(inv, &c, 1000, &e) < 0)
+		fail_msg("%s %s: %s", moref, path ? path : "", e.msg);
+	vi_node_free(v);
+}
+
+static const char *value(struct inventory *inv, const char *type, const char *moref,
+			 const char *path)
+{
+	struct inv_obj *o = inventory_find(inv, type, moref);
+	int t = inventory_type_index(inv, type);
+
+	assert_non_null(o);
+	return inventory_value(o, inventory_slot(inv, (unsigned)t, path));
+}
+
+/* The types, fetched paths and leaf slots built from the collector tables. */
+static void test_layout(void **state)
+{
+	struct inventory *inv = new_inv();
+	int vm = inventory_type_index(inv, "VirtualMachine");
+	int ds = inventory_type_index(inv, "Datastore");
+	const struct inv_type *t;
+	size_t nq = 0;
+
+	(void)state;
+	assert_int_equal(inv->ntypes, 2); /* vm and question share VirtualMachine */
+	assert_true(vm >= 0 && ds >= 0);
+	assert_int_equal(inventory_type_index(inv, "HostSystem"), -1);
+	t = &inv->types[vm];
+	for (size_t i = 0; i < t->nfetch; i++)
+		nq += strcmp(t->fetch[i], "name") == 0;
+	assert_int_equal(nq, 1); /* fetched once though both collectors want it */
+	assert_null(t->fetch[t->nfetch]);
+	assert_true(inventory_slot(inv, (unsigned)vm, "runtime.question") >= 0);
+	assert_true(inventory_slot(inv, (unsigned)vm, "summary.quickStats.balloonedMemory") >=
+		    (int)t->nfetch);
+	assert_true(inventory_slot(inv, (unsigned)ds, "summary.freeSpace") >= 0);
+	assert_int_equal(inventory_slot(inv, (unsigned)ds, "summary.nothing"), -1);
+	inventory_free(inv);
+}
+
+/* A table of changes and the values they leave. */
+static void test_values(void **state)
+{
+	struct inventory *inv = new_inv();
+	static const struct {
+		enum vi_obj_kind kind;
+		const char *moref, *path;
+		enum vi_prop_op op;
+		const char *xml;
+		const char *check_path, *want; /* want NULL: unset */
+	} cases[] = {
+		{VI_OBJ_ENTER, "vm-1", "name", VI_OP_ASSIGN,
+		 "<returnval xsi:type=\"xsd:string\">a%2fb</returnval>", "name", "a%2fb"},
+		{VI_OBJ_MODIFY, "vm-1", "summary.quickStats", VI_OP_ASSIGN,
+		 "<returnval xsi:type=\"VirtualMachineQuickStats\"><balloonedMemory>5"
+		 "</balloonedMemory><uptimeSeconds>9</uptimeSeconds></returnval>",
+		 "summary.quickStats.balloonedMemory", "5"},
+		{VI_OBJ_MODIFY, "vm-1", "summary.quickStats.balloonedMemory", VI_OP_ASSIGN,
+		 "<returnval xsi:type=\"xsd:int\">6</returnval>",
+		 "summary.quickStats.balloonedMemory", "6"},
+		{VI_OBJ_MODIFY, "vm-1", "summary.quickStats", VI_OP_ASSIGN,
+		 "<returnval "
+		 "xsi:type=\"VirtualMachineQuickStats\"><uptimeSeconds>10</uptimeSeconds>"
+		 "</returnval>",
+		 "summary.quickStats.balloonedMemory", NULL},
+		{VI_OBJ_MODIFY, "vm-1", "runtime.powerState", VI_OP_ASSIGN,
+		 "<returnval xsi:type=\"VirtualMachinePowerState\">poweredOn</returnval>",
+		 "runtime.powerState", "poweredOn"},
+		{VI_OBJ_MODIFY, "vm-1", "runtime.powerState", VI_OP_REMOVE, NULL,
+		 "runtime.powerState", NULL},
+		{VI_OBJ_ENTER, "datastore-1", "vm", VI_OP_ASSIGN,
+		 "<returnval xsi:type=\"ArrayOfManagedObjectReference\"><ManagedObjectReference "
+		 "type=\"VirtualMachine\">vm-1</ManagedObjectReference></returnval>",
+		 "vm", "1"},
+		{VI_OBJ_MODIFY, "datastore-1", "vm[\"vm-2\"]", VI_OP_ADD,
+		 "<returnval type=\"VirtualMachine\" xsi:type=\"ManagedObjectReference\">vm-2"
+		 "</returnval>",
+		 "vm", "2"},
+		{VI_OBJ_MODIFY, "datastore-1", "vm[\"vm-1\"]", VI_OP_REMOVE, NULL, "vm", "1"},
+		{VI_OBJ_MODIFY, "datastore-1", "vm", VI_OP_ASSIGN,
+		 "<returnval xsi:type=\"ArrayOfManagedObjectReference\"></returnval>", "vm", "0"},
+		{VI_OBJ_MODIFY, "datastore-1", "vm", VI_OP_ASSIGN, NULL, "vm", NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *type =
+			strncmp(cases[i].moref, "vm", 2) == 0 ? "VirtualMachine" : "Datastore";
+		const char *got;
+
+		change(inv, cases[i].kind, type, cases[i].moref, cases[i].path, cases[i].op,
+		       cases[i].xml);
+		got = value(inv, type, cases[i].moref, cases[i].check_path);
+		if (cases[i].want == NULL && got != NULL)
+			fail_msg("case %zu: %s is %s, want unset", i, cases[i].check_path, got);
+		if (cases[i].want && (!got || strcmp(got, cases[i].want) != 0))
+			fail_msg("case %zu: %s is %s, want %s", i, cases[i].check_path,
+				 got ? got : "(unset)", cases[i].want);
+	}
+	inventory_free(inv);
+}
+
+/* Objects enter, leave, and are counted per type; a leave of an unknown object is fine. */
+static void test_enter_leave(void **state)
+{
+	struct inventory *inv = new_inv();
+	int vm = inventory_type_index(inv, "VirtualMachine");
+	unsigned long sg;
+
+	(void)state;
+	change(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-1", NULL, VI_OP_ASSIGN, NULL);
+	change(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-2", NULL, VI_OP_ASSIGN, NULL);
+	change(inv, VI_OBJ_ENTER, "Datastore", "datastore-1", NULL, VI_OP_ASSIGN, NULL);
+	assert_int_equal(inv->count, 3);
+	assert_int_equal(inv->types[vm].count, 2);
+	assert_string_equal(inv->types[vm].head->moref, "vm-1");
+	assert_string_equal(inv->types[vm].tail->moref, "vm-2");
+	/* the same moref value under another type is another object */
+	assert_null(inventory_find(inv, "Datastore", "vm-1"));
+	sg = inv->types[vm].struct_gen;
+	change(inv, VI_OBJ_LEAVE, "VirtualMachine", "vm-1", NULL, VI_OP_ASSIGN, NULL);
+	assert_true(inv->types[vm].struct_gen != sg);
+	change(inv, VI_OBJ_LEAVE, "VirtualMachine", "vm-404", NULL, VI_OP_ASSIGN, NULL);
+	assert_int_equal(inv->types[vm].count, 1);
+	assert_string_equal(inv->types[vm].head->moref, "vm-2");
+	assert_null(inventory_find(inv, NULL, "vm-1"));
+	assert_int_equal(inv->count, 2);
+	inventory_free(inv);
+}
+
+/* Sweep after a resync drops unseen objects from the middle, head and tail of lists. */
+static void test_sweep(void **state)
+{
+	struct inventory *inv = new_inv();
+	char moref[16];
+	int vm = inventory_type_index(inv, "VirtualMachine");
+
+	(void)state;
+	for (int i = 0; i < 10; i++) {
+		snprintf(moref, sizeof(moref), "vm-%d", i);
+		change(inv, VI_OBJ_ENTER, "VirtualMachine", moref, NULL, VI_OP_ASSIGN, NULL);
+	}
+	inventory_unmark(inv);
+	for (int i = 1; i < 9; i += 2) {
+		snprintf(moref, sizeof(moref), "vm-%d", i);
+		change(inv, VI_OBJ_ENTER, "VirtualMachine", moref, NULL, VI_OP_ASSIGN, NULL);
+	}
+	inventory_sweep(inv);
+	assert_int_equal(inv->types[vm].count, 4);
+	assert_string_equal(inv->types[vm].head->moref, "vm-1");
+	assert_string_equal(inv->types[vm].tail->moref, "vm-7");
+	for (int i = 0; i < 10; i++) {
+		snprintf(moref, sizeof(moref), "vm-%d", i);
+		if (i % 2 == 1 && i < 9)
+			assert_non_null(inventory_find(inv, NULL, moref));
+		else
+			assert_null(inventory_find(inv, NULL, moref));
+	}
+	inventory_free(inv);
+}
+
+/* A collector table with a row below no fetched path is refused. */
+static void test_bad_table(void **state)
+{
+	static const struct col_path paths[] = {{"name", COL_STORE_TEXT}, {NULL, 0}};
+	static const struct col_metric rows[] = {
+		{.family = "vsphere_x", .help = "x", .kind = COL_GAUGE, .path = "summary.x"},
+		{NULL},
+	};
+	static const struct collector bad = {
+		.name = "bad", .type = "X", .paths = paths, .metrics = rows};
+	const struct collector *const list[] = {&bad};
+	struct inventory *inv = NULL;
+	struct err e = {0};
+
+	(void)state;
+	assert_int_equal(inventory_new(list, 1, &inv, &e), -1);
+	assert_int_equal(e.kind, ERR_INVALID);
+	assert_null(inv);
+	inventory_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_layout),	    cmocka_unit_test(test_values),
+		cmocka_unit_test(test_enter_leave), cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_bad_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
