@@ -155,11 +155,8 @@ static void obj_clear_task(struct inv_obj *o)
 
 static void obj_free(struct inventory *inv, struct inv_obj *o)
 {
-	size_t n = inv->types[o->type].nslots;
-
-	for (size_t i = 0; i < n; i++)
-		free(o->vals[i]);
-	free(o->vals);
+	(void)inv;
+	free(o->blob);
 	obj_clear_question(o);
 	obj_clear_task(o);
 	free(o->question_id);
@@ -211,7 +208,9 @@ const char *inventory_value(const struct inv_obj *o, int slot)
 {
 	if (!o || slot < 0)
 		return NULL;
-	return o->vals[slot];
+	if (o->off[slot] == INV_UNSET)
+		return NULL;
+	return o->blob + o->off[slot];
 }
 
 struct inv_obj *inventory_find(const struct inventory *inv, const char *type, const char *moref)
@@ -258,16 +257,16 @@ static struct inv_obj *obj_add(struct inventory *inv, unsigned type, const char 
 {
 	size_t len = strlen(moref);
 	struct inv_type *t = &inv->types[type];
-	struct inv_obj *o = calloc(1, sizeof(*o) + len + 1);
+	/* one allocation: the object, its slot offsets, its moref */
+	struct inv_obj *o = calloc(1, sizeof(*o) + t->nslots * sizeof(uint32_t) + len + 1);
 	uint32_t h;
 
 	if (!o)
 		goto out_nomem;
-	o->vals = calloc(t->nslots ? t->nslots : 1, sizeof(*o->vals));
-	if (!o->vals) {
-		free(o);
-		goto out_nomem;
-	}
+	o->off = (uint32_t *)(o + 1);
+	for (size_t i = 0; i < t->nslots; i++)
+		o->off[i] = INV_UNSET;
+	o->moref = (char *)(o->off + t->nslots);
 	memcpy(o->moref, moref, len + 1);
 	o->type = type;
 	if (inv->count + 1 > inv->nbuckets)
@@ -312,27 +311,48 @@ static void obj_remove(struct inventory *inv, struct inv_obj *o)
 	obj_free(inv, o);
 }
 
-/* Replaces a slot's text, allocating only when it changed. */
+/*
+ * Replaces a slot's text. The values of an object live packed in one block,
+ * rebuilt on a change (a few hundred bytes): far less memory than one
+ * allocation per value, and objects change one at a time.
+ */
 static int slot_set(struct inv_type *t, struct inv_obj *o, size_t slot, const char *text,
 		    struct err *e)
 {
-	char *old = o->vals[slot];
-	char *dup;
+	const char *old = inventory_value(o, (int)slot);
+	uint32_t off[INV_MAX_SLOTS];
+	size_t lens[INV_MAX_SLOTS];
+	size_t need = 0, pos = 0;
+	char *blob = NULL;
 
-	if (!text) {
-		if (old)
-			t->slot_gen[slot]++;
-		free(old);
-		o->vals[slot] = NULL;
+	if ((!text && !old) || (text && old && strcmp(old, text) == 0))
 		return 0;
+	for (size_t i = 0; i < t->nslots; i++) {
+		const char *v = i == slot ? text : inventory_value(o, (int)i);
+
+		lens[i] = v ? strnlen(v, INV_MAX_VALUE) : 0;
+		need += v ? lens[i] + 1 : 0;
 	}
-	if (old && strcmp(old, text) == 0)
-		return 0;
-	dup = strdup(text);
-	if (!dup)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	free(old);
-	o->vals[slot] = dup;
+	if (need) {
+		blob = malloc(need);
+		if (!blob)
+			return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < t->nslots; i++) {
+		const char *v = i == slot ? text : inventory_value(o, (int)i);
+
+		if (!v) {
+			off[i] = INV_UNSET;
+			continue;
+		}
+		memcpy(blob + pos, v, lens[i]);
+		blob[pos + lens[i]] = '\0';
+		off[i] = (uint32_t)pos;
+		pos += lens[i] + 1;
+	}
+	free(o->blob);
+	o->blob = blob;
+	memcpy(o->off, off, t->nslots * sizeof(off[0]));
 	t->slot_gen[slot]++;
 	return 0;
 }
@@ -456,8 +476,8 @@ static int apply_element(struct inv_type *t, struct inv_obj *o, size_t f, int de
 	long long n = 0;
 	char num[32];
 
-	if (o->vals[f])
-		n = strtoll(o->vals[f], NULL, 10);
+	if (inventory_value(o, (int)f))
+		n = strtoll(inventory_value(o, (int)f), NULL, 10);
 	n += delta;
 	if (n < 0)
 		n = 0;

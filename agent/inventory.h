@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "collectors/collector.h"
 #include "util/err.h"
@@ -14,6 +15,8 @@
 #define INV_MAX_TYPES 16
 #define INV_MAX_SLOTS 64
 #define INV_MAX_FETCH 32
+#define INV_UNSET     UINT32_MAX
+#define INV_MAX_VALUE 4096 /* longer values are cut (a hostile server cannot bloat us) */
 
 /* A stored value: either a fetched path or a leaf below one. */
 struct inv_slot {
@@ -46,12 +49,13 @@ struct inv_obj {
 	struct inv_obj *next;
 	unsigned type;		      /* index into inventory.types */
 	bool seen;		      /* mark for inventory_sweep() */
-	char **vals;		      /* nslots values (text or NULL) */
+	uint32_t *off;		      /* nslots offsets into blob, INV_UNSET when unset */
+	char *blob;		      /* the set values, packed, NUL-terminated each */
 	struct vi_question *question; /* parsed runtime.question, or NULL */
 	char *question_id;	      /* id of the question first_seen belongs to */
 	double question_first_seen;   /* seconds since the epoch */
 	struct vi_task_info *task;    /* parsed Task.info, or NULL */
-	char moref[];
+	char *moref;		      /* stored with the object */
 };
 
 struct inventory {

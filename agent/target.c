@@ -1,5 +1,6 @@
 /* agent/target: one monitored vCenter or ESX host, collected on its own thread. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -423,6 +424,8 @@ static int cycle(struct target *t, struct err *e)
 				t->ever_synced ? "recovered" : "synchronized", t->inv->count);
 		t->ever_synced = true;
 		log_backoff_reset(&t->backoff);
+		/* the initial sync freed many small blocks: give them back */
+		malloc_trim(0);
 	}
 	t->state.up = 1;
 	t->state.last_update = now_real();
