@@ -398,6 +398,25 @@ static void object_prefix(struct render_ctx *x, const struct collector *c, const
 	}
 }
 
+/*
+ * About the bytes a row will take for n objects, so that the buffer is sized
+ * once instead of growing by copies (trimmed afterwards).
+ */
+static size_t size_hint(const struct col_metric *m, size_t n)
+{
+	size_t lines = 1, line = strlen(m->family) + 80;
+
+	if (m->kind == COL_STATESET) {
+		lines = 0;
+		while (m->states[lines])
+			lines++;
+		line += 24;
+	}
+	if (m->kind == COL_INFO)
+		line += 160;
+	return n * lines * line;
+}
+
 /* Moves a family's samples into the snapshot, trimmed to size (no copy of the text). */
 static int take_family(struct snapshot *s, const struct col_metric *m, struct buf *b)
 {
@@ -444,8 +463,11 @@ static int render_one(struct render_ctx *x, const struct collector *c, const boo
 		for (size_t l = 0; m->labels && m->labels[l].label && l < RENDER_MAX_LABELS; l++)
 			rs[i].labels[l] = inventory_slot(x->inv, t, m->labels[l].path);
 	}
-	for (size_t i = 0; i < nrows; i++)
+	for (size_t i = 0; i < nrows; i++) {
 		buf_init(&bufs[i], 0);
+		if (type >= 0 && (!want || want[i]) && c->special == COL_SPECIAL_NONE)
+			buf_grow(&bufs[i], size_hint(&c->metrics[i], x->inv->types[type].count));
+	}
 	buf_init(&prefix, 0);
 	for (const struct inv_obj *o = type >= 0 ? x->inv->types[type].head : NULL; o;
 	     o = o->next) {
