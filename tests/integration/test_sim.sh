@@ -331,18 +331,25 @@ is "$(soap_status)" "500" "http500 count 2: the second call fails too"
 r=$(soap RetrieveServiceContent "$RSC")
 is "$(soap_status)" "200" "http500 count 2: the third call is fine"
 
-simctl POST /_sim/fault '{"kind":"delay","ms":300}' >/dev/null
+simctl POST /_sim/fault '{"kind":"delay","ms":1200}' >/dev/null
+t0=$(now_ms)
+r=$(soap RetrieveServiceContent "$RSC")
+r=$(soap RetrieveServiceContent "$RSC")
+t1=$(now_ms)
+check "delay without count delays every call ($((t1 - t0)) ms for 2 calls)" test $((t1 - t0)) -ge 2350
 simctl POST /_sim/fault/clear '{}' >/dev/null
 t0=$(now_ms)
 r=$(soap RetrieveServiceContent "$RSC")
 t1=$(now_ms)
-check "fault/clear removes a delay without count ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 250
+check "fault/clear removes it ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 1000
 r=$(simctl POST /_sim/fault '{"kind":"nonsense"}')
 check "an unknown fault kind is an HTTP error" test $? -ne 0
 
 # ---- stats ----------------------------------------------------------------------------------
 st=$(simctl GET /_sim/stats)
 like "$st" '"RetrieveServiceContent":1[0-9]' "stats count RetrieveServiceContent calls since reset"
+# since the reset: 12 soap calls and the one curl of the html Content-Type check
+is "$(json_field "$st" RetrieveServiceContent)" "13" "as many as this script made since the reset (13)"
 like "$st" '"CurrentTime":2' "stats count CurrentTime calls"
 like "$st" '"cpu_seconds":[0-9.]+' "stats report cpu_seconds"
 check "stats report rss_bytes > 1 MB" test "$(json_field "$st" rss_bytes)" -gt 1000000
