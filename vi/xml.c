@@ -765,13 +765,26 @@ static int reader_create_ctxt(struct vi_reader *r, const char *data, int len)
 	return 0;
 }
 
+/* The bytes did not convert from the declared encoding (libxml2 says so only
+ * through its generic handler, the input buffer's error or the result code). */
+static bool encoding_failed(const struct vi_reader *r, int rc)
+{
+	const xmlParserInputPtr in = r->ctxt->input;
+
+	if (rc == XML_ERR_INVALID_ENCODING || rc == XML_I18N_CONV_FAILED || rc == -1)
+		return true;
+	if (!in || !in->buf)
+		return false;
+	/* at the end, bytes left unconverted are bytes the converter refused */
+	return in->buf->error != 0 || (r->finishing && in->buf->raw && xmlBufUse(in->buf->raw) > 0);
+}
+
 /* An error libxml2 did not report through on_serror (it halts the parser). */
 static void check_halted(struct vi_reader *r, int rc)
 {
-	if (r->err.kind != ERR_OK || rc == 0)
+	if (r->err.kind != ERR_OK || (rc == 0 && !encoding_failed(r, 0)))
 		return;
-	/* -1: the input buffer refused the bytes, i.e. they did not convert */
-	if (rc == XML_ERR_INVALID_ENCODING || rc == XML_I18N_CONV_FAILED || rc == -1)
+	if (encoding_failed(r, rc))
 		err_set(&r->err, ERR_PARSE, "reply is not valid in its declared encoding");
 	else if (r->ctxt->instate == XML_PARSER_EOF || !r->ctxt->wellFormed)
 		err_set(&r->err, ERR_PARSE, "reply is not well-formed XML (libxml2 error %d)", rc);
@@ -832,8 +845,12 @@ int vi_reader_finish(struct vi_reader *r, struct err *e)
 		return reader_error(r, e);
 	}
 	r->finishing = true;
+	if (encoding_failed(r, 0)) {
+		check_halted(r, 0);
+		return reader_error(r, e);
+	}
 	rc = xmlParseChunk(r->ctxt, NULL, 0, 1);
-	if (rc == XML_ERR_INVALID_ENCODING || rc == XML_I18N_CONV_FAILED || rc == -1) {
+	if (encoding_failed(r, rc)) {
 		err_clear(&r->err);
 		check_halted(r, rc);
 	}
