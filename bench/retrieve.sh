@@ -56,6 +56,12 @@ get() { sed -n "s/^$2 //p" "$OUT/$1.txt"; }
 run big -dc 1 -cluster 10 -host 50 -vm 20 -ds 100
 run small -dc 1 -cluster 1 -host 1 -vm 10 -ds 1
 
+# the recorded reply through bench_parse (the reader alone), when it is there
+if [ -f bench/bench_parse.c ] && make -s build/bench/bench_parse 2>/dev/null; then
+	echo
+	"$TOP/build/bench/bench_parse" "$OUT/retrieve_10000.xml" 3 | sed 's/^/bench_parse: /'
+fi
+
 agent=$(get big agent_cpu_seconds)
 sim=$(get big sim_cpu_seconds)
 big_rss=$(get big peak_rss_kb)
