@@ -180,11 +180,15 @@ r=$(filter HostSystem "$HOST" runtime.inMaintenanceMode runtime.connectionState)
 r=$(filter Datastore "$(printf '%s' "$inv" | sed 's/.*"datastores":\[{"moref":"\([^"]*\)".*/\1/')" summary.freeSpace summary.accessible)
 r=$(wfu "$ver")
 ver=$(xml_value "$r" version)
+r=$(simctl POST /_sim/vm/power "{\"vm\":\"$VM\",\"state\":\"suspended\"}")
+like "$r" '"power":"suspended"' "control API suspends the VM"
 r=$(simctl POST /_sim/host "{\"host\":\"DC0_H0\",\"inMaintenanceMode\":true,\"connectionState\":\"notResponding\"}")
 like "$r" '"inMaintenanceMode":true' "control API puts the host in maintenance mode"
 r=$(simctl POST /_sim/datastore '{"datastore":"LocalDS_0","freeSpace":12345,"accessible":false}')
 like "$r" '"freeSpace":12345' "control API sets datastore freeSpace"
 r=$(wfu "$ver")
+like "$r" "<obj type=\"VirtualMachine\">$VM</obj><changeSet><name>runtime.powerState</name><op>assign</op><val [^>]*type=\"VirtualMachinePowerState\">suspended</val>" \
+	"WaitForUpdatesEx reports the power state set through the control API"
 like "$r" '<name>runtime.inMaintenanceMode</name><op>assign</op><val [^>]*type="xsd:boolean">true</val>' \
 	"WaitForUpdatesEx reports inMaintenanceMode"
 like "$r" '<name>runtime.connectionState</name><op>assign</op><val [^>]*type="HostSystemConnectionState">notResponding</val>' \
