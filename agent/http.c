@@ -3,6 +3,7 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,11 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_source src;
 	struct metrics_cache *cache;
+	/* The responses over the current page (resp_page, compared, never
+	 * dereferenced): [0] plain, [1] gzip, created on first use. */
+	pthread_mutex_t resp_lock;
+	const struct metrics_page *resp_page;
+	struct MHD_Response *resp[2];
 	/* Fixed replies, created once and queued by every request that wants them. */
 	struct MHD_Response *healthz, *not_found, *not_allowed, *index;
 	char address[96];
@@ -136,11 +142,82 @@ static enum MHD_Result serve_error(struct MHD_Connection *c, const char *what)
 	return queue_and_drop(c, MHD_HTTP_INTERNAL_SERVER_ERROR, r);
 }
 
+/* What a plain /metrics response holds until MHD is done with it. */
+struct plain_body {
+	struct metrics_page *page;
+	struct MHD_IoVec *iov;
+};
+
+static void plain_body_free(void *cls)
+{
+	struct plain_body *pb = cls;
+
+	metrics_page_put(pb->page);
+	free(pb->iov);
+	free(pb);
+}
+
+/* A response over the page's plain body: the pieces are sent as they are
+ * (header lines and the snapshots' samples), nothing is copied. */
+static struct MHD_Response *plain_response(struct metrics_page *page)
+{
+	struct plain_body *pb = calloc(1, sizeof(*pb));
+	struct MHD_Response *r;
+	size_t i;
+
+	if (!pb)
+		return NULL;
+	pb->iov = calloc(page->niov ? page->niov : 1, sizeof(*pb->iov));
+	if (!pb->iov || page->niov > 0xffffffffu) {
+		free(pb->iov);
+		free(pb);
+		return NULL;
+	}
+	for (i = 0; i < page->niov; i++) {
+		pb->iov[i].iov_base = page->iov[i].base;
+		pb->iov[i].iov_len = page->iov[i].len;
+	}
+	metrics_page_ref(page);
+	pb->page = page;
+	r = MHD_create_response_from_iovec(pb->iov, (unsigned)page->niov, plain_body_free, pb);
+	if (!r)
+		plain_body_free(pb);
+	return r;
+}
+
+/* A response over the page's plain or gzip body; it holds its own page reference. */
+static struct MHD_Response *page_response(struct metrics_page *page, int gzip)
+{
+	struct MHD_Response *r;
+
+	if (gzip) {
+		metrics_page_ref(page);
+		r = MHD_create_response_from_buffer_with_free_callback_cls(
+			page->gzlen, (void *)page->gz, page_free_cb, page);
+		if (!r)
+			metrics_page_put(page);
+	} else {
+		r = plain_response(page);
+	}
+	if (!r)
+		return NULL;
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_METRICS) != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING) !=
+		    MHD_YES ||
+	    (gzip &&
+	     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") != MHD_YES)) {
+		MHD_destroy_response(r);
+		return NULL;
+	}
+	return r;
+}
+
 static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connection *c)
 {
 	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
 	struct metrics_page *page = NULL;
-	struct MHD_Response *r;
+	struct MHD_Response *old[2] = {NULL, NULL}, *r;
+	enum MHD_Result ret = MHD_NO;
 	unsigned long epoch = 0;
 	const char *ae;
 	struct err e;
@@ -154,24 +231,33 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 	if (rc < 0)
 		return serve_error(c, e.msg);
 	ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	gzip = metrics_accepts_gzip(ae);
-	/* The page is shared, not copied: the response holds a reference. */
-	r = MHD_create_response_from_buffer_with_free_callback_cls(
-		gzip ? page->gzlen : page->len, gzip ? (void *)page->gz : (void *)page->text,
-		page_free_cb, page);
-	if (!r) {
-		metrics_page_put(page);
-		return MHD_NO;
+	gzip = metrics_accepts_gzip(ae) ? 1 : 0;
+	/*
+	 * One response object per page and encoding, queued by every request
+	 * while the page is current (MHD counts its users): no copy of the body
+	 * and no allocation per scrape. Our reference to page keeps its address
+	 * from being reused, so comparing pointers is safe.
+	 */
+	pthread_mutex_lock(&s->resp_lock);
+	if (s->resp_page != page) {
+		old[0] = s->resp[0];
+		old[1] = s->resp[1];
+		s->resp[0] = s->resp[1] = NULL;
+		s->resp_page = page;
 	}
-	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_METRICS) != MHD_YES ||
-	    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING) !=
-		    MHD_YES ||
-	    (gzip &&
-	     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") != MHD_YES)) {
-		MHD_destroy_response(r);
-		return MHD_NO;
-	}
-	return queue_and_drop(c, MHD_HTTP_OK, r);
+	if (!s->resp[gzip])
+		s->resp[gzip] = page_response(page, gzip);
+	r = s->resp[gzip];
+	if (r)
+		ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	pthread_mutex_unlock(&s->resp_lock);
+	/* Connections still sending the old page keep it alive through MHD. */
+	if (old[0])
+		MHD_destroy_response(old[0]);
+	if (old[1])
+		MHD_destroy_response(old[1]);
+	metrics_page_put(page);
+	return ret;
 }
 
 static enum MHD_Result serve_api(struct http_server *s, struct MHD_Connection *c,
@@ -302,6 +388,7 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 		goto out_freeai;
 	}
 	s->src = *src;
+	pthread_mutex_init(&s->resp_lock, NULL);
 	s->cache = metrics_cache_new();
 	s->healthz = static_response("ok\n", CT_TEXT);
 	s->not_found = static_response("not found\n", CT_TEXT);
@@ -364,6 +451,11 @@ void http_stop(struct http_server *s)
 		MHD_destroy_response(s->not_allowed);
 	if (s->index)
 		MHD_destroy_response(s->index);
+	if (s->resp[0])
+		MHD_destroy_response(s->resp[0]);
+	if (s->resp[1])
+		MHD_destroy_response(s->resp[1]);
+	pthread_mutex_destroy(&s->resp_lock);
 	metrics_cache_free(s->cache);
 	free(s);
 }

@@ -183,11 +183,29 @@ void metrics_page_ref(struct metrics_page *p)
 
 void metrics_page_put(struct metrics_page *p)
 {
+	size_t i;
+
 	if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	free(p->text);
-	free(p->gz);
+	for (i = 0; i < p->nsnaps; i++)
+		snapshot_put(p->snaps[i]);
+	free(p->snaps);
+	free(p->headers);
+	free(p->fams);
+	free(p->keys);
+	free(p->keylens);
+	free(p->iovs);
+	free(p->gzdata);
 	free(p);
+}
+
+int metrics_page_text(const struct metrics_page *p, struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < p->niov; i++)
+		buf_add(out, p->iov[i].base, p->iov[i].len);
+	return out->failed ? -1 : 0;
 }
 
 struct metrics_cache *metrics_cache_new(void)
@@ -233,32 +251,280 @@ static int cache_fresh(const struct metrics_cache *mc, unsigned long epoch,
 	return 1;
 }
 
-/* Builds a page from snaps; NULL with e set on failure. */
-static struct metrics_page *page_build(struct snapshot *const *snaps, size_t n, struct err *e)
+/* One merged family of a page: its HELP/TYPE lines and its gzip member. */
+struct metrics_fam {
+	const char *name; /* borrowed from a snapshot the page holds */
+	size_t hdr_off, hdr_len;
+	size_t gz_off, gz_len; /* its deflate segment in the page's gzip body */
+	unsigned long crc;     /* CRC-32 of its plain text */
+	size_t raw_len;	       /* length of its plain text */
+};
+
+/* Runs deflate until the input is consumed (and the stream ended for
+ * Z_FINISH), growing out as needed. 0 or -1. */
+static int deflate_into(z_stream *zs, struct buf *out, int flush)
 {
+	uInt room;
+	int rc;
+
+	for (;;) {
+		if (buf_grow(out, 64 * 1024) < 0)
+			return -1;
+		room = (uInt)(out->alloc - out->len - 1);
+		zs->next_out = (unsigned char *)out->data + out->len;
+		zs->avail_out = room;
+		rc = deflate(zs, flush);
+		if (rc == Z_STREAM_ERROR)
+			return -1;
+		out->len += room - zs->avail_out;
+		out->data[out->len] = '\0';
+		if (flush == Z_FINISH ? rc == Z_STREAM_END : zs->avail_in == 0 && zs->avail_out > 0)
+			return 0;
+	}
+}
+
+/*
+ * Appends one raw deflate segment holding the pieces, ended by a sync flush
+ * (byte-aligned, no final block), so that segments made by separate streams
+ * can be concatenated into one deflate stream; *crc gets the pieces' CRC-32.
+ * 0 or -1.
+ */
+static int deflate_segment(struct buf *out, const struct metrics_iov *pieces, size_t n,
+			   unsigned long *crc)
+{
+	z_stream zs;
+	size_t i;
+	int ret = -1;
+
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit2(&zs, METRICS_GZIP_LEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	*crc = crc32(0L, Z_NULL, 0);
+	for (i = 0; i < n; i++) {
+		zs.next_in = (unsigned char *)pieces[i].base;
+		zs.avail_in = (uInt)pieces[i].len;
+		*crc = crc32(*crc, (const unsigned char *)pieces[i].base, (uInt)pieces[i].len);
+		if (deflate_into(&zs, out, Z_NO_FLUSH) < 0)
+			goto out_end;
+	}
+	zs.next_in = NULL;
+	zs.avail_in = 0;
+	if (deflate_into(&zs, out, Z_SYNC_FLUSH) == 0)
+		ret = 0;
+out_end:
+	deflateEnd(&zs);
+	return ret;
+}
+
+/* Appends a 32-bit little-endian number. */
+static void add_le32(struct buf *out, unsigned long v)
+{
+	char b[4] = {(char)(v & 0xff), (char)((v >> 8) & 0xff), (char)((v >> 16) & 0xff),
+		     (char)((v >> 24) & 0xff)};
+
+	buf_add(out, b, 4);
+}
+
+/* 1 when family k of p has the same HELP/TYPE and the very same sample
+ * buffers as family j of prev (both pages hold their snapshots, so equal
+ * pointers are the same immutable text). */
+static int fam_same(const struct metrics_page *prev, size_t j, const struct metrics_page *p,
+		    size_t k)
+{
+	const struct metrics_fam *a = &prev->fams[j], *b = &p->fams[k];
+	size_t i, n = p->nsnaps;
+
+	if (prev->nsnaps != n || a->hdr_len != b->hdr_len ||
+	    memcmp(prev->headers + a->hdr_off, p->headers + b->hdr_off, a->hdr_len) != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (prev->keys[j * n + i] != p->keys[k * n + i] ||
+		    prev->keylens[j * n + i] != p->keylens[k * n + i])
+			return 0;
+	return 1;
+}
+
+/* Pass 1: the merged families, their HELP/TYPE lines and sample keys. 0 or -1. */
+static int page_families(struct metrics_page *p)
+{
+	size_t n = p->nsnaps, cap = 0, i, *pos;
+	struct buf hdr;
+	int ret = -1;
+
+	pos = calloc(n ? n : 1, sizeof(*pos));
+	if (!pos)
+		return -1;
+	buf_init(&hdr, 0);
+	for (;;) {
+		const struct snap_family *first = NULL;
+		struct metrics_fam *f;
+
+		for (i = 0; i < n; i++) {
+			const struct snap_family *fam;
+
+			if (pos[i] >= p->snaps[i]->nfamilies)
+				continue;
+			fam = &p->snaps[i]->families[pos[i]];
+			if (!first || strcmp(fam->name, first->name) < 0)
+				first = fam;
+		}
+		if (!first)
+			break;
+		if (p->nfams == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			void *a = realloc(p->fams, ncap * sizeof(*p->fams));
+
+			if (!a)
+				goto out_free;
+			p->fams = a;
+			a = realloc(p->keys, ncap * (n ? n : 1) * sizeof(*p->keys));
+			if (!a)
+				goto out_free;
+			p->keys = a;
+			a = realloc(p->keylens, ncap * (n ? n : 1) * sizeof(*p->keylens));
+			if (!a)
+				goto out_free;
+			p->keylens = a;
+			cap = ncap;
+		}
+		f = &p->fams[p->nfams];
+		f->name = first->name;
+		f->hdr_off = hdr.len;
+		buf_addf(&hdr, "# HELP %s ", first->name);
+		add_help(&hdr, first->help ? first->help : "");
+		buf_addf(&hdr, "\n# TYPE %s %s\n", first->name,
+			 first->type ? first->type : "untyped");
+		f->hdr_len = hdr.len - f->hdr_off;
+		for (i = 0; i < n; i++) {
+			const struct snap_family *fam = NULL;
+
+			if (pos[i] < p->snaps[i]->nfamilies)
+				fam = &p->snaps[i]->families[pos[i]];
+			if (fam && (fam == first || strcmp(fam->name, first->name) == 0)) {
+				p->keys[p->nfams * n + i] = fam->samples;
+				p->keylens[p->nfams * n + i] = fam->len;
+				pos[i]++;
+			} else {
+				p->keys[p->nfams * n + i] = NULL;
+				p->keylens[p->nfams * n + i] = 0;
+			}
+		}
+		p->nfams++;
+	}
+	if (hdr.failed)
+		goto out_free;
+	p->headers = buf_detach(&hdr, NULL);
+	if (p->headers)
+		ret = 0;
+out_free:
+	buf_release(&hdr);
+	free(pos);
+	return ret;
+}
+
+/* The pieces of family k (header, then each snapshot's samples) into out;
+ * returns how many. out has room for 1 + 2 * nsnaps. */
+static size_t fam_pieces(const struct metrics_page *p, size_t k, struct metrics_iov *out)
+{
+	size_t i, n = p->nsnaps, m = 0;
+
+	out[m].base = p->headers + p->fams[k].hdr_off;
+	out[m++].len = p->fams[k].hdr_len;
+	for (i = 0; i < n; i++) {
+		const char *samples = p->keys[k * n + i];
+		size_t len = p->keylens[k * n + i];
+
+		if (!samples || !len)
+			continue;
+		out[m].base = samples;
+		out[m++].len = len;
+		if (samples[len - 1] != '\n') {
+			out[m].base = "\n";
+			out[m++].len = 1;
+		}
+	}
+	return m;
+}
+
+/* Builds a page from snaps, reusing prev's compressed families where they
+ * did not change; NULL with e set on failure. */
+static struct metrics_page *page_build(struct snapshot *const *snaps, size_t n,
+				       const struct metrics_page *prev, struct err *e)
+{
+	static const char gzip_header[10] = {0x1f, (char)0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+	unsigned long crc = crc32(0L, Z_NULL, 0);
 	struct metrics_page *p;
-	struct buf b;
+	size_t i, k, j = 0, per;
+	struct buf gz;
 
 	p = calloc(1, sizeof(*p));
-	if (!p) {
-		err_set(e, ERR_NOMEM, "out of memory");
-		return NULL;
-	}
+	if (!p)
+		goto out_nomem;
 	p->refs = 1;
-	buf_init(&b, 0);
-	if (metrics_merge(snaps, n, &b) < 0) {
-		err_set(e, ERR_NOMEM, "merging the snapshots: out of memory");
-		buf_release(&b);
-		free(p);
-		return NULL;
+	p->snaps = calloc(n ? n : 1, sizeof(*p->snaps));
+	if (!p->snaps)
+		goto out_nomem;
+	for (i = 0; i < n; i++) {
+		if (!snaps[i])
+			continue;
+		snapshot_ref(snaps[i]);
+		p->snaps[p->nsnaps++] = snaps[i];
 	}
-	p->text = buf_detach(&b, &p->len);
-	if (!p->text || metrics_gzip(p->text, p->len, &p->gz, &p->gzlen, e) < 0) {
-		err_set(e, ERR_NOMEM, "out of memory");
-		metrics_page_put(p);
-		return NULL;
+	if (page_families(p) < 0)
+		goto out_nomem;
+	per = 1 + 2 * p->nsnaps;
+	p->iovs = malloc((p->nfams ? p->nfams : 1) * per * sizeof(*p->iovs));
+	if (!p->iovs)
+		goto out_nomem;
+	/* One gzip member: header, the families' deflate segments, an empty
+	 * final block, then the CRC-32 and length of the whole text. */
+	buf_init(&gz, 0);
+	buf_add(&gz, gzip_header, sizeof(gzip_header));
+	for (k = 0; k < p->nfams; k++) {
+		struct metrics_fam *f = &p->fams[k];
+		struct metrics_iov *pieces = p->iovs + p->niov;
+		size_t m = fam_pieces(p, k, pieces);
+		int reused = 0;
+
+		f->raw_len = 0;
+		for (i = 0; i < m; i++)
+			f->raw_len += pieces[i].len;
+		p->len += f->raw_len;
+		f->gz_off = gz.len;
+		if (prev) {
+			while (j < prev->nfams && strcmp(prev->fams[j].name, f->name) < 0)
+				j++;
+			if (j < prev->nfams && strcmp(prev->fams[j].name, f->name) == 0 &&
+			    fam_same(prev, j, p, k)) {
+				buf_add(&gz, prev->gz + prev->fams[j].gz_off, prev->fams[j].gz_len);
+				f->crc = prev->fams[j].crc;
+				p->gz_reused += prev->fams[j].gz_len;
+				reused = 1;
+			}
+		}
+		if (!reused && deflate_segment(&gz, pieces, m, &f->crc) < 0)
+			gz.failed = true;
+		f->gz_len = gz.len - f->gz_off;
+		crc = crc32_combine(crc, f->crc, (z_off_t)f->raw_len);
+		p->niov += m;
 	}
+	buf_add(&gz, "\x03\x00", 2); /* final fixed-Huffman block, empty */
+	add_le32(&gz, crc);
+	add_le32(&gz, (unsigned long)(p->len & 0xffffffffUL));
+	if (gz.failed) {
+		buf_release(&gz);
+		goto out_nomem;
+	}
+	p->gzdata = (unsigned char *)buf_detach(&gz, &p->gzlen);
+	if (!p->gzdata)
+		goto out_nomem;
+	p->gz = p->gzdata;
+	p->iov = p->iovs;
 	return p;
+out_nomem:
+	err_set(e, ERR_NOMEM, "building /metrics: out of memory");
+	metrics_page_put(p);
+	return NULL;
 }
 
 int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snapshot *const *snaps,
@@ -281,7 +547,7 @@ int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snap
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_unlock;
 	}
-	p = page_build(snaps, n, e);
+	p = page_build(snaps, n, mc->page, e);
 	if (!p) {
 		free(gens);
 		goto out_unlock;

@@ -9,17 +9,49 @@
 #include "util/buf.h"
 #include "util/err.h"
 
+/* One piece of a page's plain body (points into the page or its snapshots). */
+struct metrics_iov {
+	const char *base;
+	size_t len;
+};
+
+/* One merged family of a page (internal to agent/metrics.c). */
+struct metrics_fam;
+
 /*
  * One merged exposition, shared by the HTTP threads that serve it. Never
  * changed once built; freed when the last reference goes (metrics_page_put).
+ *
+ * The plain body is not copied: it is the sequence iov[0..niov) of pieces
+ * pointing at the page's HELP/TYPE lines and at the snapshots' sample text
+ * (the page holds a reference on each snapshot). The gzip body is one gzip
+ * member whose deflate stream is the concatenation of one independently
+ * compressed, sync-flushed segment per family (CRC-32s combined): a family
+ * whose samples did not change since the previous page keeps its segment, so
+ * a rebuild compresses only what changed.
  */
 struct metrics_page {
-	char *text; /* Prometheus text format, NUL-terminated */
-	size_t len;
-	unsigned char *gz; /* text gzip-compressed */
+	const struct metrics_iov *iov;
+	size_t niov;
+	size_t len;		 /* plain body length, the sum of the pieces */
+	const unsigned char *gz; /* the gzip body */
 	size_t gzlen;
 	int refs; /* atomic */
+	/* internal */
+	struct snapshot **snaps;
+	size_t nsnaps;
+	char *headers;
+	struct metrics_fam *fams;
+	size_t nfams;
+	const char **keys; /* nfams * nsnaps sample pointers (NULL: absent) */
+	size_t *keylens;
+	struct metrics_iov *iovs;
+	unsigned char *gzdata;
+	size_t gz_reused; /* bytes of gzip taken over from the previous page */
 };
+
+/* The plain body of p flattened into out (tests, debugging). 0 or -1 (out failed). */
+int metrics_page_text(const struct metrics_page *p, struct buf *out);
 
 struct metrics_cache;
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -139,7 +140,7 @@ static void test_merge_cap(void **state)
 /* Inflates a gzip member into a malloc'd NUL-terminated string. */
 static char *gunzip(const unsigned char *data, size_t len)
 {
-	size_t cap = 1 << 20;
+	size_t cap = 1 << 24;
 	char *out = malloc(cap);
 	z_stream zs;
 
@@ -151,9 +152,34 @@ static char *gunzip(const unsigned char *data, size_t len)
 	zs.next_out = (unsigned char *)out;
 	zs.avail_out = (uInt)cap - 1;
 	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(zs.avail_in, 0); /* one gzip member, nothing after it */
 	out[zs.total_out] = '\0';
 	inflateEnd(&zs);
 	return out;
+}
+
+/* The plain text of a page, flattened (valid until the next call). */
+static const char *page_text(const struct metrics_page *p)
+{
+	static struct buf b;
+
+	buf_release(&b);
+	buf_init(&b, 0);
+	assert_int_equal(metrics_page_text(p, &b), 0);
+	assert_int_equal(b.len, p->len);
+	return b.data;
+}
+
+/* A page's plain body and its gzip both decode to want. */
+static void assert_page(const struct metrics_page *p, const char *want)
+{
+	char *back;
+
+	assert_string_equal(page_text(p), want);
+	assert_int_equal(p->len, strlen(want));
+	back = gunzip(p->gz, p->gzlen);
+	assert_string_equal(back, want);
+	free(back);
 }
 
 static void test_gzip(void **state)
@@ -230,14 +256,31 @@ static void test_accepts_gzip(void **state)
 	}
 }
 
+/* A real snapshot (refcounted) with the first n families of fams. */
+static struct snapshot *make_snap(const struct snap_family *fams, size_t n, unsigned long gen)
+{
+	struct snapshot *s = snapshot_new();
+	size_t i;
+
+	assert_non_null(s);
+	s->generation = gen;
+	for (i = 0; i < n; i++)
+		assert_int_equal(snapshot_add_family(s, fams[i].name, fams[i].help, fams[i].type,
+						     fams[i].samples, strlen(fams[i].samples)),
+				 0);
+	return s;
+}
+
 static void test_cache(void **state)
 {
-	struct snapshot a = snap_a, b = snap_b;
-	struct snapshot *snaps[] = {&a, &b};
+	struct snapshot *a = make_snap(fam_a, 3, 1), *b = make_snap(fam_b, 3, 7), *a2, *a3;
+	struct snapshot *snaps[] = {a, b};
 	struct metrics_cache *mc = metrics_cache_new();
 	struct metrics_page *p1 = NULL, *p2 = NULL, *p3 = NULL;
 	struct err e;
+	struct buf want;
 	char *back;
+	size_t i;
 
 	(void)state;
 	err_clear(&e);
@@ -245,11 +288,8 @@ static void test_cache(void **state)
 	assert_int_equal(metrics_cache_builds(mc), 0);
 	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p1, &e), 0);
 	assert_int_equal(metrics_cache_builds(mc), 1);
-	assert_string_equal(p1->text, merged_ab);
-	assert_int_equal(p1->len, strlen(merged_ab));
-	back = gunzip(p1->gz, p1->gzlen);
-	assert_string_equal(back, merged_ab);
-	free(back);
+	assert_page(p1, merged_ab);
+	assert_int_equal(p1->gz_reused, 0);
 
 	/* same generations: the cached page, no rebuild */
 	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p2, &e), 0);
@@ -257,35 +297,115 @@ static void test_cache(void **state)
 	assert_int_equal(metrics_cache_builds(mc), 1);
 	metrics_page_put(p2);
 
-	/* one generation changes: rebuilt; the old page stays valid for its holder */
-	a.generation++;
-	a.nfamilies = 2;
+	/* a new snapshot of a (generation 2) with one family changed, two
+	 * shared: rebuilt, the unchanged families' compressed segments reused */
+	a2 = snapshot_new();
+	a2->generation = 2;
+	assert_int_equal(snapshot_share_family(a2, &a->families[0]), 0);
+	assert_int_equal(snapshot_add_family(a2, "vsphere_up", "1 when the last collection worked.",
+					     "gauge", "vsphere_up{target=\"a\"} 0\n", 25),
+			 0);
+	assert_int_equal(snapshot_share_family(a2, &a->families[2]), 0);
+	snaps[0] = a2;
 	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p2, &e), 0);
 	assert_ptr_not_equal(p1, p2);
 	assert_int_equal(metrics_cache_builds(mc), 2);
-	assert_null(strstr(p2->text, "poweredOff"));
-	assert_string_equal(p1->text, merged_ab);
+	assert_true(p2->gz_reused > 0);
+	buf_init(&want, 0);
+	assert_int_equal(metrics_merge(snaps, 2, &want), 0);
+	assert_non_null(strstr(want.data, "vsphere_up{target=\"a\"} 0\n"));
+	assert_page(p2, want.data);
+	buf_release(&want);
+	/* the old page stays valid for whoever still sends it */
+	assert_page(p1, merged_ab);
 	metrics_page_put(p1);
+	snapshot_put(a);
 	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p3, &e), 0);
 	assert_ptr_equal(p2, p3);
 	assert_int_equal(metrics_cache_builds(mc), 2);
 	metrics_page_put(p3);
 
-	/* the set of targets changes (epoch), or their number */
-	assert_int_equal(metrics_cache_get(mc, 2, snaps, 2, &p3, &e), 0);
+	/* a family disappears (a3 has only the first two of a2) */
+	a3 = snapshot_new();
+	a3->generation = 3;
+	for (i = 0; i < 2; i++)
+		assert_int_equal(snapshot_share_family(a3, &a2->families[i]), 0);
+	snaps[0] = a3;
+	snapshot_put(a2);
+	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p3, &e), 0);
 	assert_int_equal(metrics_cache_builds(mc), 3);
-	metrics_page_put(p3);
-	assert_int_equal(metrics_cache_get(mc, 2, snaps, 1, &p3, &e), 0);
-	assert_int_equal(metrics_cache_builds(mc), 4);
-	assert_null(strstr(p3->text, "target=\"b\""));
+	assert_null(strstr(page_text(p3), "poweredOff"));
+	buf_init(&want, 0);
+	assert_int_equal(metrics_merge(snaps, 2, &want), 0);
+	assert_page(p3, want.data);
+	buf_release(&want);
 	metrics_page_put(p3);
 
-	/* the cache may go while a page is still being served */
+	/* the set of targets changes (epoch), or their number */
+	assert_int_equal(metrics_cache_get(mc, 2, snaps, 2, &p3, &e), 0);
+	assert_int_equal(metrics_cache_builds(mc), 4);
+	metrics_page_put(p3);
+	assert_int_equal(metrics_cache_get(mc, 2, snaps, 1, &p3, &e), 0);
+	assert_int_equal(metrics_cache_builds(mc), 5);
+	assert_null(strstr(page_text(p3), "target=\"b\""));
+	assert_int_equal(metrics_cache_get(mc, 2, (struct snapshot *[]){NULL}, 1, &p1, &e), 0);
+	assert_page(p1, "");
+	metrics_page_put(p1);
+
+	/* the cache and the snapshots may go while a page is still being served */
 	metrics_cache_free(mc);
-	assert_non_null(strstr(p2->text, "vsphere_up{target=\"b\"} 0"));
+	snapshot_put(a3);
+	snapshot_put(b);
+	assert_non_null(strstr(page_text(p2), "vsphere_up{target=\"b\"} 0"));
+	back = strdup(page_text(p2));
+	assert_page(p2, back);
+	free(back);
 	metrics_page_put(p2);
+	metrics_page_put(p3);
 	metrics_page_put(NULL);
 	metrics_cache_free(NULL);
+}
+
+/* Pages of many families and targets decode the same, plain and gzip. */
+static void test_big_page(void **state)
+{
+	struct snapshot *snaps[3];
+	struct metrics_cache *mc = metrics_cache_new();
+	struct metrics_page *p = NULL;
+	struct buf want, samples;
+	struct err e;
+	size_t t, f, i;
+
+	(void)state;
+	err_clear(&e);
+	for (t = 0; t < 3; t++) {
+		snaps[t] = snapshot_new();
+		snaps[t]->generation = 1;
+		for (f = 0; f < 40; f++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "vsphere_f%02zu_bytes", f + t);
+			buf_init(&samples, 0);
+			for (i = 0; i < 300 * (f % 4); i++)
+				buf_addf(&samples, "%s{target=\"t%zu\",vm=\"vm-%zu\"} %zu\n", name,
+					 t, i, i * 4096);
+			assert_int_equal(snapshot_add_family(snaps[t], name, "Help.", "gauge",
+							     samples.data, samples.len),
+					 0);
+			buf_release(&samples);
+		}
+	}
+	assert_int_equal(metrics_cache_get(mc, 1, snaps, 3, &p, &e), 0);
+	buf_init(&want, 0);
+	assert_int_equal(metrics_merge(snaps, 3, &want), 0);
+	assert_true(want.len > 500000);
+	assert_page(p, want.data);
+	assert_true(p->gzlen < p->len / 5);
+	buf_release(&want);
+	metrics_page_put(p);
+	metrics_cache_free(mc);
+	for (t = 0; t < 3; t++)
+		snapshot_put(snaps[t]);
 }
 
 int main(void)
@@ -294,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_merge_two),    cmocka_unit_test(test_merge_cases),
 		cmocka_unit_test(test_merge_cap),    cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_accepts_gzip), cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_big_page),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
