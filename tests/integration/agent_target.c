@@ -319,7 +319,7 @@ static const char *const families[] = {
 	"vsphere_vm_guest_heartbeat_status",
 	"vsphere_vm_boot_timestamp_seconds",
 	"vsphere_vm_uptime_seconds",
-	"vsphere_vm_cpu_count",
+	"vsphere_vm_cpus",
 	"vsphere_vm_cpu_usage_hertz",
 	"vsphere_vm_memory_configured_bytes",
 	"vsphere_vm_memory_granted_bytes",
@@ -422,6 +422,14 @@ static void test_first_snapshot(void **state)
 	assert_non_null(strstr(text, "vm=\"odd\\\"quote\""));
 	assert_non_null(strstr(text, "vm=\"odd%percent\""));
 	json_decref(inv);
+	/* the exposition passes promtool's checks (when promtool is installed) */
+	if (system("command -v promtool >/dev/null 2>&1") == 0) {
+		FILE *p = popen("promtool check metrics >&2", "w");
+
+		assert_non_null(p);
+		fputs(text, p);
+		assert_int_equal(pclose(p), 0);
+	}
 	free(text);
 }
 

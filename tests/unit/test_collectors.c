@@ -249,7 +249,7 @@ static void test_vm_families(void **state)
 	assert_line(s, "vsphere_vm_boot_timestamp_seconds",
 		    "vsphere_vm_boot_timestamp_seconds{" VM1 "} 1795258800.5");
 	assert_line(s, "vsphere_vm_uptime_seconds", "vsphere_vm_uptime_seconds{" VM1 "} 3600");
-	assert_line(s, "vsphere_vm_cpu_count", "vsphere_vm_cpu_count{" VM1 "} 4");
+	assert_line(s, "vsphere_vm_cpus", "vsphere_vm_cpus{" VM1 "} 4");
 	assert_line(s, "vsphere_vm_cpu_usage_hertz",
 		    "vsphere_vm_cpu_usage_hertz{" VM1 "} 250000000");
 	assert_line(s, "vsphere_vm_memory_configured_bytes",
@@ -324,7 +324,7 @@ static void test_vm_changes(void **state)
 	assert_line(s, "vsphere_vm_guest_heartbeat_status",
 		    "vsphere_vm_guest_heartbeat_status{" VM1 ",status=\"red\"} 1");
 	/* removed and unset properties give no sample */
-	assert_no_text(s, "vsphere_vm_cpu_count", "vm-1");
+	assert_no_text(s, "vsphere_vm_cpus", "vm-1");
 	assert_no_text(s, "vsphere_vm_boot_timestamp_seconds", "vm-1");
 	/* db01 has no host: empty placement labels, no quickStats: zeros */
 	assert_line(s, "vsphere_vm_info",
@@ -790,7 +790,7 @@ static void test_row_gen(void **state)
 
 	(void)state;
 	assert_string_equal(col_vm.metrics[power_row].family, "vsphere_vm_power_state");
-	assert_string_equal(col_vm.metrics[cpu_row].family, "vsphere_vm_cpu_count");
+	assert_string_equal(col_vm.metrics[cpu_row].family, "vsphere_vm_cpus");
 	p0 = render_row_gen(inv, &col_vm, power_row);
 	c0 = render_row_gen(inv, &col_vm, cpu_row);
 	i0 = render_row_gen(inv, &col_vm, info_row);
