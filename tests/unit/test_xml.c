@@ -384,7 +384,8 @@ static void test_bad_replies(void **state)
 		 ENV_OPEN "<XResponse><returnval>\xc0\xaf</returnval></XResponse>" ENV_CLOSE, 0,
 		 ERR_PARSE, "not well-formed"},
 		{"bytes invalid in the declared encoding",
-		 "<?xml version=\"1.0\" encoding=\"US-ASCII\"?><Envelope><Body><XResponse><returnval>"
+		 "<?xml version=\"1.0\" "
+		 "encoding=\"US-ASCII\"?><Envelope><Body><XResponse><returnval>"
 		 "a\xfe\x6f"
 		 "b</returnval></XResponse></Body></Envelope>",
 		 0, ERR_PARSE, "reply is not valid in its declared encoding"},
