@@ -277,6 +277,9 @@ r=$(soap CreateContainerView "$CV")
 like "$r" '<NotAuthenticatedFault' "after expiry CreateContainerView gets NotAuthenticated"
 r=$(soap AnswerVM "<_this type=\"VirtualMachine\">$VM</_this><questionId>x</questionId><answerChoice>1</answerChoice>")
 like "$r" '<NotAuthenticatedFault' "after expiry AnswerVM gets NotAuthenticated"
+r=$(rpex VirtualMachine "$VM" name)
+like "$r" '<missingSet><path>name</path><fault><fault [^>]*type="NotAuthenticated">' \
+	"after expiry RetrievePropertiesEx answers with a NotAuthenticated missingSet"
 r=$(soap_login)
 like "$r" '<LoginResponse' "logging in again works"
 r=$(soap CreateContainerView "$CV")
@@ -360,6 +363,15 @@ check "stats report rss_bytes > 1 MB" test "$(json_field "$st" rss_bytes)" -gt 1
 simctl POST /_sim/stats/reset '{}' >/dev/null
 st=$(simctl GET /_sim/stats)
 like "$st" '"calls":\{\}' "stats/reset zeroes the call counts"
+
+# ---- -strict-auth --------------------------------------------------------------------------
+sim_stop
+sim_start -strict-auth -vm 1 -odd-names=false
+r=$(rpex Folder "$SIM_ROOT" name)
+like "$r" '<NotAuthenticatedFault' "-strict-auth: RetrievePropertiesEx without a session gets NotAuthenticated"
+r=$(soap_login)
+r=$(soap RetrievePropertiesEx "$PC<specSet><propSet><type>Folder</type><pathSet>name</pathSet></propSet><objectSet><obj type=\"Folder\">$SIM_ROOT</obj></objectSet></specSet><options/>")
+like "$r" '<val [^>]*type="xsd:string">Datacenters</val>' "-strict-auth: with a session it answers"
 
 # ---- SIGTERM cleans up ----------------------------------------------------------------------
 sim_stop

@@ -35,6 +35,7 @@ type options struct {
 	certOut     string
 	parentWatch bool
 	powerOn     bool
+	strictAuth  bool
 	verbose     bool
 }
 
@@ -53,6 +54,7 @@ func parseFlags() *options {
 	flag.StringVar(&o.certOut, "cert-out", "", "with -tls: write the certificate (PEM) to this file")
 	flag.BoolVar(&o.parentWatch, "parent-watch", false, "exit when the parent process goes away")
 	flag.BoolVar(&o.powerOn, "poweron", true, "power on the generated VMs (the odd-name VMs stay powered off)")
+	flag.BoolVar(&o.strictAuth, "strict-auth", false, "RetrieveProperties(Ex) and ContinueRetrievePropertiesEx without a session get NotAuthenticated, as on a real server")
 	flag.BoolVar(&o.verbose, "v", false, "let the simulator log to stderr")
 	flag.Parse()
 	if flag.NArg() != 0 {
@@ -171,6 +173,9 @@ func main() {
 	go func() {
 		var err error
 		model, sim, err = buildInventory(o)
+		if sim != nil {
+			sim.strictAuth = o.strictAuth
+		}
 		built <- err
 	}()
 	select {

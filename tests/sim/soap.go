@@ -39,6 +39,8 @@ type simState struct {
 	pages     map[string]*pageSet
 	updates   map[string]*pendingUpdates // by session key
 	nextID    int
+
+	strictAuth bool // -strict-auth
 }
 
 func newSimState(m *simulator.Model, client *vim25.Client) *simState {
@@ -163,6 +165,15 @@ func (s *simState) serveSOAP(w http.ResponseWriter, r *http.Request) {
 
 // dispatch handles the methods vimon-sim adds or changes and passes the rest to the simulator.
 func (s *simState) dispatch(w http.ResponseWriter, r *http.Request, body []byte, name string) {
+	if s.strictAuth {
+		switch name {
+		case "RetrieveProperties", "RetrievePropertiesEx", "ContinueRetrievePropertiesEx", "CancelRetrievePropertiesEx":
+			pc := types.ManagedObjectReference{Type: "PropertyCollector", Value: s.client.ServiceContent.PropertyCollector.Value}
+			if !s.requireSession(w, r, pc) {
+				return
+			}
+		}
+	}
 	switch name {
 	case "Login":
 		if s.badLogin(w, body) {
