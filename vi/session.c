@@ -79,6 +79,8 @@ void vi_session_free(struct vi_session *s)
 
 	if (!s)
 		return;
+	/* the observer's owner may already be gone when the session is freed */
+	memset(&s->obs, 0, sizeof(s->obs));
 	if (s->logged_in) {
 		err_clear(&e);
 		vi_session_logout(s, &e);
