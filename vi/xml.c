@@ -364,6 +364,25 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
+/* Copies an attribute value: libxml2 hands '&' on as "&#38;" when it does not
+ * substitute entities (every other reference arrives decoded). Returns the
+ * length written; dst has room for n + 1 bytes. */
+static size_t attr_copy(char *dst, const char *v, size_t n)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		if (v[i] == '&' && n - i >= 5 && memcmp(v + i, "&#38;", 5) == 0) {
+			dst[o++] = '&';
+			i += 5;
+		} else {
+			dst[o++] = v[i++];
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 static void capture_start(struct vi_reader *r, const char *name, int nattrs, const xmlChar **attrs)
 {
 	const char *xsi = NULL, *xsi_end = NULL, *typ = NULL, *typ_end = NULL;
@@ -407,15 +426,12 @@ static void capture_start(struct vi_reader *r, const char *name, int nattrs, con
 	n->xsi_type = NULL;
 	if (xsi) {
 		n->xsi_type = p;
-		memcpy(p, xsi, xsi_len);
-		p[xsi_len] = '\0';
-		p += xsi_len + 1;
+		p += attr_copy(p, xsi, xsi_len) + 1;
 	}
 	n->type_attr = NULL;
 	if (typ) {
 		n->type_attr = p;
-		memcpy(p, typ, typ_len);
-		p[typ_len] = '\0';
+		attr_copy(p, typ, typ_len);
 	}
 	n->text = node_empty;
 	n->first = NULL;

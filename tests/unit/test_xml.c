@@ -586,6 +586,25 @@ static void test_latin1(void **state)
 	buf_release(&c.out);
 }
 
+/* References in attribute values arrive decoded, '&' included. */
+static void test_attr_entities(void **state)
+{
+	static const char *const paths[] = {"returnval", NULL};
+	static const char reply[] = ENV_OPEN
+		"<XResponse><returnval type=\"A&amp;B&lt;&#65;&#x26;\" xsi:type=\"x:Y&amp;\">"
+		"t&amp;&#38;&#x3c;</returnval></XResponse>" ENV_CLOSE;
+	struct collect c;
+	struct err e;
+
+	(void)state;
+	collect_init(&c);
+	err_clear(&e);
+	assert_int_equal(parse_collect(paths, reply, strlen(reply), 3, &c, &e), 0);
+	assert_string_equal(c.out.data,
+			    "[returnval]<returnval xsi=Y& type=A&B<A&>t&&<</returnval>\n");
+	buf_release(&c.out);
+}
+
 static void test_handler_error(void **state)
 {
 	struct collect c;
@@ -830,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_latin1),
+		cmocka_unit_test(test_attr_entities),
 		cmocka_unit_test(test_handler_error),
 		cmocka_unit_test(test_bad_spec),
 		cmocka_unit_test(test_node_helpers),
