@@ -46,4 +46,15 @@ for _bin in "$BUILD/tests/agent_target" "$ASAN_BUILD/tests/agent_target"; do
 	# the program stops the first simulator itself and starts its own on the same port
 	sim_stop 2>/dev/null
 done
+
+# A larger inventory (2,100 VMs) arrives in truncated update sets (plain build only).
+if [ -x "$BUILD/tests/agent_target" ]; then
+	if TMPDIR=${VIMON_SIM_TMPDIR:-/dev/shm} sim_start -dc 1 -cluster 1 -host 10 -vm 210 -standalone 0 \
+		-odd-names=false; then
+		relay "agent_target big" "$BUILD/tests/agent_target" big
+		sim_stop
+	else
+		not_ok "agent_target big: simulator did not start"
+	fi
+fi
 done_testing
