@@ -27,6 +27,7 @@ static const char *sim_base; /* http://127.0.0.1:PORT */
 static pid_t sim_pid;
 static pid_t sim_child; /* a simulator we started (else the test script's) */
 static struct target *tgt;
+static int simctl_quiet; /* polling for the simulator to go away: failures are expected */
 
 static double now_mono(void)
 {
@@ -70,7 +71,9 @@ static char *simctl(const char *path, const char *json)
 	curl_easy_cleanup(c);
 	buf_release(&url);
 	if (rc != CURLE_OK || status >= 400) {
-		print_message("# simctl %s: curl %d, HTTP %ld: %s\n", path, rc, status, body.data);
+		if (!simctl_quiet)
+			print_message("# simctl %s: curl %d, HTTP %ld: %s\n", path, rc, status,
+				      body.data);
 		buf_release(&body);
 		return NULL;
 	}
@@ -156,6 +159,7 @@ static void sim_kill(void)
 		waitpid(sim_pid, NULL, 0);
 	} else {
 		/* not our child (a zombie until the script reaps it): wait for the port to close */
+		simctl_quiet = 1;
 		for (int i = 0; i < 100; i++) {
 			char *r = simctl("/_sim/stats", NULL);
 
@@ -164,6 +168,7 @@ static void sim_kill(void)
 			free(r);
 			usleep(50 * 1000);
 		}
+		simctl_quiet = 0;
 	}
 	sim_pid = 0;
 }
