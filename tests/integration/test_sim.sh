@@ -197,6 +197,10 @@ like "$r" '<name>summary.freeSpace</name><op>assign</op><val [^>]*type="xsd:long
 	"WaitForUpdatesEx reports datastore freeSpace"
 like "$r" '<name>summary.accessible</name><op>assign</op><val [^>]*type="xsd:boolean">false</val>' \
 	"WaitForUpdatesEx reports datastore accessible"
+DS=$(printf '%s' "$inv" | sed 's/.*"datastores":\[{"moref":"\([^"]*\)".*/\1/')
+r=$(rpex Datastore "$DS" host vm)
+is "$(printf '%s' "$r" | grep -o '<DatastoreHostMount><key type="HostSystem">' | wc -l)" "4" "the datastore's host property lists all 4 hosts"
+is "$(printf '%s' "$r" | grep -o '<ManagedObjectReference type="VirtualMachine">' | wc -l)" "14" "the datastore's vm property lists all 14 VMs"
 r=$(simctl POST /_sim/host '{"host":"nosuchhost","inMaintenanceMode":true}')
 check "an unknown host is an HTTP error" test $? -ne 0
 like "$r" '"error":"no host' "the error reply says what is wrong"

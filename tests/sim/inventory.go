@@ -89,7 +89,33 @@ func buildInventory(o *options) (*simulator.Model, *simState, error) {
 		first = false
 	}
 
+	fixDatastoreHosts()
 	return m, newSimState(m, client), nil
+}
+
+// fixDatastoreHosts lists every host that mounts a datastore in its "host" property: the
+// simulator re-creates the shared local datastore for each host it mounts it on, and only the
+// last host's mount survives.
+func fixDatastoreHosts() {
+	mounts := map[types.ManagedObjectReference][]types.DatastoreHostMount{}
+	for _, e := range sortedEntities("HostSystem") {
+		h := e.(*simulator.HostSystem)
+		for _, ref := range h.Datastore {
+			mounts[ref] = append(mounts[ref], types.DatastoreHostMount{
+				Key: h.Self,
+				MountInfo: types.HostMountInfo{
+					AccessMode: string(types.HostMountModeReadWrite),
+					Mounted:    types.NewBool(true),
+					Accessible: types.NewBool(true),
+				},
+			})
+		}
+	}
+	for ref, list := range mounts {
+		if ds, ok := simulator.Map.Get(ref).(*simulator.Datastore); ok {
+			simulator.Map.WithLock(ds, func() { ds.Host = list })
+		}
+	}
 }
 
 // placement finds the datacenter name, VM folder and resource pool for VMs on host.
