@@ -370,12 +370,20 @@ like "$st" '"calls":\{\}' "stats/reset zeroes the call counts"
 
 # ---- -strict-auth --------------------------------------------------------------------------
 sim_stop
-sim_start -strict-auth -vm 1 -odd-names=false
+sim_start -strict-auth -gzip -vm 1 -odd-names=false
 r=$(rpex Folder "$SIM_ROOT" name)
 like "$r" '<NotAuthenticatedFault' "-strict-auth: RetrievePropertiesEx without a session gets NotAuthenticated"
 r=$(soap_login)
 r=$(soap RetrievePropertiesEx "$PC<specSet><propSet><type>Folder</type><pathSet>name</pathSet></propSet><objectSet><obj type=\"Folder\">$SIM_ROOT</obj></objectSet></specSet><options/>")
 like "$r" '<val [^>]*type="xsd:string">Datacenters</val>' "-strict-auth: with a session it answers"
+
+# -gzip
+soap_envelope "<RetrieveServiceContent xmlns=\"urn:vim25\">$SI</RetrieveServiceContent>" >"$VIMON_TEST_TMP/rsc.xml"
+hdr=$(curl -s -D - -o "$VIMON_TEST_TMP/rsc.gz" -H 'Accept-Encoding: gzip' --data-binary @"$VIMON_TEST_TMP/rsc.xml" "$SIM_URL" | tr -d '\r')
+like "$hdr" '^Content-Encoding: gzip$' "-gzip: a client that accepts gzip gets Content-Encoding gzip"
+like "$(gzip -dc "$VIMON_TEST_TMP/rsc.gz")" '<RetrieveServiceContentResponse xmlns="urn:vim25">.*</soapenv:Envelope>$' "-gzip: the body is the gzip-compressed reply"
+hdr=$(curl -s -D - -o /dev/null --data-binary @"$VIMON_TEST_TMP/rsc.xml" "$SIM_URL" | tr -d '\r')
+unlike "$hdr" '^Content-Encoding' "-gzip: a client that does not ask gets plain XML"
 
 # ---- SIGTERM cleans up ----------------------------------------------------------------------
 sim_stop

@@ -36,6 +36,7 @@ type options struct {
 	parentWatch bool
 	powerOn     bool
 	strictAuth  bool
+	gzip        bool
 	verbose     bool
 }
 
@@ -55,6 +56,7 @@ func parseFlags() *options {
 	flag.BoolVar(&o.parentWatch, "parent-watch", false, "exit when the parent process goes away")
 	flag.BoolVar(&o.powerOn, "poweron", true, "power on the generated VMs (the odd-name VMs stay powered off)")
 	flag.BoolVar(&o.strictAuth, "strict-auth", false, "RetrieveProperties(Ex) and ContinueRetrievePropertiesEx without a session get NotAuthenticated, as on a real server")
+	flag.BoolVar(&o.gzip, "gzip", false, "gzip SOAP replies when the request has Accept-Encoding: gzip")
 	flag.BoolVar(&o.verbose, "v", false, "let the simulator log to stderr")
 	flag.Parse()
 	if flag.NArg() != 0 {
@@ -175,6 +177,7 @@ func main() {
 		model, sim, err = buildInventory(o)
 		if sim != nil {
 			sim.strictAuth = o.strictAuth
+			sim.gzip = o.gzip
 		}
 		built <- err
 	}()

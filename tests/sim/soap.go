@@ -41,6 +41,7 @@ type simState struct {
 	nextID    int
 
 	strictAuth bool // -strict-auth
+	gzip       bool // -gzip
 }
 
 func newSimState(m *simulator.Model, client *vim25.Client) *simState {
@@ -159,6 +160,10 @@ func (s *simState) serveSOAP(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write(cut)
 			return
 		}
+	}
+	if s.gzip {
+		withGzip(w, r, func(gw http.ResponseWriter) { s.dispatch(gw, r, body, name) })
+		return
 	}
 	s.dispatch(w, r, body, name)
 }
