@@ -701,6 +701,60 @@ static void test_never_connected(void **state)
 	assert_true(now_mono() - t0 < 2.5);
 }
 
+/* A refused login: vsphere_up 0, an auth error counted and in the target object, no crash. */
+static void test_wrong_password(void **state)
+{
+	struct conf_target ct = {0};
+	struct err e = {0};
+	struct target *t;
+	struct snapshot *s = NULL;
+	double until = now_mono() + 10;
+	json_t *le;
+
+	(void)state;
+	ct.name = "badpw";
+	ct.url = (char *)sim_url;
+	ct.username = "user";
+	ct.password = "wrong";
+	ct.collect = CONF_COLLECT_ALL;
+	ct.timeout_s = 10;
+	t = target_start(&ct, &e);
+	assert_non_null(t);
+	for (;;) {
+		char *text;
+		int seen;
+
+		s = target_snapshot(t);
+		text = snapshot_text(s);
+		seen = has_line(text,
+				"vsphere_collector_errors_total{target=\"badpw\",kind=\"auth\"} 1");
+		if (seen) {
+			assert_true(has_line(text, "vsphere_up{target=\"badpw\"} 0"));
+			assert_true(
+				has_line(text, "vsphere_session_logins_total{target=\"badpw\"} 0"));
+			assert_null(strstr(text, "wrong"));
+			free(text);
+			break;
+		}
+		free(text);
+		snapshot_put(s);
+		s = NULL;
+		assert_true(now_mono() < until);
+		usleep(50 * 1000);
+	}
+	le = json_object_get(s->target, "last_error");
+	assert_string_equal(json_string_value(json_object_get(le, "kind")), "auth");
+	assert_false(json_is_true(json_object_get(s->target, "up")));
+	{
+		char *dump = json_dumps(s->target, 0);
+
+		assert_null(strstr(dump, "wrong")); /* the password never shows */
+		free(dump);
+	}
+	snapshot_put(s);
+	target_stop(t);
+}
+
 /* A large inventory arrives in truncated update sets: every object still lands, no re-read. */
 static void test_big_sync(void **state)
 {
@@ -742,10 +796,10 @@ static void test_big_sync(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_never_connected), cmocka_unit_test(test_first_snapshot),
-		cmocka_unit_test(test_changes),		cmocka_unit_test(test_task_blocked),
-		cmocka_unit_test(test_expire_sessions), cmocka_unit_test(test_outage_and_recovery),
-		cmocka_unit_test(test_stop_prompt),
+		cmocka_unit_test(test_never_connected),	    cmocka_unit_test(test_wrong_password),
+		cmocka_unit_test(test_first_snapshot),	    cmocka_unit_test(test_changes),
+		cmocka_unit_test(test_task_blocked),	    cmocka_unit_test(test_expire_sessions),
+		cmocka_unit_test(test_outage_and_recovery), cmocka_unit_test(test_stop_prompt),
 	};
 	const struct CMUnitTest big[] = {
 		cmocka_unit_test(test_big_sync),
