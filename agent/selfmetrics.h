@@ -36,9 +36,11 @@ struct self_state {
 	double render_seconds;
 };
 
+/* Zeroes m (no allocation; nothing to free). */
 void selfmetrics_init(struct selfmetrics *m);
 
-/* For struct vi_call_observer: ud is a struct selfmetrics. */
+/* For struct vi_call_observer: ud is a struct selfmetrics. Counts the call by
+ * method (the first SELF_MAX_METHODS method names), its duration and bytes. */
 void selfmetrics_on_call(void *ud, const char *method, double seconds, size_t bytes,
 			 const struct err *e);
 
