@@ -2,6 +2,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,10 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	"context"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
-	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -522,5 +521,3 @@ func (s *simState) ctlStatsReset([]byte) (interface{}, error) {
 	s.mu.Unlock()
 	return map[string]bool{"reset": true}, nil
 }
-
-var _ mo.Entity = (*simulator.VirtualMachine)(nil)

@@ -237,7 +237,6 @@ func main() {
 
 	why := <-stop
 	_ = srv.Close()
-	sim.shutdown()
 	cleanup()
 	if why == "parent gone" || why == "serve failed" {
 		os.Exit(1)

@@ -3,7 +3,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -350,5 +349,3 @@ func (s *simState) cancelTask(w http.ResponseWriter, r *http.Request, body []byt
 	finishTask(bt.task, nil, new(types.RequestCanceled), "The task was canceled by a user.", true)
 	writeResult(w, new(types.CancelTaskResponse))
 }
-
-var _ = json.Marshal

@@ -63,8 +63,6 @@ func newSimState(m *simulator.Model, client *vim25.Client) *simState {
 	}
 }
 
-func (s *simState) shutdown() {}
-
 // setURL tells the simulator where it is served (the SessionManager reads Listen on Login).
 func (s *simState) setURL(u *url.URL) {
 	v := *u
