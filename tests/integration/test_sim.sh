@@ -176,13 +176,13 @@ unlike "$r" 'VirtualMachineQuestionInfo' "runtime.question is gone after clear"
 
 # ---- hosts and datastores through WaitForUpdatesEx -------------------------------------------
 HOST=$(printf '%s' "$inv" | sed 's/.*"hosts":\[{"moref":"\([^"]*\)".*/\1/')
-r=$(filter HostSystem "$HOST" runtime.inMaintenanceMode runtime.connectionState)
+r=$(filter HostSystem "$HOST" runtime.inMaintenanceMode runtime.connectionState summary.quickStats.overallMemoryUsage)
 r=$(filter Datastore "$(printf '%s' "$inv" | sed 's/.*"datastores":\[{"moref":"\([^"]*\)".*/\1/')" summary.freeSpace summary.accessible)
 r=$(wfu "$ver")
 ver=$(xml_value "$r" version)
 r=$(simctl POST /_sim/vm/power "{\"vm\":\"$VM\",\"state\":\"suspended\"}")
 like "$r" '"power":"suspended"' "control API suspends the VM"
-r=$(simctl POST /_sim/host "{\"host\":\"DC0_H0\",\"inMaintenanceMode\":true,\"connectionState\":\"notResponding\"}")
+r=$(simctl POST /_sim/host "{\"host\":\"DC0_H0\",\"inMaintenanceMode\":true,\"connectionState\":\"notResponding\",\"quickStats\":{\"overallMemoryUsage\":2048}}")
 like "$r" '"inMaintenanceMode":true' "control API puts the host in maintenance mode"
 r=$(simctl POST /_sim/datastore '{"datastore":"LocalDS_0","freeSpace":12345,"accessible":false}')
 like "$r" '"freeSpace":12345' "control API sets datastore freeSpace"
@@ -193,6 +193,8 @@ like "$r" '<name>runtime.inMaintenanceMode</name><op>assign</op><val [^>]*type="
 	"WaitForUpdatesEx reports inMaintenanceMode"
 like "$r" '<name>runtime.connectionState</name><op>assign</op><val [^>]*type="HostSystemConnectionState">notResponding</val>' \
 	"WaitForUpdatesEx reports connectionState"
+like "$r" '<name>summary.quickStats.overallMemoryUsage</name><op>assign</op><val [^>]*type="xsd:int">2048</val>' \
+	"WaitForUpdatesEx reports the host's quickStats change"
 like "$r" '<name>summary.freeSpace</name><op>assign</op><val [^>]*type="xsd:long">12345</val>' \
 	"WaitForUpdatesEx reports datastore freeSpace"
 like "$r" '<name>summary.accessible</name><op>assign</op><val [^>]*type="xsd:boolean">false</val>' \

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -268,6 +269,53 @@ func taskError(ref types.ManagedObjectReference) error {
 	return nil
 }
 
+// fieldChanges turns {"apiName": value} into property changes PREFIX+apiName of struct type t
+// (integer and string fields only).
+func fieldChanges(t reflect.Type, prefix string, raw map[string]json.RawMessage) ([]types.PropertyChange, error) {
+	fields := jsonFields(t)
+	var changes []types.PropertyChange
+	for name, v := range raw {
+		i, ok := fields[name]
+		if !ok {
+			return nil, badRequest("%q is not a %s field", name, t.Name())
+		}
+		ft := t.Field(i).Type
+		val := reflect.New(ft).Elem()
+		switch ft.Kind() {
+		case reflect.Int32, reflect.Int64:
+			var n int64
+			if err := json.Unmarshal(v, &n); err != nil {
+				return nil, badRequest("%q must be an integer", name)
+			}
+			val.SetInt(n)
+			if val.Int() != n {
+				return nil, badRequest("%q: %d is out of range", name, n)
+			}
+		case reflect.String:
+			var str string
+			if err := json.Unmarshal(v, &str); err != nil {
+				return nil, badRequest("%q must be a string", name)
+			}
+			val.SetString(str)
+		default:
+			return nil, badRequest("%q cannot be set", name)
+		}
+		changes = append(changes, types.PropertyChange{Name: prefix + name, Val: val.Interface()})
+	}
+	sort.Slice(changes, func(i, j int) bool { return changes[i].Name < changes[j].Name })
+	return changes, nil
+}
+
+// apiMap renders a struct's fields under their API (xml) names.
+func apiMap(v interface{}) map[string]interface{} {
+	rv := reflect.ValueOf(v)
+	out := map[string]interface{}{}
+	for name, i := range jsonFields(rv.Type()) {
+		out[name] = rv.Field(i).Interface()
+	}
+	return out
+}
+
 // jsonFields maps the API (xml) names of a struct's fields to their index.
 func jsonFields(t reflect.Type) map[string]int {
 	out := map[string]int{}
@@ -301,47 +349,16 @@ func (s *simState) ctlQuickStats(body []byte) (interface{}, error) {
 		return nil, err
 	}
 	qt := reflect.TypeOf(types.VirtualMachineQuickStats{})
-	fields := jsonFields(qt)
-	var changes []types.PropertyChange
-	for name, v := range raw {
-		i, ok := fields[name]
-		if !ok {
-			return nil, badRequest("%q is not a VirtualMachineQuickStats field", name)
-		}
-		ft := qt.Field(i).Type
-		val := reflect.New(ft).Elem()
-		switch ft.Kind() {
-		case reflect.Int32, reflect.Int64:
-			var n int64
-			if err := json.Unmarshal(v, &n); err != nil {
-				return nil, badRequest("%q must be an integer", name)
-			}
-			val.SetInt(n)
-			if val.Int() != n {
-				return nil, badRequest("%q: %d is out of range", name, n)
-			}
-		case reflect.String:
-			var str string
-			if err := json.Unmarshal(v, &str); err != nil {
-				return nil, badRequest("%q must be a string", name)
-			}
-			val.SetString(str)
-		default:
-			return nil, badRequest("%q cannot be set", name)
-		}
-		changes = append(changes, types.PropertyChange{Name: "summary.quickStats." + name, Val: val.Interface()})
+	changes, err := fieldChanges(qt, "summary.quickStats.", raw)
+	if err != nil {
+		return nil, err
 	}
 	if len(changes) == 0 {
 		return nil, badRequest("no quickStats field given")
 	}
 	simulator.Map.WithLock(vm, func() { simulator.Map.Update(vm, changes) })
-	qs := map[string]interface{}{}
-	simulator.Map.WithLock(vm, func() {
-		v := reflect.ValueOf(vm.Summary.QuickStats)
-		for name, i := range fields {
-			qs[name] = v.Field(i).Interface()
-		}
-	})
+	var qs map[string]interface{}
+	simulator.Map.WithLock(vm, func() { qs = apiMap(vm.Summary.QuickStats) })
 	return struct {
 		VM         string                 `json:"vm"`
 		QuickStats map[string]interface{} `json:"quickStats"`
@@ -350,9 +367,10 @@ func (s *simState) ctlQuickStats(body []byte) (interface{}, error) {
 
 func (s *simState) ctlHost(body []byte) (interface{}, error) {
 	var req struct {
-		Host              string  `json:"host"`
-		ConnectionState   *string `json:"connectionState"`
-		InMaintenanceMode *bool   `json:"inMaintenanceMode"`
+		Host              string                     `json:"host"`
+		ConnectionState   *string                    `json:"connectionState"`
+		InMaintenanceMode *bool                      `json:"inMaintenanceMode"`
+		QuickStats        map[string]json.RawMessage `json:"quickStats"`
 	}
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
@@ -381,14 +399,21 @@ func (s *simState) ctlHost(body []byte) (interface{}, error) {
 			types.PropertyChange{Name: "runtime.inMaintenanceMode", Val: *req.InMaintenanceMode},
 			types.PropertyChange{Name: "summary.runtime.inMaintenanceMode", Val: *req.InMaintenanceMode})
 	}
+	if len(req.QuickStats) > 0 {
+		qs, err := fieldChanges(reflect.TypeOf(types.HostListSummaryQuickStats{}), "summary.quickStats.", req.QuickStats)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, qs...)
+	}
 	if len(changes) == 0 {
-		return nil, badRequest("nothing to change: give connectionState and/or inMaintenanceMode")
+		return nil, badRequest("nothing to change: give connectionState, inMaintenanceMode and/or quickStats")
 	}
 	var out map[string]interface{}
 	simulator.Map.WithLock(h, func() {
 		simulator.Map.Update(h, changes)
 		out = map[string]interface{}{"host": h.Self.Value, "connectionState": h.Runtime.ConnectionState,
-			"inMaintenanceMode": h.Runtime.InMaintenanceMode}
+			"inMaintenanceMode": h.Runtime.InMaintenanceMode, "quickStats": apiMap(h.Summary.QuickStats)}
 	})
 	return out, nil
 }
