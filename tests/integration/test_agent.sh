@@ -194,7 +194,7 @@ missing=
 for f in vsphere_up vsphere_last_update_timestamp_seconds vsphere_session_logins_total \
 	vsphere_collector_errors_total vsphere_api_requests_total vsphere_api_received_bytes_total \
 	vsphere_vm_info vsphere_vm_power_state vsphere_vm_connection_state \
-	vsphere_vm_guest_heartbeat_status vsphere_vm_uptime_seconds vsphere_vm_cpu_count \
+	vsphere_vm_guest_heartbeat_status vsphere_vm_uptime_seconds vsphere_vm_cpus \
 	vsphere_vm_memory_configured_bytes vsphere_vm_memory_granted_bytes \
 	vsphere_vm_memory_consumed_bytes vsphere_vm_memory_guest_active_bytes \
 	vsphere_vm_memory_host_usage_bytes vsphere_vm_memory_ballooned_bytes \
@@ -390,6 +390,23 @@ EOF
 else
 	not_ok "second simulator starts"
 fi
+
+# SIGHUP with a changed listen re-binds; the targets keep running
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+OLD_URL=$AGENT_URL
+sed -i "s/^listen = .*/listen = \"127.0.0.1:$PORT\";/" "$CONF"
+kill -HUP "$AGENT_PID"
+_i=0
+while ! grep -q "listening on http://127.0.0.1:$PORT" "$AGENT_LOG" && [ $_i -lt 100 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+AGENT_URL=http://127.0.0.1:$PORT
+is "$(curl -sS "$AGENT_URL/healthz" 2>&1)" ok "SIGHUP with a new listen address re-binds to port $PORT"
+isnt "$(curl -sS -o /dev/null -w '%{http_code}' "$OLD_URL/healthz" 2>/dev/null)" 200 "... and the old address is closed"
+like "$(tail -n 3 "$AGENT_LOG")" 'reload: 2 targets kept, 0 started, 0 stopped' "... keeping both targets"
+metrics >"$W/m"
+is "$(value "$W/m" vsphere_up 'target="sim2"')" 1 "... which are still served"
 
 agent_stop
 is "$AGENT_EXIT" 0 "SIGTERM: exit 0"
