@@ -2,6 +2,7 @@
 #include "agent/metrics.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,9 @@
 /* zlib level: the page is rebuilt on a scrape after each change, so favour
  * speed; Prometheus text still shrinks about tenfold. */
 #define METRICS_GZIP_LEVEL 1
+
+/* The generation recorded for a NULL snapshot. */
+#define GEN_NONE ULONG_MAX
 
 struct metrics_cache {
 	pthread_mutex_t lock;
@@ -237,7 +241,12 @@ unsigned long metrics_cache_builds(struct metrics_cache *mc)
 	return n;
 }
 
-/* 1 when the cached page was built from exactly these generations. */
+/*
+ * 1 when the cached page is at least as new as snaps: same epoch and count,
+ * and no generation newer than the cached one. (Generations only grow, so a
+ * request that read its snapshots just before another request rebuilt the
+ * page gets the newer page instead of rebuilding an older one.)
+ */
 static int cache_fresh(const struct metrics_cache *mc, unsigned long epoch,
 		       struct snapshot *const *snaps, size_t n)
 {
@@ -245,9 +254,11 @@ static int cache_fresh(const struct metrics_cache *mc, unsigned long epoch,
 
 	if (!mc->page || mc->epoch != epoch || mc->ngens != n)
 		return 0;
-	for (i = 0; i < n; i++)
-		if (mc->gens[i] != (snaps[i] ? snaps[i]->generation : 0))
+	for (i = 0; i < n; i++) {
+		if (!snaps[i] ? mc->gens[i] != GEN_NONE
+			      : mc->gens[i] == GEN_NONE || snaps[i]->generation > mc->gens[i])
 			return 0;
+	}
 	return 1;
 }
 
@@ -553,7 +564,7 @@ int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snap
 		goto out_unlock;
 	}
 	for (i = 0; i < n; i++)
-		gens[i] = snaps[i] ? snaps[i]->generation : 0;
+		gens[i] = snaps[i] ? snaps[i]->generation : GEN_NONE;
 	metrics_page_put(mc->page);
 	free(mc->gens);
 	mc->page = p;

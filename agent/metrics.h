@@ -81,8 +81,8 @@ void metrics_cache_free(struct metrics_cache *mc);
 /*
  * The merged page for snaps, with a reference for the caller
  * (metrics_page_put). The page is rebuilt (under the cache's mutex) only when
- * epoch, the number of snapshots or one snapshot's generation differs from
- * the last call; otherwise the cached page is returned. epoch must change
+ * epoch or the number of snapshots differs from the cached page's, or one
+ * snapshot's generation is newer; otherwise the cached page is returned. epoch must change
  * whenever the set of targets changes. -1 with e set when out of memory.
  */
 int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snapshot *const *snaps,

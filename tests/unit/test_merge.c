@@ -324,6 +324,13 @@ static void test_cache(void **state)
 	assert_ptr_equal(p2, p3);
 	assert_int_equal(metrics_cache_builds(mc), 2);
 	metrics_page_put(p3);
+	/* a request that read older snapshots gets the newer page, no rebuild */
+	a2->generation = 1;
+	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p3, &e), 0);
+	assert_ptr_equal(p2, p3);
+	assert_int_equal(metrics_cache_builds(mc), 2);
+	metrics_page_put(p3);
+	a2->generation = 2;
 
 	/* a family disappears (a3 has only the first two of a2) */
 	a3 = snapshot_new();
