@@ -91,6 +91,7 @@ int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snap
 /* How many times the cache built a page (for tests and self-metrics). */
 unsigned long metrics_cache_builds(struct metrics_cache *mc);
 
+/* Takes one more reference on p (released with metrics_page_put). */
 void metrics_page_ref(struct metrics_page *p);
 
 /* Drops a reference; frees at zero. NULL is fine. */
