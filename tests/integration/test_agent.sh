@@ -290,6 +290,10 @@ is "$(curl -sS -o /dev/null -w '%{http_code}' -X POST -d x=1 "$AGENT_URL/metrics
 like "$(curl -sS -D - -o /dev/null -X DELETE "$AGENT_URL/api/v1/questions")" 'Allow: GET, HEAD' "405 carries Allow: GET, HEAD"
 is "$(curl -sS -o /dev/null -w '%{http_code}' -I "$AGENT_URL/metrics")" 200 "HEAD /metrics is 200"
 is "$(curl -sS "$AGENT_URL/healthz")" ok "/healthz says ok"
+big=$(head -c 60000 /dev/zero | tr '\0' 'x')
+code=$(curl -sS -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$AGENT_URL/metrics" 2>/dev/null)
+like "$code" '^(4[0-9][0-9]|000)$' "a request larger than the per-connection memory limit is refused ($code)"
+is "$(curl -sS "$AGENT_URL/healthz")" ok "... and the agent keeps serving"
 curl -sS "$AGENT_URL/api/v1/targets" "$AGENT_URL/api/v1/questions" "$AGENT_URL/metrics" >"$W/all"
 unlike "$(cat "$W/all" "$AGENT_LOG")" "$PASSWORD" "the password is not in the metrics, the API or the log"
 
