@@ -819,6 +819,7 @@ int vi_reader_feed(struct vi_reader *r, const char *data, size_t len, struct err
 
 	if (r->err.kind != ERR_OK)
 		return reader_error(r, e);
+	xmlSetGenericErrorFunc(NULL, xml_silent); /* feeding may happen on another thread */
 	if (r->prefix_len < XML_PREFIX_LEN && len) {
 		size_t n = XML_PREFIX_LEN - r->prefix_len;
 
@@ -861,6 +862,7 @@ int vi_reader_finish(struct vi_reader *r, struct err *e)
 		return reader_error(r, e);
 	}
 	r->finishing = true;
+	xmlSetGenericErrorFunc(NULL, xml_silent);
 	if (encoding_failed(r, 0)) {
 		check_halted(r, 0);
 		return reader_error(r, e);

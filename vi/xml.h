@@ -53,6 +53,11 @@ const char *vi_node_child_text(const struct vi_node *n, const char *name);
  * an ERR_FAULT (or ERR_AUTH for InvalidLogin) error by vi_reader_finish().
  * No DTD, external entity or entity expansion; depth, text and node count per
  * capture are bounded (hostile input gives ERR_PARSE, never a crash).
+ * Limits: 64 levels of nesting, 8 MiB of text per element, 16 MiB per
+ * captured tree; a DOCTYPE is refused. Messages a caller may see: "empty
+ * reply", "reply truncated", "reply is not a SOAP envelope (HTML page?)",
+ * "reply is not XML: ...", "reply is not well-formed XML: ...". A fault with
+ * an empty faultstring has its type as message.
  */
 struct vi_reader_spec {
 	const char *const *paths; /* NULL-terminated */
