@@ -125,9 +125,14 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/vimon
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/vimon \
+		$(DESTDIR)$(PREFIX)/share/vimon/prometheus $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 README.md $(wildcard config/*.example) $(DESTDIR)$(PREFIX)/share/doc/vimon/
+	install -m 644 README.md $(wildcard docs/*.md) $(wildcard config/*.example) \
+		$(DESTDIR)$(PREFIX)/share/doc/vimon/
+	install -m 644 packaging/prometheus/vimon-alerts.yml $(DESTDIR)$(PREFIX)/share/vimon/prometheus/
+	sed 's|/usr/bin/|$(PREFIX)/bin/|g' packaging/systemd/vimon.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/vimon.service
 
 clean:
 	rm -rf build build-asan build-fuzz
