@@ -135,6 +135,6 @@ install: all
 		>$(DESTDIR)$(PREFIX)/lib/systemd/system/vimon.service
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-*
 
 -include $(shell find $(BUILD)/obj $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
