@@ -17,7 +17,7 @@ SIM_START_TIMEOUT=${SIM_START_TIMEOUT:-900}
 . "$TOP/tests/integration/lib.sh"
 
 OUT=${BENCH_OUT:-$TOP/build/bench/agent}
-SIM_FLAGS=${BENCH_SIM_FLAGS:--dc 1 -cluster 10 -host 50 -vm 20 -ds 100}
+SIM_FLAGS=${BENCH_SIM_FLAGS:--dc 1 -cluster 10 -host 50 -standalone 0 -vm 20 -ds 100 -odd-names=false}
 QUIET=${BENCH_QUIET_SECONDS:-60}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-2}
