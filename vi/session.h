@@ -47,6 +47,16 @@ void vi_session_free(struct vi_session *s);
 
 void vi_session_set_observer(struct vi_session *s, const struct vi_call_observer *obs);
 
+/*
+ * Abort hook: while a call is in flight (connecting, sending, waiting for or
+ * reading the reply) the transport asks should_abort(ud) about every 100 ms;
+ * when it returns non-zero the call ends at once with ERR_CANCELLED. This is
+ * how a stopping agent interrupts a long WaitForUpdatesEx or a hung server.
+ * should_abort must be cheap and thread-safe (e.g. read an atomic flag).
+ * NULL removes the hook.
+ */
+void vi_session_set_abort(struct vi_session *s, int (*should_abort)(void *ud), void *ud);
+
 /* RetrieveServiceContent then Login. A refused login is ERR_AUTH with fault
  * "InvalidLogin" and is never retried. */
 int vi_session_login(struct vi_session *s, struct err *e);
