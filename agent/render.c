@@ -63,7 +63,12 @@ void render_value(struct buf *b, double v)
 		buf_adds(b, p);
 		return;
 	}
-	snprintf(num, sizeof(num), "%.17g", v);
+	/* the shortest form that reads back as v: 0.005, not 0.0050000000000000001 */
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(num, sizeof(num), "%.*g", prec, v);
+		if (prec == 17 || strtod(num, NULL) == v)
+			break;
+	}
 	buf_adds(b, num);
 }
 
@@ -264,7 +269,7 @@ static void render_row(struct render_ctx *x, struct buf *b, const struct inv_obj
 	}
 	case COL_INFO:
 		open_sample(b, m->family, prefix);
-		for (size_t i = 0; m->labels[i].label && i < RENDER_MAX_LABELS; i++) {
+		for (size_t i = 0; i < RENDER_MAX_LABELS && m->labels[i].label; i++) {
 			buf_addc(b, ',');
 			buf_adds(b, m->labels[i].label);
 			buf_adds(b, "=\"");
@@ -460,7 +465,7 @@ static int render_one(struct render_ctx *x, const struct collector *c, const boo
 		rs[i].mul = inventory_slot(x->inv, t, m->mul);
 		rs[i].minus = inventory_slot(x->inv, t, m->minus);
 		rs[i].plus = inventory_slot(x->inv, t, m->plus);
-		for (size_t l = 0; m->labels && m->labels[l].label && l < RENDER_MAX_LABELS; l++)
+		for (size_t l = 0; m->labels && l < RENDER_MAX_LABELS && m->labels[l].label; l++)
 			rs[i].labels[l] = inventory_slot(x->inv, t, m->labels[l].path);
 	}
 	for (size_t i = 0; i < nrows; i++) {

@@ -44,7 +44,8 @@ unsigned long render_row_gen(const struct inventory *inv, const struct collector
 int render_json(const struct inventory *inv, const char *target, double now, struct snapshot *s,
 		struct err *e);
 
-/* Appends a sample value: integers exactly, other numbers with 17 digits. */
+/* Appends a sample value: integers exactly, other numbers in the shortest form
+ * (15 to 17 significant digits) that reads back as the same double. */
 void render_value(struct buf *b, double v);
 
 /* Appends the percent-decoded, label-escaped form of a vSphere entity name. */

@@ -404,6 +404,38 @@ static void test_invalid_utf8_label(void **state)
 	buf_release(&b);
 }
 
+/* Sample values: integers exactly, fractions in the shortest form that reads back. */
+static void test_render_value(void **state)
+{
+	static const struct {
+		double v;
+		const char *want;
+	} cases[] = {
+		{0, "0"},
+		{-3, "-3"},
+		{1048576.0 * 4096, "4294967296"},
+		{0.005, "0.005"},
+		{0.1, "0.1"},
+		{0.25, "0.25"},
+		{2.5, "2.5"},
+		{1.0 / 3, "0.3333333333333333"},
+		{0.1 + 0.2, "0.30000000000000004"},
+		{1e-9, "1e-09"},
+		{123.456, "123.456"},
+	};
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		render_value(&b, cases[i].v);
+		assert_string_equal(b.data, cases[i].want);
+		assert_true(strtod(b.data, NULL) == cases[i].v);
+	}
+	buf_release(&b);
+}
+
 /* ---------- hosts and datastores ---------- */
 
 static void test_host_families(void **state)
@@ -841,6 +873,7 @@ int main(void)
 		cmocka_unit_test(test_vm_changes),
 		cmocka_unit_test(test_odd_names),
 		cmocka_unit_test(test_invalid_utf8_label),
+		cmocka_unit_test(test_render_value),
 		cmocka_unit_test(test_host_families),
 		cmocka_unit_test(test_datastore_families),
 		cmocka_unit_test(test_question_first_seen),
