@@ -311,6 +311,14 @@ static void obj_remove(struct inventory *inv, struct inv_obj *o)
 	obj_free(inv, o);
 }
 
+/* Whether text, as stored (cut at INV_MAX_VALUE bytes), equals old. */
+static bool same_stored(const char *old, const char *text)
+{
+	size_t n = strnlen(text, INV_MAX_VALUE);
+
+	return strlen(old) == n && memcmp(old, text, n) == 0;
+}
+
 /*
  * Replaces a slot's text. The values of an object live packed in one block,
  * rebuilt on a change (a few hundred bytes): far less memory than one
@@ -325,7 +333,7 @@ static int slot_set(struct inv_type *t, struct inv_obj *o, size_t slot, const ch
 	size_t need = 0, pos = 0;
 	char *blob = NULL;
 
-	if ((!text && !old) || (text && old && strcmp(old, text) == 0))
+	if ((!text && !old) || (text && old && same_stored(old, text)))
 		return 0;
 	for (size_t i = 0; i < t->nslots; i++) {
 		const char *v = i == slot ? text : inventory_value(o, (int)i);

@@ -228,6 +228,37 @@ static void test_sweep(void **state)
 	inventory_free(inv);
 }
 
+/* A value longer than INV_MAX_VALUE is stored cut; receiving it again is no change. */
+static void test_long_value(void **state)
+{
+	struct inventory *inv = new_inv();
+	int vm = inventory_type_index(inv, "VirtualMachine");
+	int slot = inventory_slot(inv, (unsigned)vm, "name");
+	size_t n = INV_MAX_VALUE + 100;
+	char *xml = malloc(n + 64);
+	unsigned long g;
+
+	(void)state;
+	assert_non_null(xml);
+	memcpy(xml, "<returnval xsi:type=\"xsd:string\">", 33);
+	memset(xml + 33, 'x', n);
+	memcpy(xml + 33 + n, "</returnval>", 13);
+	change(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN, xml);
+	assert_int_equal(strlen(value(inv, "VirtualMachine", "vm-1", "name")), INV_MAX_VALUE);
+	g = inv->types[vm].slot_gen[slot];
+	change(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN, xml);
+	assert_int_equal(inv->types[vm].slot_gen[slot], g);
+	/* a change past the cut is invisible, one before it is a change */
+	xml[33 + n - 1] = 'y';
+	change(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN, xml);
+	assert_int_equal(inv->types[vm].slot_gen[slot], g);
+	xml[33 + 10] = 'y';
+	change(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN, xml);
+	assert_true(inv->types[vm].slot_gen[slot] != g);
+	free(xml);
+	inventory_free(inv);
+}
+
 /* A collector table with a row below no fetched path is refused. */
 static void test_bad_table(void **state)
 {
@@ -254,7 +285,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout),	    cmocka_unit_test(test_values),
 		cmocka_unit_test(test_enter_leave), cmocka_unit_test(test_sweep),
-		cmocka_unit_test(test_bad_table),
+		cmocka_unit_test(test_bad_table),   cmocka_unit_test(test_long_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
