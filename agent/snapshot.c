@@ -137,7 +137,8 @@ void snapshot_put(struct snapshot *s)
 {
 	if (!s)
 		return;
-	if (s->refs > 0 && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) > 0)
+	/* never read refs plainly: another thread may be dropping its reference */
+	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	for (size_t i = 0; i < s->nfamilies; i++)
 		family_release(&s->families[i]);
