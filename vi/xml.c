@@ -20,7 +20,9 @@
 #define XML_MAX_PATHS	  64		     /* spec->paths entries (one bit each) */
 #define XML_MAX_COMPS	  16		     /* components per path */
 #define XML_ARENA_CHUNK	  ((size_t)64 << 10)
-#define XML_PREFIX_LEN	  64 /* first bytes kept to recognise HTML */
+#define XML_PREFIX_LEN	  64		      /* first bytes kept to recognise HTML */
+#define XML_MAX_QUIET	  ((size_t)256 << 10) /* bytes fed with no SAX event in between */
+#define XML_FEED_SLICE	  ((size_t)16 << 10)  /* bytes handed to libxml2 at once */
 #define XSI_NS		  "http://www.w3.org/2001/XMLSchema-instance"
 
 /* Captured trees live in an arena reused from one capture to the next, so a
@@ -74,11 +76,12 @@ struct vi_reader {
 	bool finishing;	   /* inside the final xmlParseChunk */
 	char bad_root[65]; /* a root element that is not Envelope, seen while finishing */
 	size_t fed;
+	size_t quiet; /* bytes fed since the last SAX event (see XML_MAX_QUIET) */
 	char prefix[XML_PREFIX_LEN + 1];
 	size_t prefix_len;
 };
 
-static char node_empty[1];
+static const char node_empty[1];
 
 /* ---------- vi_node ---------- */
 
@@ -258,7 +261,7 @@ static void *arena_alloc(struct vi_reader *r, size_t n)
 	return p;
 }
 
-static char *arena_strndup(struct vi_reader *r, const char *s, size_t n)
+static const char *arena_strndup(struct vi_reader *r, const char *s, size_t n)
 {
 	char *d;
 
@@ -573,6 +576,7 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	(void)nb_namespaces;
 	(void)namespaces;
 	(void)nb_defaulted;
+	r->quiet = 0;
 	if (r->err.kind != ERR_OK)
 		return;
 	r->depth++;
@@ -637,6 +641,7 @@ static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, c
 	(void)localname;
 	(void)prefix;
 	(void)uri;
+	r->quiet = 0;
 	if (r->err.kind != ERR_OK)
 		return;
 	if (r->cap_cur)
@@ -654,6 +659,7 @@ static void on_text(void *ctx, const xmlChar *ch, int len)
 {
 	struct vi_reader *r = ctx;
 
+	r->quiet = 0;
 	if (!r->cap_cur || r->err.kind != ERR_OK || len <= 0)
 		return;
 	if (r->text.len - r->tstart[r->depth] + (size_t)len > XML_MAX_NODE_TEXT) {
@@ -838,10 +844,22 @@ int vi_reader_feed(struct vi_reader *r, const char *data, size_t len, struct err
 			return reader_error(r, e);
 		off = len - (r->fed - 4);
 	}
+	/*
+	 * In slices, counting the bytes between SAX events: libxml2 2.9 checks
+	 * a start tag's attributes for duplicates in quadratic time once the
+	 * whole tag has arrived, so a tag of a million attributes would burn
+	 * minutes here. Refusing it before its '>' is fed keeps that bounded.
+	 */
 	while (off < len && r->err.kind == ERR_OK) {
-		size_t n = len - off > (1u << 30) ? (1u << 30) : len - off;
+		size_t n = len - off > XML_FEED_SLICE ? XML_FEED_SLICE : len - off;
 
+		if (r->quiet > XML_MAX_QUIET) {
+			err_set(&r->err, ERR_PARSE, "reply element tag too large (over %zu KiB)",
+				XML_MAX_QUIET >> 10);
+			break;
+		}
 		check_halted(r, xmlParseChunk(r->ctxt, data + off, (int)n, 0));
+		r->quiet += n;
 		off += n;
 	}
 	if (r->err.kind != ERR_OK)

@@ -18,7 +18,7 @@ struct vi_node {
 	char *name;
 	char *xsi_type;
 	char *type_attr;
-	char *text;
+	const char *text; /* const: "" may be shared between nodes */
 	struct vi_node *parent;
 	struct vi_node *first;
 	struct vi_node *last;
@@ -54,7 +54,9 @@ const char *vi_node_child_text(const struct vi_node *n, const char *name);
  * No DTD, external entity or entity expansion; depth, text and node count per
  * capture are bounded (hostile input gives ERR_PARSE, never a crash).
  * Limits: 64 levels of nesting, 8 MiB of text per element, 16 MiB per
- * captured tree; a DOCTYPE is refused. Messages a caller may see: "empty
+ * captured tree; 256 KiB fed without a complete start tag, end tag or text
+ * (one huge tag: libxml2 checks its attributes for duplicates in quadratic
+ * time) is "element tag too large"; a DOCTYPE is refused. Messages a caller may see: "empty
  * reply", "reply truncated", "reply is not a SOAP envelope (HTML page?)",
  * "reply is not XML: ...", "reply is not well-formed XML: ...". A fault with
  * an empty faultstring has its type as message.
@@ -82,6 +84,7 @@ int vi_reader_feed(struct vi_reader *r, const char *data, size_t len, struct err
  * SOAP envelope with a body, or held a fault. */
 int vi_reader_finish(struct vi_reader *r, struct err *e);
 
+/* Frees the reader and any tree being captured (NULL is fine). */
 void vi_reader_free(struct vi_reader *r);
 
 /* Convenience: parses a whole reply held in memory (tests, fuzzing). */

@@ -7,6 +7,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -520,6 +521,49 @@ static void test_oversized(void **state)
 	buf_release(&c.out);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One start tag with a million attributes: libxml2 2.9 checks duplicates in
+ * quadratic time, so it must be refused before the parser sees its end. */
+static void test_huge_tag(void **state)
+{
+	static const char *const paths[] = {"returnval", NULL};
+	struct vi_reader_spec spec = {.paths = paths};
+	struct buf b;
+	struct err e;
+	double t0;
+	size_t i;
+
+	(void)state;
+	buf_init(&b, 0);
+	buf_adds(&b, ENV_OPEN "<XResponse><returnval ");
+	for (i = 0; i < 1000000; i++)
+		buf_addf(&b, "a%zu=\"\" ", i);
+	buf_adds(&b, "/></XResponse>" ENV_CLOSE);
+	assert_false(b.failed);
+	err_clear(&e);
+	t0 = now_s();
+	assert_int_equal(vi_reader_parse(&spec, b.data, b.len, &e), -1);
+	assert_true(now_s() - t0 < 2.0);
+	assert_int_equal(e.kind, ERR_PARSE);
+	assert_non_null(strstr(e.msg, "element tag too large"));
+	/* a tag of a thousand attributes is still fine */
+	buf_reset(&b);
+	buf_adds(&b, ENV_OPEN "<XResponse><returnval ");
+	for (i = 0; i < 1000; i++)
+		buf_addf(&b, "a%zu=\"\" ", i);
+	buf_adds(&b, ">x</returnval></XResponse>" ENV_CLOSE);
+	err_clear(&e);
+	assert_int_equal(vi_reader_parse(&spec, b.data, b.len, &e), 0);
+	buf_release(&b);
+}
+
 /* ---------- paths, handler errors, node helpers ---------- */
 
 static void test_paths(void **state)
@@ -856,6 +900,7 @@ int main(void)
 		cmocka_unit_test(test_html_fixture),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_oversized),
+		cmocka_unit_test(test_huge_tag),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_latin1),
 		cmocka_unit_test(test_attr_entities),
