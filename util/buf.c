@@ -205,3 +205,36 @@ int buf_add_label(struct buf *b, const char *s)
 	}
 	return b->failed ? -1 : 0;
 }
+
+int buf_add_utf8(struct buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		const unsigned char *start = p;
+		size_t n;
+
+		while (*p && (n = utf8_seq_len(p)) != 0)
+			p += n;
+		buf_add(b, start, (size_t)(p - start));
+		if (*p) {
+			buf_adds(b, "\xef\xbf\xbd");
+			p++;
+		}
+	}
+	return b->failed ? -1 : 0;
+}
+
+int buf_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_seq_len(p);
+
+		if (n == 0)
+			return 0;
+		p += n;
+	}
+	return 1;
+}

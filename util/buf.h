@@ -51,4 +51,11 @@ int buf_add_xml(struct buf *b, const char *s);
  * bytes are replaced with U+FFFD so the exposition stays valid UTF-8. */
 int buf_add_label(struct buf *b, const char *s);
 
+/* Appends s unescaped, with every byte that is not part of a valid UTF-8
+ * sequence replaced by U+FFFD (for JSON strings and other UTF-8-only sinks). */
+int buf_add_utf8(struct buf *b, const char *s);
+
+/* 1 when s is valid UTF-8 (no overlong forms, no surrogates), 0 otherwise. */
+int buf_utf8_valid(const char *s);
+
 #endif
