@@ -25,6 +25,7 @@ struct render_ctx {
 	int name_slot[INV_MAX_TYPES];
 	int parent_slot[INV_MAX_TYPES];
 	struct buf tmp; /* scratch for decoding names */
+	bool nomem;	/* a JSON value could not be built */
 };
 
 static void ctx_init(struct render_ctx *x, const struct inventory *inv, const char *target,
@@ -33,6 +34,7 @@ static void ctx_init(struct render_ctx *x, const struct inventory *inv, const ch
 	x->inv = inv;
 	x->target = target;
 	x->now = now;
+	x->nomem = false;
 	for (size_t i = 0; i < inv->ntypes; i++) {
 		x->name_slot[i] = inventory_slot(inv, (unsigned)i, "name");
 		x->parent_slot[i] = inventory_slot(inv, (unsigned)i, "parent");
@@ -581,44 +583,61 @@ unsigned long render_row_gen(const struct inventory *inv, const struct collector
 	return g;
 }
 
-/* JSON helpers: a decoded name as a new string value. */
-static json_t *json_name(const char *raw)
+json_t *render_json_string(const char *s)
+{
+	struct buf u;
+	json_t *j;
+
+	if (!s)
+		s = "";
+	buf_init(&u, 0);
+	/* invalid bytes become U+FFFD: the text stays readable, nothing is dropped */
+	if (buf_add_utf8(&u, s) < 0) {
+		buf_release(&u);
+		return NULL;
+	}
+	j = json_stringn(u.data, u.len);
+	buf_release(&u);
+	return j;
+}
+
+/* JSON helpers. A string value; NULL only when out of memory (noted in x). */
+static json_t *json_str(struct render_ctx *x, const char *s)
+{
+	json_t *j = render_json_string(s);
+
+	if (!j)
+		x->nomem = true;
+	return j;
+}
+
+/* A decoded entity name as a string value. */
+static json_t *json_name(struct render_ctx *x, const char *raw)
 {
 	struct buf d;
 	json_t *j;
 
 	buf_init(&d, 0);
-	if (!raw || vi_name_percent_decode(&d, raw) < 0) {
-		buf_release(&d);
-		return json_string(raw ? raw : "");
-	}
-	j = json_string(d.data);
-	if (!j) /* not valid UTF-8: the label escaper's replacement makes it so */
-	{
-		struct buf l;
-
-		buf_init(&l, 0);
-		buf_add_label(&l, d.data);
-		j = json_string(l.data);
-		buf_release(&l);
-	}
+	if (!raw || vi_name_percent_decode(&d, raw) < 0)
+		j = json_str(x, raw);
+	else
+		j = json_str(x, d.data);
 	buf_release(&d);
 	return j;
 }
 
-static json_t *json_str(const char *s)
+/* json_object_set_new and json_array_append_new noting a failure (a NULL
+ * value included) in x, so that no member goes missing unnoticed. */
+static void set(struct render_ctx *x, json_t *o, const char *key, json_t *v)
 {
-	json_t *j = json_string(s ? s : "");
+	if (!v || json_object_set_new(o, key, v) < 0)
+		x->nomem = true;
+}
 
-	if (!j && s) {
-		struct buf l;
-
-		buf_init(&l, 0);
-		buf_add_label(&l, s);
-		j = json_string(l.data);
-		buf_release(&l);
-	}
-	return j;
+static void add(struct render_ctx *x, json_t *a, json_t *v)
+{
+	if (!v || json_array_append_new(a, v) < 0)
+		x->nomem = true;
 }
 
 static json_t *question_json(struct render_ctx *x, const struct inv_obj *vm)
@@ -633,40 +652,40 @@ static json_t *question_json(struct render_ctx *x, const struct inv_obj *vm)
 
 	if (!o || !ids || !msgs || !choices || !blocked)
 		goto out_fail;
-	json_object_set_new(o, "target", json_str(x->target));
-	json_object_set_new(o, "vm", json_name(inventory_value(vm, x->name_slot[vm->type])));
-	json_object_set_new(o, "vm_id", json_str(vm->moref));
-	json_object_set_new(o, "id", json_str(q->id));
-	json_object_set_new(o, "text", json_str(q->text));
+	set(x, o, "target", json_str(x, x->target));
+	set(x, o, "vm", json_name(x, inventory_value(vm, x->name_slot[vm->type])));
+	set(x, o, "vm_id", json_str(x, vm->moref));
+	set(x, o, "id", json_str(x, q->id));
+	set(x, o, "text", json_str(x, q->text));
 	for (size_t i = 0; i < q->nmsgs; i++) {
-		json_array_append_new(ids, json_str(q->msgs[i].id));
-		json_array_append_new(msgs, json_pack("{s:o,s:o}", "id", json_str(q->msgs[i].id),
-						      "text", json_str(q->msgs[i].text)));
+		add(x, ids, json_str(x, q->msgs[i].id));
+		add(x, msgs,
+		    json_pack("{s:o,s:o}", "id", json_str(x, q->msgs[i].id), "text",
+			      json_str(x, q->msgs[i].text)));
 	}
-	json_object_set_new(o, "message_ids", ids);
-	json_object_set_new(o, "messages", msgs);
+	set(x, o, "message_ids", ids);
+	set(x, o, "messages", msgs);
 	for (size_t i = 0; i < q->nchoices; i++) {
-		json_array_append_new(choices,
-				      json_pack("{s:o,s:o,s:o}", "key", json_str(q->choices[i].key),
-						"label", json_str(q->choices[i].label), "summary",
-						json_str(q->choices[i].summary)));
+		add(x, choices,
+		    json_pack("{s:o,s:o,s:o}", "key", json_str(x, q->choices[i].key), "label",
+			      json_str(x, q->choices[i].label), "summary",
+			      json_str(x, q->choices[i].summary)));
 	}
-	json_object_set_new(o, "choices", choices);
-	json_object_set_new(o, "default", d ? json_str(d->key) : json_null());
-	json_object_set_new(o, "first_seen", json_real(vm->question_first_seen));
-	json_object_set_new(
-		o, "pending_seconds",
-		json_real(x->now > vm->question_first_seen ? x->now - vm->question_first_seen : 0));
+	set(x, o, "choices", choices);
+	set(x, o, "default", d ? json_str(x, d->key) : json_null());
+	set(x, o, "first_seen", json_real(vm->question_first_seen));
+	set(x, o, "pending_seconds",
+	    json_real(x->now > vm->question_first_seen ? x->now - vm->question_first_seen : 0));
 	for (int i = 0; i < (int)x->inv->ntypes; i++) {
 		if (strcmp(x->inv->types[i].name, "Task") != 0)
 			continue;
 		for (const struct inv_obj *t = x->inv->types[i].head; t; t = t->next) {
 			if (t->task && t->task->entity && strcmp(t->task->entity, vm->moref) == 0 &&
 			    task_active(t->task))
-				json_array_append_new(blocked, json_str(t->moref));
+				add(x, blocked, json_str(x, t->moref));
 		}
 	}
-	json_object_set_new(o, "blocked_tasks", blocked);
+	set(x, o, "blocked_tasks", blocked);
 	return o;
 
 out_fail:
@@ -691,33 +710,30 @@ static json_t *task_json(struct render_ctx *x, const struct inv_obj *o)
 
 	if (!j)
 		return NULL;
-	json_object_set_new(j, "target", json_str(x->target));
-	json_object_set_new(j, "task_id", json_str(o->moref));
-	json_object_set_new(j, "key", json_str(t->key));
-	json_object_set_new(j, "task", json_str(t->name));
-	json_object_set_new(j, "description_id", json_str(t->description_id));
-	json_object_set_new(j, "entity", json_str(task_entity_name(x, t)));
-	json_object_set_new(j, "entity_id", json_str(t->entity));
-	json_object_set_new(j, "entity_type", json_str(t->entity_type));
-	json_object_set_new(j, "state", json_str(t->state));
-	json_object_set_new(j, "cancelable", json_boolean(t->cancelable));
-	json_object_set_new(j, "cancelled", json_boolean(t->cancelled));
-	json_object_set_new(j, "progress",
-			    t->progress >= 0 ? json_integer(t->progress) : json_null());
-	json_object_set_new(j, "queue_time", json_time(t->queue_time));
-	json_object_set_new(j, "start_time", json_time(t->start_time));
-	json_object_set_new(j, "complete_time", json_time(t->complete_time));
-	json_object_set_new(j, "running_seconds",
-			    task_active(t) ? json_real(task_age(x, t)) : json_null());
-	json_object_set_new(j, "blocked", json_boolean(blocker != NULL));
-	json_object_set_new(j, "question_id",
-			    blocker ? json_str(blocker->question->id) : json_null());
+	set(x, j, "target", json_str(x, x->target));
+	set(x, j, "task_id", json_str(x, o->moref));
+	set(x, j, "key", json_str(x, t->key));
+	set(x, j, "task", json_str(x, t->name));
+	set(x, j, "description_id", json_str(x, t->description_id));
+	set(x, j, "entity", json_str(x, task_entity_name(x, t)));
+	set(x, j, "entity_id", json_str(x, t->entity));
+	set(x, j, "entity_type", json_str(x, t->entity_type));
+	set(x, j, "state", json_str(x, t->state));
+	set(x, j, "cancelable", json_boolean(t->cancelable));
+	set(x, j, "cancelled", json_boolean(t->cancelled));
+	set(x, j, "progress", t->progress >= 0 ? json_integer(t->progress) : json_null());
+	set(x, j, "queue_time", json_time(t->queue_time));
+	set(x, j, "start_time", json_time(t->start_time));
+	set(x, j, "complete_time", json_time(t->complete_time));
+	set(x, j, "running_seconds", task_active(t) ? json_real(task_age(x, t)) : json_null());
+	set(x, j, "blocked", json_boolean(blocker != NULL));
+	set(x, j, "question_id", blocker ? json_str(x, blocker->question->id) : json_null());
 	if (t->error_fault || t->error_msg)
-		json_object_set_new(j, "error",
-				    json_pack("{s:o,s:o}", "fault", json_str(t->error_fault),
-					      "message", json_str(t->error_msg)));
+		set(x, j, "error",
+		    json_pack("{s:o,s:o}", "fault", json_str(x, t->error_fault), "message",
+			      json_str(x, t->error_msg)));
 	else
-		json_object_set_new(j, "error", json_null());
+		set(x, j, "error", json_null());
 	return j;
 }
 
@@ -742,6 +758,8 @@ int render_json(const struct inventory *inv, const char *target, double now, str
 		if (o->task && json_array_append_new(ts, task_json(&x, o)) < 0)
 			goto out_fail;
 	}
+	if (x.nomem)
+		goto out_fail;
 	json_decref(s->questions);
 	json_decref(s->tasks);
 	s->questions = qs;

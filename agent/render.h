@@ -44,6 +44,10 @@ unsigned long render_row_gen(const struct inventory *inv, const struct collector
 int render_json(const struct inventory *inv, const char *target, double now, struct snapshot *s,
 		struct err *e);
 
+/* A new JSON string holding s (NULL: ""), with invalid UTF-8 bytes replaced
+ * by U+FFFD. NULL only when out of memory. */
+json_t *render_json_string(const char *s);
+
 /* Appends a sample value: integers exactly, other numbers in the shortest form
  * (15 to 17 significant digits) that reads back as the same double. */
 void render_value(struct buf *b, double v);

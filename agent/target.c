@@ -96,41 +96,6 @@ static void nap(struct target *t, unsigned seconds)
 	pthread_mutex_unlock(&t->lock);
 }
 
-static void conf_target_release(struct conf_target *ct)
-{
-	free(ct->name);
-	free(ct->url);
-	free(ct->username);
-	if (ct->password) {
-		explicit_bzero(ct->password, strlen(ct->password));
-		free(ct->password);
-	}
-	free(ct->ca_file);
-	free(ct->thumbprint);
-	free(ct->proxy);
-}
-
-static int dup_opt(char **dst, const char *src)
-{
-	*dst = NULL;
-	if (!src)
-		return 0;
-	*dst = strdup(src);
-	return *dst ? 0 : -1;
-}
-
-static int conf_target_copy(struct conf_target *dst, const struct conf_target *src)
-{
-	*dst = *src;
-	if (dup_opt(&dst->name, src->name ? src->name : "") < 0 ||
-	    dup_opt(&dst->url, src->url) < 0 || dup_opt(&dst->username, src->username) < 0 ||
-	    dup_opt(&dst->password, src->password) < 0 ||
-	    dup_opt(&dst->ca_file, src->ca_file) < 0 ||
-	    dup_opt(&dst->thumbprint, src->thumbprint) < 0 || dup_opt(&dst->proxy, src->proxy) < 0)
-		return -1;
-	return 0;
-}
-
 /* The collectors a target's `collect` bits enable, helpers included. */
 static size_t pick_collectors(unsigned collect, const struct collector **cols)
 {
@@ -172,6 +137,22 @@ static bool col_rendered(const struct target *t, size_t i)
 
 /* ---- publication ---- */
 
+static json_t *error_json(const struct err *e)
+{
+	json_t *j = json_object();
+
+	if (!j)
+		return NULL;
+	if (json_object_set_new(j, "kind", json_string(err_kind_name(e->kind))) < 0 ||
+	    json_object_set_new(j, "fault", render_json_string(e->fault)) < 0 ||
+	    json_object_set_new(j, "message", render_json_string(e->msg)) < 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* The target's object in /api/v1/targets; NULL when out of memory. */
 static json_t *target_json(struct target *t)
 {
 	const struct vi_service_content *sc =
@@ -179,6 +160,7 @@ static json_t *target_json(struct target *t)
 	json_t *j = json_object();
 	json_t *objects = json_object();
 	json_t *collect = json_array();
+	int rc = 0;
 
 	if (!j || !objects || !collect) {
 		json_decref(j);
@@ -186,34 +168,35 @@ static json_t *target_json(struct target *t)
 		json_decref(collect);
 		return NULL;
 	}
-	json_object_set_new(j, "name", json_string(t->ct.name));
-	json_object_set_new(j, "url", json_string(t->ct.url ? t->ct.url : ""));
-	json_object_set_new(j, "up", json_boolean(t->state.up));
-	json_object_set_new(j, "last_update",
-			    t->state.last_update > 0 ? json_real(t->state.last_update)
-						     : json_null());
-	if (t->last_error.kind != ERR_OK)
-		json_object_set_new(j, "last_error",
-				    json_pack("{s:s,s:s,s:s}", "kind",
-					      err_kind_name(t->last_error.kind), "fault",
-					      t->last_error.fault, "message", t->last_error.msg));
-	else
-		json_object_set_new(j, "last_error", json_null());
-	json_object_set_new(j, "api_type",
-			    sc && sc->api_type ? json_string(sc->api_type) : json_null());
-	json_object_set_new(j, "api_version",
-			    sc && sc->api_version ? json_string(sc->api_version) : json_null());
-	json_object_set_new(j, "logins", json_integer((json_int_t)t->state.logins));
-	json_object_set_new(j, "generation", json_integer((json_int_t)t->generation));
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (col_rendered(t, i))
-			json_array_append_new(collect, json_string(t->cols[i]->name));
+			rc |= json_array_append_new(collect, json_string(t->cols[i]->name));
 	}
-	json_object_set_new(j, "collect", collect);
 	for (size_t i = 0; i < t->inv->ntypes; i++)
-		json_object_set_new(objects, t->inv->types[i].name,
-				    json_integer((json_int_t)t->inv->types[i].count));
-	json_object_set_new(j, "objects", objects);
+		rc |= json_object_set_new(objects, t->inv->types[i].name,
+					  json_integer((json_int_t)t->inv->types[i].count));
+	rc |= json_object_set_new(j, "name", render_json_string(t->ct.name));
+	rc |= json_object_set_new(j, "url", render_json_string(t->ct.url));
+	rc |= json_object_set_new(j, "up", json_boolean(t->state.up));
+	rc |= json_object_set_new(j, "last_update",
+				  t->state.last_update > 0 ? json_real(t->state.last_update)
+							   : json_null());
+	rc |= json_object_set_new(j, "last_error",
+				  t->last_error.kind != ERR_OK ? error_json(&t->last_error)
+							       : json_null());
+	rc |= json_object_set_new(
+		j, "api_type", sc && sc->api_type ? render_json_string(sc->api_type) : json_null());
+	rc |= json_object_set_new(j, "api_version",
+				  sc && sc->api_version ? render_json_string(sc->api_version)
+							: json_null());
+	rc |= json_object_set_new(j, "logins", json_integer((json_int_t)t->state.logins));
+	rc |= json_object_set_new(j, "generation", json_integer((json_int_t)t->generation));
+	rc |= json_object_set_new(j, "collect", collect);
+	rc |= json_object_set_new(j, "objects", objects);
+	if (rc != 0) {
+		json_decref(j);
+		return NULL;
+	}
 	return j;
 }
 

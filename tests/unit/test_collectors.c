@@ -631,6 +631,37 @@ static void test_question_first_seen(void **state)
 	inventory_free(inv);
 }
 
+/* Invalid UTF-8 reaches the JSON API as U+FFFD, with nothing escaped or dropped. */
+static void test_json_invalid_utf8(void **state)
+{
+	struct inventory *inv = placement();
+	struct snapshot *s;
+	json_t *j;
+	static const struct step steps[] = {
+		SET("VirtualMachine", "vm-1", "name", STR("odd%5cback%ff")),
+		SET("VirtualMachine", "vm-1", "runtime.question", QUESTION("q1")),
+	};
+
+	(void)state;
+	apply_steps(inv, steps, 2, 1000);
+	s = render(inv, 1000);
+	assert_int_equal(json_array_size(s->questions), 1);
+	assert_string_equal(
+		json_string_value(json_object_get(json_array_get(s->questions, 0), "vm")),
+		"odd\\back\xef\xbf\xbd");
+	assert_int_equal(
+		json_array_size(json_object_get(json_array_get(s->questions, 0), "choices")), 2);
+	snapshot_put(s);
+	j = render_json_string("a\\b\xff\"c\xc3");
+	assert_non_null(j);
+	assert_string_equal(json_string_value(j), "a\\b\xef\xbf\xbd\"c\xef\xbf\xbd");
+	json_decref(j);
+	j = render_json_string(NULL);
+	assert_string_equal(json_string_value(j), "");
+	json_decref(j);
+	inventory_free(inv);
+}
+
 static void test_task_blocked(void **state)
 {
 	struct inventory *inv = placement();
@@ -878,6 +909,7 @@ int main(void)
 		cmocka_unit_test(test_datastore_families),
 		cmocka_unit_test(test_question_first_seen),
 		cmocka_unit_test(test_task_blocked),
+		cmocka_unit_test(test_json_invalid_utf8),
 		cmocka_unit_test(test_no_duplicates),
 		cmocka_unit_test(test_resync),
 		cmocka_unit_test(test_ignored_and_bad),
