@@ -233,6 +233,20 @@ static const struct {
 	{"task", CONF_COLLECT_TASK},
 };
 
+int conf_collect_describe(unsigned bits, struct buf *out)
+{
+	const char *sep = "";
+
+	for (size_t k = 0; k < sizeof(collect_names) / sizeof(collect_names[0]); k++) {
+		if (!(bits & collect_names[k].bit))
+			continue;
+		buf_adds(out, sep);
+		buf_adds(out, collect_names[k].name);
+		sep = ", ";
+	}
+	return out->failed ? -1 : 0;
+}
+
 static unsigned parse_collect(struct conf_check *ck, const config_setting_t *s)
 {
 	unsigned bits = 0;
@@ -265,10 +279,13 @@ static unsigned parse_collect(struct conf_check *ck, const config_setting_t *s)
 			if (strcmp(v, collect_names[k].name) == 0)
 				break;
 		if (k == sizeof(collect_names) / sizeof(collect_names[0])) {
-			problem(ck, line,
-				"collect: unknown subject \"%s\" (known: vm, host, datastore, "
-				"question, task)",
-				v);
+			struct buf known;
+
+			buf_init(&known, 0);
+			conf_collect_describe(CONF_COLLECT_ALL, &known);
+			problem(ck, line, "collect: unknown subject \"%s\" (known: %s)", v,
+				known.failed ? "?" : known.data);
+			buf_release(&known);
 			continue;
 		}
 		bits |= collect_names[k].bit;
@@ -291,8 +308,10 @@ static int known_key(const char *name, const char *const *keys, size_t n)
 	return 0;
 }
 
-static void conf_target_release(struct conf_target *t)
+void conf_target_release(struct conf_target *t)
 {
+	if (!t)
+		return;
 	free(t->name);
 	free(t->url);
 	free(t->username);
@@ -301,6 +320,37 @@ static void conf_target_release(struct conf_target *t)
 	free(t->thumbprint);
 	free(t->proxy);
 	memset(t, 0, sizeof(*t));
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -1;
+}
+
+int conf_target_copy(struct conf_target *dst, const struct conf_target *src)
+{
+	*dst = *src;
+	dst->name = dst->url = dst->username = dst->password = NULL;
+	dst->ca_file = dst->thumbprint = dst->proxy = NULL;
+	if (dup_opt(&dst->name, src->name) < 0 || dup_opt(&dst->url, src->url) < 0 ||
+	    dup_opt(&dst->username, src->username) < 0 ||
+	    dup_opt(&dst->password, src->password) < 0 ||
+	    dup_opt(&dst->ca_file, src->ca_file) < 0 ||
+	    dup_opt(&dst->thumbprint, src->thumbprint) < 0 ||
+	    dup_opt(&dst->proxy, src->proxy) < 0) {
+		conf_target_release(dst);
+		return -1;
+	}
+	return 0;
+}
+
+bool conf_target_cleartext(const struct conf_target *t)
+{
+	return t->url && strncasecmp(t->url, "http://", 7) == 0;
 }
 
 /* Copies the string setting key of g into *out when present and valid. */
@@ -364,6 +414,9 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 		if (*p) {
 			s = config_setting_get_member(g, "name");
 			problem(ck, line_of(s), "name must not contain control characters");
+		} else if (!buf_utf8_valid(t->name)) {
+			s = config_setting_get_member(g, "name");
+			problem(ck, line_of(s), "name must be valid UTF-8");
 		}
 	}
 	if (t->url && !url_valid(t->url)) {
@@ -392,6 +445,13 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 				type_name(config_setting_type(s)));
 		else
 			t->insecure = config_setting_get_bool(s) != 0;
+	}
+	if (t->insecure && t->thumbprint) {
+		s = config_setting_get_member(g, "insecure");
+		problem(ck, line_of(s),
+			"target %s: insecure = true and thumbprint contradict each other: remove "
+			"insecure to pin the certificate, or thumbprint to skip verification",
+			label ? label : "?");
 	}
 	s = config_setting_get_member(g, "timeout");
 	if (s) {

@@ -52,4 +52,18 @@ void conf_free(struct conf *c);
  * running), 0 otherwise. */
 int conf_target_equal(const struct conf_target *a, const struct conf_target *b);
 
+/* Deep copy of src into dst (whose previous contents are ignored). -1 when
+ * out of memory, dst then holding nothing to release. */
+int conf_target_copy(struct conf_target *dst, const struct conf_target *src);
+
+/* Frees what t holds (wiping the password) and zeroes it. NULL is fine. */
+void conf_target_release(struct conf_target *t);
+
+/* Appends the names of the subjects in bits ("vm, host, ...") to out, in the
+ * order of the `collect` documentation. 0, or -1 when out failed. */
+int conf_collect_describe(unsigned bits, struct buf *out);
+
+/* true when t's url is plain http:// (the password travels in clear text). */
+bool conf_target_cleartext(const struct conf_target *t);
+
 #endif

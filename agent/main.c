@@ -76,42 +76,32 @@ static void report_problems(const struct buf *problems, int to_log)
 	}
 }
 
-static void describe_collect(unsigned bits, char *out, size_t size)
-{
-	static const char *const names[] = {"vm", "host", "datastore", "question", "task"};
-	size_t i, len = 0;
-
-	out[0] = '\0';
-	for (i = 0; i < 5; i++) {
-		if (!(bits & (1u << i)))
-			continue;
-		len += (size_t)snprintf(out + len, size > len ? size - len : 0, "%s%s",
-					len ? "," : "", names[i]);
-		if (len >= size)
-			break;
-	}
-}
-
 /* Starts one target and says so; NULL (logged) on failure. */
 static struct target *start_target(const struct conf_target *ct)
 {
 	struct target *t;
-	char collect[64];
+	struct buf collect;
 	struct err e;
 
 	err_clear(&e);
-	describe_collect(ct->collect, collect, sizeof(collect));
 	if (ct->insecure)
 		log_msg(LOG_LEVEL_WARN,
 			"target %s: insecure = true: the server's certificate is NOT verified",
 			ct->name);
+	if (conf_target_cleartext(ct))
+		log_msg(LOG_LEVEL_WARN,
+			"target %s: %s is plain http: the password travels in clear text", ct->name,
+			ct->url);
 	t = target_start(ct, &e);
 	if (!t) {
 		log_msg(LOG_LEVEL_ERROR, "target %s: cannot start: %s", ct->name, e.msg);
 		return NULL;
 	}
+	buf_init(&collect, 0);
+	conf_collect_describe(ct->collect, &collect);
 	log_msg(LOG_LEVEL_INFO, "target %s: %s as %s, collecting %s, timeout %d s", ct->name,
-		ct->url, ct->username, collect, ct->timeout_s);
+		ct->url, ct->username, collect.failed ? "?" : collect.data, ct->timeout_s);
+	buf_release(&collect);
 	return t;
 }
 
@@ -252,6 +242,12 @@ static int check_config(const char *path)
 			fprintf(stderr,
 				"%s:%d: warning: target %s: insecure = true disables "
 				"certificate verification\n",
+				path, c->targets[i].line, c->targets[i].name);
+	for (i = 0; i < c->ntargets; i++)
+		if (conf_target_cleartext(&c->targets[i]))
+			fprintf(stderr,
+				"%s:%d: warning: target %s: plain http sends the password in "
+				"clear text\n",
 				path, c->targets[i].line, c->targets[i].name);
 	printf("%s: ok (%zu target%s, listen %s)\n", path, c->ntargets, c->ntargets == 1 ? "" : "s",
 	       c->listen);

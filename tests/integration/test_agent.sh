@@ -148,6 +148,17 @@ printf 'listen = "127.0.0.1:0";\ntargets = ( { name = "x"; url = "https://vc/sdk
 is "$?" 0 "--check-config on a good config exits 0"
 like "$(cat "$W/check.err")" "warning: target x: insecure" "--check-config warns about insecure"
 
+printf 'targets = ( { name = "x"; url = "https://vc/sdk"; username = "u"; password_file = "%s";\n  insecure = true; thumbprint = "ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01"; } );\n' \
+	"$W/pw" >"$W/contra.conf"
+out=$("$VIMON" --check-config -c "$W/contra.conf" 2>&1)
+is "$?:$out" "2:$W/contra.conf:2: target x: insecure = true and thumbprint contradict each other: remove insecure to pin the certificate, or thumbprint to skip verification" \
+	"insecure together with thumbprint is refused, saying which to remove"
+printf 'targets = ( { name = "x"; url = "http://vc/sdk"; username = "u"; password_file = "%s"; } );\n' \
+	"$W/pw" >"$W/http.conf"
+"$VIMON" --check-config -c "$W/http.conf" >"$W/check.out" 2>"$W/check.err"
+is "$?:$(cat "$W/check.err")" "0:$W/http.conf:1: warning: target x: plain http sends the password in clear text" \
+	"--check-config warns about a plain http url"
+
 # ------------------------------------------------------------------------------------------
 # One simulator: every family, values of known objects, changes within one cycle
 

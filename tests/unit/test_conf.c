@@ -177,6 +177,16 @@ static const struct bad_case {
 	 "targets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n  username = \"u\";\n"
 	 "  password_file = \"@PW@\";\n  thumbprint = \"AB:CD:EF\";\n }\n);\n",
 	 "F:7: invalid thumbprint: 6 hex digits (want 64 for SHA-256 or 40 for SHA-1)\n"},
+	{"insecure with a thumbprint",
+	 "targets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n  username = \"u\";\n"
+	 "  password_file = \"@PW@\";\n  insecure = true;\n  thumbprint = "
+	 "\"ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01\";\n }\n);\n",
+	 "F:7: target a: insecure = true and thumbprint contradict each other: remove insecure "
+	 "to pin the certificate, or thumbprint to skip verification\n"},
+	{"name not UTF-8",
+	 "targets = (\n {\n  name = \"vc\xff\";\n  url = \"https://vc/sdk\";\n  username = \"u\";\n"
+	 "  password_file = \"@PW@\";\n }\n);\n",
+	 "F:3: name must be valid UTF-8\n"},
 	{"wrong types",
 	 "targets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n  username = 7;\n"
 	 "  password_file = \"@PW@\";\n  insecure = \"yes\";\n  timeout = \"30\";\n"
@@ -281,25 +291,28 @@ static void test_full(void **state)
 
 	(void)state;
 	buf_init(&problems, 0);
-	assert_int_equal(
-		load("listen = \"127.0.0.1:0\";\ntargets = (\n"
-		     " { name = \"a\"; url = \"https://vc:8443/sdk\"; username = "
-		     "\"u@vsphere.local\";"
-		     " password_env = \"VIMON_TEST_PW\"; insecure = true; timeout = 5;"
-		     " collect = [\"vm\", \"question\"]; proxy = \"http://proxy:3128\";"
-		     " thumbprint = "
-		     "\"ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01\";"
-		     " ca_file = \"@PW@\"; },\n"
-		     " { name = \"b\"; url = \"http://[::1]:80/sdk\"; username = \"u\";"
-		     " password_file = \"@PW@\"; collect = [\"host\", \"datastore\", \"task\"]; }\n"
-		     ");\n",
-		     &c, &problems),
-		0);
+	assert_int_equal(load("listen = \"127.0.0.1:0\";\ntargets = (\n"
+			      " { name = \"a\"; url = \"https://vc:8443/sdk\"; username = "
+			      "\"u@vsphere.local\";"
+			      " password_env = \"VIMON_TEST_PW\"; timeout = 5;"
+			      " collect = [\"vm\", \"question\"]; proxy = \"http://proxy:3128\";"
+			      " thumbprint = "
+			      "\"ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01\";"
+			      " ca_file = \"@PW@\"; },\n"
+			      " { name = \"b\"; url = \"http://[::1]:80/sdk\"; username = \"u\";"
+			      " password_file = \"@PW@\"; insecure = true;"
+			      " collect = [\"host\", \"datastore\", \"task\"]; }\n"
+			      ");\n",
+			      &c, &problems),
+			 0);
 	assert_string_equal(problems.data, "");
 	assert_string_equal(c->listen, "127.0.0.1:0");
 	assert_int_equal(c->ntargets, 2);
 	assert_string_equal(c->targets[0].password, SECRET_ENV);
-	assert_true(c->targets[0].insecure);
+	assert_false(c->targets[0].insecure);
+	assert_true(c->targets[1].insecure);
+	assert_false(conf_target_cleartext(&c->targets[0]));
+	assert_true(conf_target_cleartext(&c->targets[1]));
 	assert_int_equal(c->targets[0].timeout_s, 5);
 	assert_int_equal(c->targets[0].collect, CONF_COLLECT_VM | CONF_COLLECT_QUESTION);
 	assert_string_equal(c->targets[0].proxy, "http://proxy:3128");
@@ -337,6 +350,40 @@ static void test_equal(void **state)
 	buf_release(&problems);
 }
 
+/* conf_target_copy is deep; conf_target_release wipes; the collect names. */
+static void test_copy_describe(void **state)
+{
+	struct conf *c = NULL;
+	struct conf_target t;
+	struct buf problems, d;
+
+	(void)state;
+	buf_init(&problems, 0);
+	buf_init(&d, 0);
+	assert_int_equal(
+		load("targets = ( { name = \"a\"; url = \"https://vc/sdk\"; username = "
+		     "\"u\"; password_file = \"@PW@\"; collect = [\"task\", \"vm\"]; } );\n",
+		     &c, &problems),
+		0);
+	assert_int_equal(conf_target_copy(&t, &c->targets[0]), 0);
+	assert_ptr_not_equal(t.password, c->targets[0].password);
+	assert_string_equal(t.password, SECRET_FILE);
+	assert_null(t.ca_file);
+	assert_int_equal(conf_target_equal(&t, &c->targets[0]), 1);
+	conf_free(c);
+	assert_string_equal(t.name, "a");
+	conf_target_release(&t);
+	assert_null(t.password);
+	conf_target_release(NULL);
+	assert_int_equal(conf_collect_describe(CONF_COLLECT_TASK | CONF_COLLECT_VM, &d), 0);
+	assert_string_equal(d.data, "vm, task");
+	buf_reset(&d);
+	conf_collect_describe(CONF_COLLECT_ALL, &d);
+	assert_string_equal(d.data, "vm, host, datastore, question, task");
+	buf_release(&d);
+	buf_release(&problems);
+}
+
 static void test_missing_file(void **state)
 {
 	struct conf *c = NULL;
@@ -357,7 +404,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad),	     cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),	     cmocka_unit_test(test_equal),
-		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_missing_file), cmocka_unit_test(test_copy_describe),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
