@@ -40,102 +40,6 @@ static void add_help(struct buf *out, const char *s)
 	buf_add(out, run, (size_t)(s - run));
 }
 
-int metrics_merge(struct snapshot *const *snaps, size_t n, struct buf *out)
-{
-	size_t *pos, i, total = 0;
-	int ret = -1;
-
-	pos = calloc(n ? n : 1, sizeof(*pos));
-	if (!pos) {
-		out->failed = true;
-		return -1;
-	}
-	/* One allocation for the whole body: samples plus generous headers. */
-	for (i = 0; i < n; i++) {
-		size_t f;
-
-		if (!snaps[i])
-			continue;
-		for (f = 0; f < snaps[i]->nfamilies; f++) {
-			const struct snap_family *fam = &snaps[i]->families[f];
-
-			total += fam->len + 2 * strlen(fam->name) + 2 * strlen(fam->help) + 40;
-		}
-	}
-	buf_grow(out, total);
-	for (;;) {
-		const struct snap_family *first = NULL;
-
-		/* The smallest family name among the snapshots' next families. */
-		for (i = 0; i < n; i++) {
-			const struct snap_family *fam;
-
-			if (!snaps[i] || pos[i] >= snaps[i]->nfamilies)
-				continue;
-			fam = &snaps[i]->families[pos[i]];
-			if (!first || strcmp(fam->name, first->name) < 0)
-				first = fam;
-		}
-		if (!first)
-			break;
-		buf_addf(out, "# HELP %s ", first->name);
-		add_help(out, first->help ? first->help : "");
-		buf_addf(out, "\n# TYPE %s %s\n", first->name,
-			 first->type ? first->type : "untyped");
-		for (i = 0; i < n; i++) {
-			const struct snap_family *fam;
-
-			if (!snaps[i] || pos[i] >= snaps[i]->nfamilies)
-				continue;
-			fam = &snaps[i]->families[pos[i]];
-			if (fam != first && strcmp(fam->name, first->name) != 0)
-				continue;
-			buf_add(out, fam->samples, fam->len);
-			if (fam->len && fam->samples[fam->len - 1] != '\n')
-				buf_addc(out, '\n');
-			pos[i]++;
-		}
-	}
-	if (!out->failed)
-		ret = 0;
-	free(pos);
-	return ret;
-}
-
-int metrics_gzip(const char *data, size_t len, unsigned char **out, size_t *outlen, struct err *e)
-{
-	z_stream zs;
-	unsigned char *dst;
-	uLong bound;
-	int rc;
-
-	memset(&zs, 0, sizeof(zs));
-	/* 15 + 16: a gzip wrapper, as Content-Encoding: gzip wants. */
-	if (deflateInit2(&zs, METRICS_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK)
-		return err_set(e, ERR_NOMEM, "gzip: deflateInit2 failed");
-	bound = deflateBound(&zs, (uLong)len);
-	dst = malloc(bound ? bound : 1);
-	if (!dst) {
-		deflateEnd(&zs);
-		return err_set(e, ERR_NOMEM, "gzip: out of memory for %lu bytes", bound);
-	}
-	zs.next_in = (unsigned char *)data;
-	zs.avail_in = (uInt)len;
-	zs.next_out = dst;
-	zs.avail_out = (uInt)bound;
-	rc = deflate(&zs, Z_FINISH);
-	deflateEnd(&zs);
-	if (rc != Z_STREAM_END) {
-		free(dst);
-		return err_set(e, ERR_SYSTEM, "gzip: deflate failed (%d)", rc);
-	}
-	*out = dst;
-	*outlen = zs.total_out;
-	return 0;
-}
-
-/* Compares the coding token [s, s+n) with name, ignoring case. */
 static int token_is(const char *s, size_t n, const char *name)
 {
 	return strlen(name) == n && strncasecmp(s, name, n) == 0;
@@ -571,7 +475,7 @@ int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snap
 	mc->gens = gens;
 	mc->ngens = n;
 	mc->epoch = epoch;
-	mc->builds++;
+	p->build = ++mc->builds;
 	metrics_page_ref(p);
 	*out = p;
 	ret = 0;

@@ -36,7 +36,8 @@ struct metrics_page {
 	size_t len;		 /* plain body length, the sum of the pieces */
 	const unsigned char *gz; /* the gzip body */
 	size_t gzlen;
-	int refs; /* atomic */
+	unsigned long build; /* its cache's build number: a larger one is newer */
+	int refs;	     /* atomic */
 	/* internal */
 	struct snapshot **snaps;
 	size_t nsnaps;
@@ -54,20 +55,6 @@ struct metrics_page {
 int metrics_page_text(const struct metrics_page *p, struct buf *out);
 
 struct metrics_cache;
-
-/*
- * Appends the merged exposition of snaps (n snapshots, NULL entries skipped)
- * to out: families sorted by name, each with one # HELP and one # TYPE line
- * (from the first snapshot that has the family), then the samples of every
- * snapshot in the given order. 0, or -1 when out failed (cap or memory).
- */
-int metrics_merge(struct snapshot *const *snaps, size_t n, struct buf *out);
-
-/*
- * Compresses data into a gzip member. On success *out (NULL on entry) is a
- * malloc'd buffer of *outlen bytes the caller frees. -1 with e set on failure.
- */
-int metrics_gzip(const char *data, size_t len, unsigned char **out, size_t *outlen, struct err *e);
 
 /* 1 when an Accept-Encoding header value (NULL: absent) allows gzip. */
 int metrics_accepts_gzip(const char *accept_encoding);

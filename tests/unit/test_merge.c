@@ -67,7 +67,57 @@ static int setup(void **state)
 	snap_b.families = fam_b;
 	snap_b.nfamilies = 3;
 	snap_b.generation = 7;
+	/* pages take references: these static snapshots must never reach zero */
+	snap_a.refs = snap_b.refs = 1 << 20;
 	return 0;
+}
+
+/* Inflates a gzip member into a malloc'd NUL-terminated string. */
+static char *gunzip(const unsigned char *data, size_t len)
+{
+	size_t cap = 1 << 24;
+	char *out = malloc(cap);
+	z_stream zs;
+
+	assert_non_null(out);
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
+	zs.next_in = (unsigned char *)data;
+	zs.avail_in = (uInt)len;
+	zs.next_out = (unsigned char *)out;
+	zs.avail_out = (uInt)cap - 1;
+	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(zs.avail_in, 0); /* one gzip member, nothing after it */
+	out[zs.total_out] = '\0';
+	inflateEnd(&zs);
+	return out;
+}
+
+/*
+ * The production path: a page built by a fresh cache for snaps, flattened into
+ * out; its gzip body decodes to the same text. 0, or -1 when out failed.
+ */
+static int merge(struct snapshot *const *snaps, size_t n, struct buf *out)
+{
+	struct metrics_cache *mc = metrics_cache_new();
+	struct metrics_page *p = NULL;
+	struct err e;
+	char *back;
+	int rc;
+
+	err_clear(&e);
+	assert_non_null(mc);
+	assert_int_equal(metrics_cache_get(mc, 1, snaps, n, &p, &e), 0);
+	assert_int_equal(p->gz_reused, 0);
+	rc = metrics_page_text(p, out);
+	if (rc == 0) {
+		back = gunzip(p->gz, p->gzlen);
+		assert_string_equal(back, out->data);
+		free(back);
+	}
+	metrics_page_put(p);
+	metrics_cache_free(mc);
+	return rc;
 }
 
 static void test_merge_two(void **state)
@@ -77,7 +127,7 @@ static void test_merge_two(void **state)
 
 	(void)state;
 	buf_init(&b, 0);
-	assert_int_equal(metrics_merge(snaps, 2, &b), 0);
+	assert_int_equal(merge(snaps, 2, &b), 0);
 	assert_string_equal(b.data, merged_ab);
 	buf_release(&b);
 }
@@ -111,9 +161,9 @@ static void test_merge_cases(void **state)
 		b.nfamilies = cases[i].b;
 		buf_init(&out, 0);
 		if (cases[i].with_null)
-			assert_int_equal(metrics_merge(snaps, 3, &out), 0);
+			assert_int_equal(merge(snaps, 3, &out), 0);
 		else
-			assert_int_equal(metrics_merge((struct snapshot *[]){&a, &b}, 2, &out), 0);
+			assert_int_equal(merge((struct snapshot *[]){&a, &b}, 2, &out), 0);
 		for (p = out.data; (p = strstr(p, "# HELP ")); p++)
 			helps++;
 		if (helps != cases[i].want_help_lines ||
@@ -133,29 +183,8 @@ static void test_merge_cap(void **state)
 
 	(void)state;
 	buf_init(&b, 64);
-	assert_int_equal(metrics_merge(snaps, 2, &b), -1);
+	assert_int_equal(merge(snaps, 2, &b), -1);
 	buf_release(&b);
-}
-
-/* Inflates a gzip member into a malloc'd NUL-terminated string. */
-static char *gunzip(const unsigned char *data, size_t len)
-{
-	size_t cap = 1 << 24;
-	char *out = malloc(cap);
-	z_stream zs;
-
-	assert_non_null(out);
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
-	zs.next_in = (unsigned char *)data;
-	zs.avail_in = (uInt)len;
-	zs.next_out = (unsigned char *)out;
-	zs.avail_out = (uInt)cap - 1;
-	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
-	assert_int_equal(zs.avail_in, 0); /* one gzip member, nothing after it */
-	out[zs.total_out] = '\0';
-	inflateEnd(&zs);
-	return out;
 }
 
 /* The plain text of a page, flattened (valid until the next call). */
@@ -182,44 +211,50 @@ static void assert_page(const struct metrics_page *p, const char *want)
 	free(back);
 }
 
+/* The page's gzip body: a valid member, empty and large pages included. */
 static void test_gzip(void **state)
 {
-	unsigned char *gz = NULL;
-	size_t gzlen = 0, i;
+	struct snapshot *snaps[] = {&snap_a, &snap_b};
+	struct metrics_cache *mc = metrics_cache_new();
+	struct metrics_page *p = NULL;
+	struct snapshot *big;
 	struct err e;
+	struct buf text, samples;
 	char *back;
-	struct buf big;
+	size_t i;
 
 	(void)state;
 	err_clear(&e);
-	assert_int_equal(metrics_gzip(merged_ab, strlen(merged_ab), &gz, &gzlen, &e), 0);
-	assert_true(gzlen > 18);
-	assert_int_equal(gz[0], 0x1f);
-	assert_int_equal(gz[1], 0x8b);
-	back = gunzip(gz, gzlen);
-	assert_string_equal(back, merged_ab);
-	free(back);
-	free(gz);
-	gz = NULL;
+	buf_init(&text, 0);
+	assert_int_equal(merge(snaps, 2, &text), 0);
+	assert_string_equal(text.data, merged_ab);
+	buf_reset(&text);
+	assert_int_equal(merge(snaps, 0, &text), 0);
+	assert_string_equal(text.data, "");
+	buf_release(&text);
 
-	/* empty and large bodies */
-	assert_int_equal(metrics_gzip("", 0, &gz, &gzlen, &e), 0);
-	back = gunzip(gz, gzlen);
-	assert_string_equal(back, "");
-	free(back);
-	free(gz);
-	gz = NULL;
-	buf_init(&big, 0);
+	big = snapshot_new();
+	big->generation = 1;
+	buf_init(&samples, 0);
 	for (i = 0; i < 5000; i++)
-		buf_addf(&big, "vsphere_vm_memory_bytes{target=\"t\",vm=\"vm-%zu\"} %zu\n", i,
+		buf_addf(&samples, "vsphere_vm_memory_bytes{target=\"t\",vm=\"vm-%zu\"} %zu\n", i,
 			 i * 7);
-	assert_int_equal(metrics_gzip(big.data, big.len, &gz, &gzlen, &e), 0);
-	assert_true(gzlen < big.len / 4);
-	back = gunzip(gz, gzlen);
-	assert_string_equal(back, big.data);
+	assert_int_equal(snapshot_add_family(big, "vsphere_vm_memory_bytes", "Memory.", "gauge",
+					     samples.data, samples.len),
+			 0);
+	assert_int_equal(metrics_cache_get(mc, 1, &big, 1, &p, &e), 0);
+	assert_int_equal(p->gz[0], 0x1f);
+	assert_int_equal(p->gz[1], 0x8b);
+	assert_true(p->gzlen < samples.len / 4);
+	back = strdup(page_text(p));
+	assert_non_null(back);
+	assert_non_null(strstr(back, samples.data));
+	assert_page(p, back);
 	free(back);
-	free(gz);
-	buf_release(&big);
+	metrics_page_put(p);
+	metrics_cache_free(mc);
+	snapshot_put(big);
+	buf_release(&samples);
 }
 
 static void test_accepts_gzip(void **state)
@@ -310,9 +345,12 @@ static void test_cache(void **state)
 	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p2, &e), 0);
 	assert_ptr_not_equal(p1, p2);
 	assert_int_equal(metrics_cache_builds(mc), 2);
+	/* pages are numbered in build order (HTTP never replaces a newer one) */
+	assert_int_equal(p1->build, 1);
+	assert_int_equal(p2->build, 2);
 	assert_true(p2->gz_reused > 0);
 	buf_init(&want, 0);
-	assert_int_equal(metrics_merge(snaps, 2, &want), 0);
+	assert_int_equal(merge(snaps, 2, &want), 0);
 	assert_non_null(strstr(want.data, "vsphere_up{target=\"a\"} 0\n"));
 	assert_page(p2, want.data);
 	buf_release(&want);
@@ -322,6 +360,7 @@ static void test_cache(void **state)
 	snapshot_put(a);
 	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p3, &e), 0);
 	assert_ptr_equal(p2, p3);
+	assert_int_equal(p3->build, 2);
 	assert_int_equal(metrics_cache_builds(mc), 2);
 	metrics_page_put(p3);
 	/* a request that read older snapshots gets the newer page, no rebuild */
@@ -343,7 +382,7 @@ static void test_cache(void **state)
 	assert_int_equal(metrics_cache_builds(mc), 3);
 	assert_null(strstr(page_text(p3), "poweredOff"));
 	buf_init(&want, 0);
-	assert_int_equal(metrics_merge(snaps, 2, &want), 0);
+	assert_int_equal(merge(snaps, 2, &want), 0);
 	assert_page(p3, want.data);
 	buf_release(&want);
 	metrics_page_put(p3);
@@ -403,8 +442,23 @@ static void test_big_page(void **state)
 		}
 	}
 	assert_int_equal(metrics_cache_get(mc, 1, snaps, 3, &p, &e), 0);
+	/* what the page must be, written out: family NN (sorted) holds target t's
+	 * family f = NN - t, targets in order */
 	buf_init(&want, 0);
-	assert_int_equal(metrics_merge(snaps, 3, &want), 0);
+	for (size_t nn = 0; nn < 40 + 2; nn++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "vsphere_f%02zu_bytes", nn);
+		buf_addf(&want, "# HELP %s Help.\n# TYPE %s gauge\n", name, name);
+		for (t = 0; t < 3; t++) {
+			if (nn < t || nn - t >= 40)
+				continue;
+			f = nn - t;
+			for (i = 0; i < 300 * (f % 4); i++)
+				buf_addf(&want, "%s{target=\"t%zu\",vm=\"vm-%zu\"} %zu\n", name, t,
+					 i, i * 4096);
+		}
+	}
 	assert_true(want.len > 500000);
 	assert_page(p, want.data);
 	assert_true(p->gzlen < p->len / 5);
