@@ -19,6 +19,8 @@
 #define HTTP_CONN_MEMORY   (32 * 1024) /* request line + headers */
 #define HTTP_IDLE_TIMEOUT  30	       /* seconds */
 #define HTTP_STACK_TARGETS 16
+#define HTTP_PER_IP_CONNS  32  /* one client cannot take every connection */
+#define HTTP_LOG_BACKOFF   600 /* seconds between repeated libmicrohttpd warnings, at most */
 
 #define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define CT_JSON	   "application/json"
@@ -28,11 +30,15 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_source src;
 	struct metrics_cache *cache;
-	/* The responses over the current page (resp_page, compared, never
-	 * dereferenced): [0] plain, [1] gzip, created on first use. */
+	/* The newest page served (with our reference) and its responses: [0]
+	 * plain, [1] gzip, created on first use. Only a page with a larger build
+	 * number replaces it, so a scrape never goes back in time. */
 	pthread_mutex_t resp_lock;
-	const struct metrics_page *resp_page;
+	struct metrics_page *resp_page;
 	struct MHD_Response *resp[2];
+	/* libmicrohttpd's messages (a client flood would repeat them) */
+	pthread_mutex_t log_lock;
+	struct log_backoff log_backoff;
 	/* Fixed replies, created once and queued by every request that wants them. */
 	struct MHD_Response *healthz, *not_found, *not_allowed, *index;
 	char address[96];
@@ -47,17 +53,29 @@ static const char index_html[] = "<!DOCTYPE html>\n<html><head><title>vimon</tit
 				 "<li><a href=\"/api/v1/tasks\">/api/v1/tasks</a></li>\n"
 				 "</ul>\n</body></html>\n";
 
+/* Every libmicrohttpd message at debug; a warning at most every so often. */
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct http_server *s = cls;
+	unsigned long suppressed = 0;
 	char msg[512];
 	size_t n;
+	bool due;
 
-	(void)cls;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	log_msg(LOG_LEVEL_WARN, "http: %s", msg);
+	pthread_mutex_lock(&s->log_lock);
+	due = log_backoff_due(&s->log_backoff, time(NULL), &suppressed);
+	pthread_mutex_unlock(&s->log_lock);
+	if (!due)
+		log_msg(LOG_LEVEL_DEBUG, "http: %s", msg);
+	else if (suppressed)
+		log_msg(LOG_LEVEL_WARN, "http: %s (%lu similar messages since the last one)", msg,
+			suppressed);
+	else
+		log_msg(LOG_LEVEL_WARN, "http: %s", msg);
 }
 
 /* A response over a static string, with its content type. */
@@ -215,7 +233,7 @@ static struct MHD_Response *page_response(struct metrics_page *page, int gzip)
 static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connection *c)
 {
 	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
-	struct metrics_page *page = NULL;
+	struct metrics_page *page = NULL, *old_page = NULL;
 	struct MHD_Response *old[2] = {NULL, NULL}, *r;
 	enum MHD_Result ret = MHD_NO;
 	unsigned long epoch = 0;
@@ -235,18 +253,22 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 	/*
 	 * One response object per page and encoding, queued by every request
 	 * while the page is current (MHD counts its users): no copy of the body
-	 * and no allocation per scrape. Our reference to page keeps its address
-	 * from being reused, so comparing pointers is safe.
+	 * and no allocation per scrape. Pages are compared by build number: a
+	 * request that got its page before another request installed a newer one
+	 * serves the newer one, never reinstalls its own.
 	 */
 	pthread_mutex_lock(&s->resp_lock);
-	if (s->resp_page != page) {
+	if (!s->resp_page || page->build > s->resp_page->build) {
 		old[0] = s->resp[0];
 		old[1] = s->resp[1];
 		s->resp[0] = s->resp[1] = NULL;
+		old_page = s->resp_page;
+		metrics_page_ref(page);
 		s->resp_page = page;
 	}
+	/* an older page (another request installed a newer one meanwhile) is not served */
 	if (!s->resp[gzip])
-		s->resp[gzip] = page_response(page, gzip);
+		s->resp[gzip] = page_response(s->resp_page, gzip);
 	r = s->resp[gzip];
 	if (r)
 		ret = MHD_queue_response(c, MHD_HTTP_OK, r);
@@ -256,6 +278,7 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 		MHD_destroy_response(old[0]);
 	if (old[1])
 		MHD_destroy_response(old[1]);
+	metrics_page_put(old_page);
 	metrics_page_put(page);
 	return ret;
 }
@@ -389,6 +412,8 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 	}
 	s->src = *src;
 	pthread_mutex_init(&s->resp_lock, NULL);
+	pthread_mutex_init(&s->log_lock, NULL);
+	log_backoff_init(&s->log_backoff, HTTP_LOG_BACKOFF);
 	s->cache = metrics_cache_new();
 	s->healthz = static_response("ok\n", CT_TEXT);
 	s->not_found = static_response("not found\n", CT_TEXT);
@@ -403,13 +428,14 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	s->daemon = MHD_start_daemon(flags, (uint16_t)strtoul(port, NULL, 10), NULL, NULL, handle,
-				     s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				     MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
-				     (unsigned)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
-				     (unsigned)HTTP_MAX_CONNS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				     (size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
-				     (unsigned)HTTP_IDLE_TIMEOUT, MHD_OPTION_END);
+	s->daemon = MHD_start_daemon(
+		flags, (uint16_t)strtoul(port, NULL, 10), NULL, NULL, handle, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)HTTP_MAX_CONNS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)HTTP_PER_IP_CONNS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)HTTP_IDLE_TIMEOUT, MHD_OPTION_END);
 	if (!s->daemon) {
 		err_set(e, ERR_SYSTEM, "cannot listen on %s (address in use or not local?)",
 			listen);
@@ -455,7 +481,9 @@ void http_stop(struct http_server *s)
 		MHD_destroy_response(s->resp[0]);
 	if (s->resp[1])
 		MHD_destroy_response(s->resp[1]);
+	metrics_page_put(s->resp_page);
 	pthread_mutex_destroy(&s->resp_lock);
+	pthread_mutex_destroy(&s->log_lock);
 	metrics_cache_free(s->cache);
 	free(s);
 }
