@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
+
 #define HTTP_CONNECT_MS	  10000L
 #define HTTP_TIMEOUT_MS	  60000L
 #define HTTP_MAX_REPLY	  ((size_t)256 << 20)
@@ -18,13 +20,18 @@
 #define HTTP_ACTION_MAX	  128
 #define HTTP_PRINT_SHA256 (32 * 3)
 #define HTTP_PRINT_SHA1	  (20 * 3)
+#define HTTP_POLL_MS	  100
 
 /*
- * Invariants: curl is one easy handle for the life of the transport, so one
- * connection is kept alive and the cookie engine holds the session cookie.
+ * Invariants: curl is one easy handle for the life of the transport (its
+ * cookie engine holds the session cookie) and multi one multi handle (its
+ * connection cache keeps one connection alive); curl is in multi only while
+ * vi_http_post() runs, which drives it so that the abort hook is asked at
+ * least every HTTP_POLL_MS.
  * body_bytes never exceeds max_reply. pin_len is 0 (no pin), 20 or 32.
  */
 struct vi_http {
+	CURLM *multi; /* holds the connection cache; curl is added for each call */
 	CURL *curl;
 	char *url;
 	char *ca_file;
@@ -52,6 +59,11 @@ struct vi_http {
 	char seen_sha256[HTTP_PRINT_SHA256];
 	char seen_sha1[HTTP_PRINT_SHA1];
 
+	/* Abort hook, asked from the progress callback while a call runs. */
+	int (*should_abort)(void *ud);
+	void *abort_ud;
+	bool aborted;
+
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -63,17 +75,6 @@ static void http_global_init(void)
 {
 	http_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 	http_ctx_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int vi_thumbprint_normalize(const char *in, char *out, struct err *e)
@@ -90,7 +91,7 @@ int vi_thumbprint_normalize(const char *in, char *out, struct err *e)
 
 		if (*p == ':' || *p == ' ' || *p == '\t')
 			continue;
-		v = hexval((unsigned char)*p);
+		v = hex_digit((unsigned char)*p);
 		if (v < 0) {
 			out[0] = '\0';
 			return err_set(e, ERR_INVALID,
@@ -246,27 +247,22 @@ static int parse_url(struct vi_http *h, bool *tls, struct err *e)
 	int rc = -1;
 
 	if (!u)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	if (curl_url_set(u, CURLUPART_URL, h->url, 0) != CURLUE_OK) {
+		err_set(e, ERR_NOMEM, "out of memory");
+	else if (curl_url_set(u, CURLUPART_URL, h->url, 0) != CURLUE_OK)
 		err_set(e, ERR_CONFIG, "invalid URL \"%s\"", h->url);
-		goto out_free_url;
-	}
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		 curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		err_set(e, ERR_CONFIG, "URL \"%s\" has no scheme or host", h->url);
-		goto out_free_parts;
-	}
-	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
+	else if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)
 		err_set(e, ERR_CONFIG, "URL \"%s\": scheme must be https or http", h->url);
-		goto out_free_parts;
+	else
+		rc = 0;
+	if (rc == 0) {
+		*tls = strcmp(scheme, "https") == 0;
+		snprintf(h->host, sizeof(h->host), "%s", host);
 	}
-	*tls = strcmp(scheme, "https") == 0;
-	snprintf(h->host, sizeof(h->host), "%s", host);
-	rc = 0;
-out_free_parts:
 	curl_free(scheme);
 	curl_free(host);
-out_free_url:
 	curl_url_cleanup(u);
 	return rc;
 }
@@ -280,8 +276,66 @@ static int set_pin(struct vi_http *h, const char *thumbprint, struct err *e)
 		return -1;
 	h->pin_len = strlen(hex) / 2;
 	for (i = 0; i < h->pin_len; i++)
-		h->pin[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+		h->pin[i] = (unsigned char)(hex_digit(hex[2 * i]) << 4 | hex_digit(hex[2 * i + 1]));
 	return 0;
+}
+
+/* Keeps the first failure of a series of curl_easy_setopt() calls. */
+static void keep_first(CURLcode *rc, CURLcode r)
+{
+	if (*rc == CURLE_OK)
+		*rc = r;
+}
+
+/* Asks the abort hook; remembers a yes. */
+static bool abort_requested(struct vi_http *h)
+{
+	if (!h->aborted && h->should_abort && h->should_abort(h->abort_ud))
+		h->aborted = true;
+	return h->aborted;
+}
+
+/* Progress callback: ends the transfer when the abort hook says so. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct vi_http *h = ud;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return abort_requested(h) ? 1 : 0;
+}
+
+/*
+ * TLS verification. A pinned thumbprint wins over insecure: the leaf must
+ * match the pin (chain and host name unchecked), so the password never goes
+ * to another server. insecure alone checks nothing; otherwise the CA chain
+ * and the host name are verified.
+ */
+static void setup_tls(struct vi_http *h, CURLcode *rc)
+{
+	CURL *c = h->curl;
+
+	if (h->pin_len) {
+		keep_first(rc, curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L));
+		keep_first(rc, curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L));
+		/* A resumed TLS session would skip the certificate callback. */
+		keep_first(rc, curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L));
+		keep_first(rc, curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, pin_ssl_ctx));
+		keep_first(rc, curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, h));
+		keep_first(rc, curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, pin_prereq));
+		keep_first(rc, curl_easy_setopt(c, CURLOPT_PREREQDATA, h));
+	} else if (h->insecure) {
+		keep_first(rc, curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L));
+		keep_first(rc, curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L));
+	} else {
+		keep_first(rc, curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L));
+		keep_first(rc, curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L));
+		if (h->ca_file)
+			keep_first(rc, curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file));
+	}
 }
 
 /* Options that stay the same for every request of the transport. */
@@ -289,49 +343,31 @@ static int setup_curl(struct vi_http *h, const struct vi_http_opts *o, bool tls,
 {
 	CURL *c = h->curl;
 	CURLcode rc = CURLE_OK;
+	long connect_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : HTTP_CONNECT_MS;
+	long timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : HTTP_TIMEOUT_MS;
 
-#define SETOPT(opt, val)                                                                           \
-	do {                                                                                       \
-		if (rc == CURLE_OK)                                                                \
-			rc = curl_easy_setopt(c, opt, val);                                        \
-	} while (0)
-	SETOPT(CURLOPT_URL, h->url);
-	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-	SETOPT(CURLOPT_NOSIGNAL, 1L);
-	SETOPT(CURLOPT_ERRORBUFFER, h->errbuf);
-	SETOPT(CURLOPT_CONNECTTIMEOUT_MS,
-	       o->connect_timeout_ms > 0 ? o->connect_timeout_ms : HTTP_CONNECT_MS);
-	SETOPT(CURLOPT_TIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : HTTP_TIMEOUT_MS);
-	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
-	SETOPT(CURLOPT_ACCEPT_ENCODING, "");
-	SETOPT(CURLOPT_COOKIEFILE, "");
-	SETOPT(CURLOPT_USERAGENT, h->user_agent);
-	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
-	SETOPT(CURLOPT_WRITEDATA, h);
-	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
-	SETOPT(CURLOPT_HEADERDATA, h);
-	SETOPT(CURLOPT_POST, 1L);
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_URL, h->url));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_COOKIEFILE, ""));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_WRITEDATA, h));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_HEADERDATA, h));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_XFERINFODATA, h));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L));
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_POST, 1L));
 	/* Only the configured proxy: never one from the environment. */
-	SETOPT(CURLOPT_PROXY, h->proxy ? h->proxy : "");
-	if (tls && h->insecure) {
-		SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
-		SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);
-	} else if (tls && h->pin_len) {
-		SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
-		SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);
-		/* A resumed TLS session would skip the certificate callback. */
-		SETOPT(CURLOPT_SSL_SESSIONID_CACHE, 0L);
-		SETOPT(CURLOPT_SSL_CTX_FUNCTION, pin_ssl_ctx);
-		SETOPT(CURLOPT_SSL_CTX_DATA, h);
-		SETOPT(CURLOPT_PREREQFUNCTION, pin_prereq);
-		SETOPT(CURLOPT_PREREQDATA, h);
-	} else if (tls) {
-		SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
-		SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-		if (h->ca_file)
-			SETOPT(CURLOPT_CAINFO, h->ca_file);
-	}
-#undef SETOPT
+	keep_first(&rc, curl_easy_setopt(c, CURLOPT_PROXY, h->proxy ? h->proxy : ""));
+	if (tls)
+		setup_tls(h, &rc);
 	if (rc != CURLE_OK)
 		return err_set(e, rc == CURLE_OUT_OF_MEMORY ? ERR_NOMEM : ERR_CONFIG,
 			       "%s: cannot set up the HTTP client: %s", h->host,
@@ -371,7 +407,8 @@ struct vi_http *vi_http_new(const struct vi_http_opts *opts, struct err *e)
 	}
 	if (parse_url(h, &tls, e) < 0)
 		goto out_free;
-	if (opts->thumbprint && *opts->thumbprint && !opts->insecure) {
+	/* a pin is checked even with insecure (see setup_tls) */
+	if (opts->thumbprint && *opts->thumbprint) {
 		if (set_pin(h, opts->thumbprint, e) < 0)
 			goto out_free;
 		if (!tls) {
@@ -380,8 +417,9 @@ struct vi_http *vi_http_new(const struct vi_http_opts *opts, struct err *e)
 			goto out_free;
 		}
 	}
+	h->multi = curl_multi_init();
 	h->curl = curl_easy_init();
-	if (!h->curl) {
+	if (!h->multi || !h->curl) {
 		err_set(e, ERR_NOMEM, "%s: cannot create a libcurl handle", h->host);
 		goto out_free;
 	}
@@ -399,6 +437,8 @@ void vi_http_free(struct vi_http *h)
 		return;
 	if (h->curl)
 		curl_easy_cleanup(h->curl);
+	if (h->multi)
+		curl_multi_cleanup(h->multi);
 	free(h->url);
 	free(h->ca_file);
 	free(h->proxy);
@@ -433,6 +473,8 @@ static int transfer_error(struct vi_http *h, CURLcode rc, struct err *e)
 	case CURLE_OPERATION_TIMEDOUT:
 		return err_set(e, ERR_TIMEOUT, "%s: timed out: %s", h->host, why);
 	case CURLE_ABORTED_BY_CALLBACK:
+		if (h->aborted)
+			return err_set(e, ERR_CANCELLED, "%s: call aborted", h->host);
 		if (h->pin_len && !h->pin_ok)
 			return err_set(e, ERR_TLS,
 				       "%s: the server certificate could not be checked against "
@@ -468,6 +510,38 @@ static int transfer_error(struct vi_http *h, CURLcode rc, struct err *e)
 	}
 }
 
+/*
+ * curl_easy_perform() through the multi interface: libcurl calls the
+ * progress callback only about once a second while a reply is awaited, so
+ * the abort hook is also asked between waits of at most HTTP_POLL_MS.
+ */
+static CURLcode perform(struct vi_http *h)
+{
+	CURLcode rc = CURLE_OK;
+	CURLMcode mc;
+	CURLMsg *msg;
+	int running = 1, left;
+
+	mc = curl_multi_add_handle(h->multi, h->curl);
+	while (mc == CURLM_OK && running) {
+		mc = curl_multi_perform(h->multi, &running);
+		if (mc != CURLM_OK || !running)
+			break;
+		if (abort_requested(h))
+			break;
+		mc = curl_multi_poll(h->multi, NULL, 0, HTTP_POLL_MS, NULL);
+	}
+	if (h->aborted)
+		rc = CURLE_ABORTED_BY_CALLBACK;
+	else if (mc != CURLM_OK)
+		rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+	while (!h->aborted && mc == CURLM_OK && (msg = curl_multi_info_read(h->multi, &left)))
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == h->curl)
+			rc = msg->data.result;
+	curl_multi_remove_handle(h->multi, h->curl);
+	return rc;
+}
+
 int vi_http_post(struct vi_http *h, const char *soap_action, const char *body, size_t len,
 		 int (*sink)(void *ud, const char *data, size_t len, struct err *e), void *ud,
 		 long *status, struct err *e)
@@ -495,6 +569,7 @@ int vi_http_post(struct vi_http *h, const char *soap_action, const char *body, s
 	h->sink_failed = false;
 	h->too_large = false;
 	h->pin_mismatch = false;
+	h->aborted = false;
 	h->body_bytes = 0;
 	h->header_bytes = 0;
 	h->last_bytes = 0;
@@ -519,7 +594,7 @@ int vi_http_post(struct vi_http *h, const char *soap_action, const char *body, s
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_free_headers;
 	}
-	rc = curl_easy_perform(h->curl);
+	rc = perform(h);
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_getinfo(h->curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
 	h->last_bytes = h->header_bytes + (down > 0 ? (size_t)down : 0);
@@ -540,6 +615,12 @@ out_free_headers:
 	h->sink_ud = NULL;
 	h->sink_err = NULL;
 	return ret;
+}
+
+void vi_http_set_abort(struct vi_http *h, int (*should_abort)(void *ud), void *ud)
+{
+	h->should_abort = should_abort;
+	h->abort_ud = should_abort ? ud : NULL;
 }
 
 size_t vi_http_last_bytes(const struct vi_http *h)

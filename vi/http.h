@@ -8,11 +8,14 @@
 #include "util/err.h"
 
 struct vi_http_opts {
-	const char *url;	 /* https://host/sdk */
-	const char *ca_file;	 /* NULL: system CAs */
-	const char *thumbprint;	 /* SHA-256 or SHA-1, hex, colons optional, any case; NULL: none */
-	bool insecure;		 /* no verification at all (warned about by the caller) */
-	const char *proxy;	 /* http://proxy:port or NULL */
+	const char *url;     /* https://host/sdk */
+	const char *ca_file; /* NULL: system CAs */
+	/* SHA-256 or SHA-1, hex, colons optional, any case; NULL: none. When set,
+	 * the leaf certificate must match it (chain and host name are not
+	 * checked), whatever insecure says: a pin is never dropped. */
+	const char *thumbprint;
+	bool insecure;	   /* without a thumbprint: no verification at all (the caller warns) */
+	const char *proxy; /* http://proxy:port or NULL */
 	long connect_timeout_ms; /* 0: 10 s */
 	long timeout_ms;	 /* whole request, 0: 60 s */
 	size_t max_reply;	 /* decoded bytes, 0: 256 MiB */
@@ -25,15 +28,24 @@ struct vi_http;
  * All strings are copied. NULL with e set on failure. */
 struct vi_http *vi_http_new(const struct vi_http_opts *opts, struct err *e);
 
+/* Frees the transport and closes its connection (NULL is fine). */
 void vi_http_free(struct vi_http *h);
+
+/*
+ * Abort hook: while vi_http_post() runs, should_abort(ud) is asked from
+ * libcurl's progress callback (frequently during a transfer, at least about
+ * every 100 ms while waiting); non-zero ends the call with ERR_CANCELLED,
+ * message "...: call aborted". NULL removes the hook.
+ */
+void vi_http_set_abort(struct vi_http *h, int (*should_abort)(void *ud), void *ud);
 
 /*
  * POSTs a SOAP request and streams the (decoded) reply body to sink as it
  * arrives. *status gets the HTTP status (0 when none was received). Returns
  * 0 when the exchange completed (any status: a 500 carries a SOAP fault),
  * or -1 with e set: ERR_RESOLVE, ERR_CONNECT, ERR_TLS (the message names the
- * thumbprint presented on a pin mismatch), ERR_TIMEOUT, ERR_TOO_LARGE, or the
- * sink's own error.
+ * thumbprint presented on a pin mismatch), ERR_TIMEOUT, ERR_TOO_LARGE,
+ * ERR_CANCELLED (the abort hook), or the sink's own error.
  */
 int vi_http_post(struct vi_http *h, const char *soap_action, const char *body, size_t len,
 		 int (*sink)(void *ud, const char *data, size_t len, struct err *e), void *ud,

@@ -4,22 +4,13 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "util/hex.h"
+
 static const char hex_lower[] = "0123456789abcdef";
 
 /* Standard base64 with ',' for '/': '/' would split a datastore path. */
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int b64_value(char c)
 {
@@ -73,8 +64,8 @@ static void hex_decode(struct buf *out, const char *s, size_t n, char esc)
 			i++;
 			continue;
 		}
-		hi = hex_value(s[i + 1]);
-		lo = hex_value(s[i + 2]);
+		hi = hex_digit((unsigned char)s[i + 1]);
+		lo = hex_digit((unsigned char)s[i + 2]);
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 			i++;
 			continue;
