@@ -5,13 +5,13 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "vi/pc_internal.h"
 #include "vi/soap.h"
 
 #define PC_BODY_MAX  ((size_t)16 << 20)
 #define PC_MAX_PAGES 1000000
 
-/* The property collector of the session, or an error when not logged in. */
-static const char *collector(struct vi_session *s, struct err *e)
+const char *vi_pc_default_collector(struct vi_session *s, struct err *e)
 {
 	const struct vi_service_content *sc = vi_get_service_content(s);
 
@@ -22,75 +22,25 @@ static const char *collector(struct vi_session *s, struct err *e)
 	return sc->property_collector;
 }
 
-/* Captures the text of returnval (a moref or a string) into *out. */
-static int on_returnval_text(void *ud, const char *path, const struct vi_node *n, struct err *e)
+/* The given collector, or the session's when NULL. */
+static const char *collector_or_default(struct vi_session *s, const char *collector, struct err *e)
 {
-	char **out = ud;
-
-	(void)path;
-	free(*out);
-	*out = strdup(n->text);
-	return *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
-}
-
-/* Sends body and expects a non-empty returnval text, given in *out. */
-static int call_for_text(struct vi_session *s, const char *method, struct buf *b, char **out,
-			 struct err *e)
-{
-	static const char *const paths[] = {"returnval", NULL};
-	char *val = NULL;
-	struct vi_reader_spec spec = {.paths = paths, .on_node = on_returnval_text, .ud = &val};
-
-	if (b->failed)
-		return err_set(e, ERR_NOMEM, "%s: request too large or out of memory", method);
-	if (vi_session_call(s, method, b->data, b->len, &spec, e) < 0)
-		goto out_free;
-	if (!val || !*val) {
-		err_set(e, ERR_PROTOCOL, "%s: the reply has no returnval", method);
-		goto out_free;
-	}
-	*out = val;
-	return 0;
-out_free:
-	free(val);
-	return -1;
+	return collector ? collector : vi_pc_default_collector(s, e);
 }
 
 /* Sends body; the reply carries nothing we need. */
-static int call_void(struct vi_session *s, const char *method, struct buf *b, struct err *e)
+static int call_void(struct vi_session *s, const char *method, struct buf *b, unsigned flags,
+		     struct err *e)
 {
 	if (b->failed)
 		return err_set(e, ERR_NOMEM, "%s: request too large or out of memory", method);
+	if (flags & VI_CALL_BOUND)
+		return vi_session_call_bound(s, method, b->data, b->len, NULL, e);
 	return vi_session_call(s, method, b->data, b->len, NULL, e);
 }
 
-/* The managed-object type of a container moref, from its value's shape. */
-static const char *container_type(const char *moref)
-{
-	static const struct {
-		const char *prefix;
-		const char *type;
-	} map[] = {
-		{"datacenter-", "Datacenter"},
-		{"domain-c", "ClusterComputeResource"},
-		{"domain-s", "ComputeResource"},
-		{"resgroup-", "ResourcePool"},
-		{"host-", "HostSystem"},
-		{"ha-host", "HostSystem"},
-		{"ha-datacenter", "Datacenter"},
-		{"ha-root-pool", "ResourcePool"},
-		{"ha-compute-res", "ComputeResource"},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strncmp(moref, map[i].prefix, strlen(map[i].prefix)) == 0)
-			return map[i].type;
-	return "Folder";
-}
-
-int vi_pc_create_view(struct vi_session *s, const char *container, const char *const *types,
-		      size_t ntypes, char **view_out, struct err *e)
+int vi_pc_create_view(struct vi_session *s, const char *container_type, const char *container,
+		      const char *const *types, size_t ntypes, char **view_out, struct err *e)
 {
 	const struct vi_service_content *sc = vi_get_service_content(s);
 	struct buf b;
@@ -101,21 +51,25 @@ int vi_pc_create_view(struct vi_session *s, const char *container, const char *c
 		return err_set(e, ERR_INVALID,
 			       "CreateContainerView: no view manager (not logged "
 			       "in, or the server has none)");
-	if (!container)
+	if (!container) {
 		container = sc->root_folder;
+		container_type = "Folder";
+	}
+	if (!container_type || !*container_type)
+		return err_set(e, ERR_INVALID, "CreateContainerView: no container type given");
 	buf_init(&b, PC_BODY_MAX);
 	vi_soap_begin(&b, "CreateContainerView", "ViewManager", sc->view_manager);
-	vi_soap_add_moref(&b, "container", container_type(container), container);
+	vi_soap_add_moref(&b, "container", container_type, container);
 	for (i = 0; i < ntypes; i++)
 		vi_soap_add(&b, "type", types[i]);
 	vi_soap_add(&b, "recursive", "true");
 	vi_soap_end(&b, "CreateContainerView");
-	rc = call_for_text(s, "CreateContainerView", &b, view_out, e);
+	rc = vi_session_call_text(s, "CreateContainerView", &b, "returnval", 0, view_out, e);
 	buf_release(&b);
 	return rc;
 }
 
-static void add_prop_specs(struct buf *b, const struct vi_prop_spec *specs, size_t nspecs)
+void vi_pc_add_prop_specs(struct buf *b, const struct vi_prop_spec *specs, size_t nspecs)
 {
 	size_t i;
 	const char *const *p;
@@ -135,7 +89,7 @@ static void add_view_filter_spec(struct buf *b, const char *elem, const char *vi
 				 const struct vi_prop_spec *specs, size_t nspecs)
 {
 	vi_soap_open(b, elem, NULL);
-	add_prop_specs(b, specs, nspecs);
+	vi_pc_add_prop_specs(b, specs, nspecs);
 	vi_soap_open(b, "objectSet", NULL);
 	vi_soap_add_moref(b, "obj", "ContainerView", view);
 	vi_soap_add(b, "skip", "true");
@@ -152,7 +106,7 @@ static void add_view_filter_spec(struct buf *b, const char *elem, const char *vi
 int vi_pc_create_filter(struct vi_session *s, const char *view, const struct vi_prop_spec *specs,
 			size_t nspecs, char **filter_out, struct err *e)
 {
-	const char *pc = collector(s, e);
+	const char *pc = vi_pc_default_collector(s, e);
 	struct buf b;
 	int rc;
 
@@ -163,15 +117,16 @@ int vi_pc_create_filter(struct vi_session *s, const char *view, const struct vi_
 	add_view_filter_spec(&b, "spec", view, specs, nspecs);
 	vi_soap_add(&b, "partialUpdates", "false");
 	vi_soap_end(&b, "CreateFilter");
-	rc = call_for_text(s, "CreateFilter", &b, filter_out, e);
+	rc = vi_session_call_text(s, "CreateFilter", &b, "returnval", VI_CALL_BOUND, filter_out, e);
 	buf_release(&b);
 	return rc;
 }
 
-int vi_pc_create_object_filter(struct vi_session *s, const char *obj_type, const char *moref,
-			       const char *const *paths, char **filter_out, struct err *e)
+int vi_pc_create_object_filter(struct vi_session *s, const char *collector, const char *obj_type,
+			       const char *moref, const char *const *paths, char **filter_out,
+			       struct err *e)
 {
-	const char *pc = collector(s, e);
+	const char *pc = collector_or_default(s, collector, e);
 	struct vi_prop_spec spec = {.type = obj_type, .paths = paths};
 	struct buf b;
 	int rc;
@@ -181,7 +136,7 @@ int vi_pc_create_object_filter(struct vi_session *s, const char *obj_type, const
 	buf_init(&b, PC_BODY_MAX);
 	vi_soap_begin(&b, "CreateFilter", "PropertyCollector", pc);
 	vi_soap_open(&b, "spec", NULL);
-	add_prop_specs(&b, &spec, 1);
+	vi_pc_add_prop_specs(&b, &spec, 1);
 	vi_soap_open(&b, "objectSet", NULL);
 	vi_soap_add_moref(&b, "obj", obj_type, moref);
 	vi_soap_add(&b, "skip", "false");
@@ -189,7 +144,7 @@ int vi_pc_create_object_filter(struct vi_session *s, const char *obj_type, const
 	vi_soap_close(&b, "spec");
 	vi_soap_add(&b, "partialUpdates", "false");
 	vi_soap_end(&b, "CreateFilter");
-	rc = call_for_text(s, "CreateFilter", &b, filter_out, e);
+	rc = vi_session_call_text(s, "CreateFilter", &b, "returnval", VI_CALL_BOUND, filter_out, e);
 	buf_release(&b);
 	return rc;
 }
@@ -234,13 +189,24 @@ static int object_ref(const struct vi_node *n, struct vi_change *c, struct err *
 	return 0;
 }
 
-/* Reports each missingSet entry (MissingProperty) as a change with no value. */
+/* The fault type of a LocalizedMethodFault element (its fault's xsi:type). */
+static const char *fault_type(const struct vi_node *m)
+{
+	const struct vi_node *lmf = vi_node_child(m, "fault");
+	const struct vi_node *f = lmf ? vi_node_child(lmf, "fault") : NULL;
+
+	return f && f->xsi_type && *f->xsi_type ? f->xsi_type : "UnknownFault";
+}
+
+/* Reports each missingSet entry (MissingProperty) as a change with no value
+ * and the fault that kept the property from us. */
 static int report_missing(const struct vi_node *n, struct vi_change *c,
 			  const struct vi_pc_handler *h, struct err *e)
 {
 	const struct vi_node *m;
+	int rc = 0;
 
-	for (m = vi_node_child(n, "missingSet"); m; m = vi_node_next_same(m)) {
+	for (m = vi_node_child(n, "missingSet"); m && rc == 0; m = vi_node_next_same(m)) {
 		const char *path = vi_node_child_text(m, "path");
 
 		if (!path || !*path)
@@ -248,9 +214,26 @@ static int report_missing(const struct vi_node *n, struct vi_change *c,
 		c->path = path;
 		c->op = VI_OP_ASSIGN;
 		c->value = NULL;
-		if (h->on_change(h->ud, c, e) < 0)
-			return -1;
+		c->fault = fault_type(m);
+		rc = h->on_change(h->ud, c, e);
 	}
+	c->fault = NULL;
+	return rc;
+}
+
+/* One MissingObject of a PropertyFilterUpdate: the object is gone from our
+ * view (deleted, or no permission), reported as a leave with its fault. */
+static int on_missing_object(const struct vi_node *n, const struct vi_pc_handler *h, struct err *e)
+{
+	struct vi_change c = {.kind = VI_OBJ_LEAVE};
+
+	if (object_ref(n, &c, e) < 0)
+		return -1;
+	c.fault = fault_type(n);
+	if (h->on_change(h->ud, &c, e) < 0)
+		return -1;
+	if (h->on_object_done)
+		return h->on_object_done(h->ud, c.obj_type, c.moref, c.kind, e);
 	return 0;
 }
 
@@ -313,6 +296,8 @@ static int on_wait_node(void *ud, const char *path, const struct vi_node *n, str
 		w->truncated = strcmp(n->text, "true") == 0 || strcmp(n->text, "1") == 0;
 		return 0;
 	}
+	if (strcmp(path, "returnval/filterSet/missingSet") == 0)
+		return on_missing_object(n, w->h, e);
 	return on_object_update(n, w->h, e);
 }
 
@@ -328,12 +313,14 @@ static int clamp_wait(struct vi_session *s, int max_wait_s)
 	return max_wait_s > limit ? (int)limit : max_wait_s;
 }
 
-int vi_pc_wait(struct vi_session *s, const char *version, int max_wait_s, int max_objects,
-	       const struct vi_pc_handler *h, char **new_version, bool *truncated, struct err *e)
+int vi_pc_wait_on(struct vi_session *s, const char *collector, const char *version, int max_wait_s,
+		  int max_objects, const struct vi_pc_handler *h, char **new_version,
+		  bool *truncated, struct err *e)
 {
 	static const char *const paths[] = {"returnval/version", "returnval/truncated",
-					    "returnval/filterSet/objectSet", NULL};
-	const char *pc = collector(s, e);
+					    "returnval/filterSet/objectSet",
+					    "returnval/filterSet/missingSet", NULL};
+	const char *pc = collector_or_default(s, collector, e);
 	struct wait_ctx w = {.h = h};
 	struct vi_reader_spec spec = {.paths = paths, .on_node = on_wait_node, .ud = &w};
 	struct buf b;
@@ -357,7 +344,7 @@ int vi_pc_wait(struct vi_session *s, const char *version, int max_wait_s, int ma
 		err_set(e, ERR_NOMEM, "WaitForUpdatesEx: request too large or out of memory");
 		goto out_free;
 	}
-	if (vi_session_call(s, "WaitForUpdatesEx", b.data, b.len, &spec, e) < 0)
+	if (vi_session_call_bound(s, "WaitForUpdatesEx", b.data, b.len, &spec, e) < 0)
 		goto out_free;
 	if (!w.got_version) {
 		/* maxWaitSeconds passed with no change: an empty reply */
@@ -378,6 +365,13 @@ out_free:
 	free(w.version);
 	buf_release(&b);
 	return rc;
+}
+
+int vi_pc_wait(struct vi_session *s, const char *version, int max_wait_s, int max_objects,
+	       const struct vi_pc_handler *h, char **new_version, bool *truncated, struct err *e)
+{
+	return vi_pc_wait_on(s, NULL, version, max_wait_s, max_objects, h, new_version, truncated,
+			     e);
 }
 
 struct retrieve_ctx {
@@ -435,7 +429,7 @@ static void cancel_retrieve(struct vi_session *s, const char *pc, const char *to
 	vi_soap_begin(&b, "CancelRetrievePropertiesEx", "PropertyCollector", pc);
 	vi_soap_add(&b, "token", token);
 	vi_soap_end(&b, "CancelRetrievePropertiesEx");
-	call_void(s, "CancelRetrievePropertiesEx", &b, &ignored);
+	call_void(s, "CancelRetrievePropertiesEx", &b, VI_CALL_BOUND, &ignored);
 	buf_release(&b);
 }
 
@@ -444,10 +438,11 @@ int vi_pc_retrieve(struct vi_session *s, const char *view, const struct vi_prop_
 		   struct err *e)
 {
 	static const char *const paths[] = {"returnval/token", "returnval/objects", NULL};
-	const char *pc = collector(s, e);
+	const char *pc = vi_pc_default_collector(s, e);
 	struct retrieve_ctx r = {.h = h};
 	struct vi_reader_spec spec = {.paths = paths, .on_node = on_retrieve_node, .ud = &r};
 	const char *method = "RetrievePropertiesEx";
+	char *token = NULL; /* the server's token for the pages not fetched yet */
 	struct buf b;
 	int npages = 0, rc = -1;
 
@@ -463,67 +458,91 @@ int vi_pc_retrieve(struct vi_session *s, const char *view, const struct vi_prop_
 		vi_soap_add_int(&b, "maxObjects", page_size);
 	vi_soap_close(&b, "options");
 	vi_soap_end(&b, method);
-	for (;;) {
-		char *token;
-
+	while (rc < 0) {
 		if (b.failed) {
 			err_set(e, ERR_NOMEM, "%s: request too large or out of memory", method);
-			goto out_free;
+			break;
 		}
 		r.objects = 0;
-		if (vi_session_call(s, method, b.data, b.len, &spec, e) < 0)
-			goto out_cancel;
-		npages++;
-		if (!r.token)
+		/* the view and the token live in the session: never resent after a re-login */
+		if (vi_session_call_bound(s, method, b.data, b.len, &spec, e) < 0)
 			break;
-		if (r.objects == 0 || npages >= PC_MAX_PAGES) {
-			err_set(e, ERR_PROTOCOL, "%s: a page with a token but no progress", method);
-			goto out_cancel;
-		}
+		npages++;
+		/* the page arrived: the old token is spent, the new one (if any) is ours */
+		free(token);
 		token = r.token;
 		r.token = NULL;
+		if (!token) {
+			rc = 0;
+			break;
+		}
+		if (r.objects == 0 || npages >= PC_MAX_PAGES) {
+			err_set(e, ERR_PROTOCOL, "%s: a page with a token but no progress", method);
+			break;
+		}
 		method = "ContinueRetrievePropertiesEx";
 		buf_reset(&b);
 		vi_soap_begin(&b, method, "PropertyCollector", pc);
 		vi_soap_add(&b, "token", token);
 		vi_soap_end(&b, method);
-		free(token);
 	}
-	rc = 0;
-	goto out_free;
-out_cancel:
-	if (r.token)
-		cancel_retrieve(s, pc, r.token);
-out_free:
+	/* on failure, the token of a page that did come, or the one we sent */
+	if (rc < 0 && (r.token || token))
+		cancel_retrieve(s, pc, r.token ? r.token : token);
 	if (pages)
 		*pages = npages;
 	free(r.token);
+	free(token);
+	buf_release(&b);
+	return rc;
+}
+
+/* DestroyPropertyFilter, DestroyView, DestroyPropertyCollector: a method on
+ * the object itself, bound to the session that made it. */
+static int destroy(struct vi_session *s, const char *method, const char *type, const char *moref,
+		   struct err *e)
+{
+	struct buf b;
+	int rc;
+
+	if (!moref || !*moref)
+		return err_set(e, ERR_INVALID, "%s: nothing to destroy", method);
+	buf_init(&b, PC_BODY_MAX);
+	vi_soap_begin(&b, method, type, moref);
+	vi_soap_end(&b, method);
+	rc = call_void(s, method, &b, VI_CALL_BOUND, e);
 	buf_release(&b);
 	return rc;
 }
 
 int vi_pc_destroy_filter(struct vi_session *s, const char *filter, struct err *e)
 {
-	struct buf b;
-	int rc;
-
-	buf_init(&b, PC_BODY_MAX);
-	vi_soap_begin(&b, "DestroyPropertyFilter", "PropertyFilter", filter);
-	vi_soap_end(&b, "DestroyPropertyFilter");
-	rc = call_void(s, "DestroyPropertyFilter", &b, e);
-	buf_release(&b);
-	return rc;
+	return destroy(s, "DestroyPropertyFilter", "PropertyFilter", filter, e);
 }
 
 int vi_pc_destroy_view(struct vi_session *s, const char *view, struct err *e)
 {
+	return destroy(s, "DestroyView", "ContainerView", view, e);
+}
+
+int vi_pc_create_collector(struct vi_session *s, char **collector_out, struct err *e)
+{
+	const char *pc = vi_pc_default_collector(s, e);
 	struct buf b;
 	int rc;
 
+	if (!pc)
+		return -1;
 	buf_init(&b, PC_BODY_MAX);
-	vi_soap_begin(&b, "DestroyView", "ContainerView", view);
-	vi_soap_end(&b, "DestroyView");
-	rc = call_void(s, "DestroyView", &b, e);
+	vi_soap_begin(&b, "CreatePropertyCollector", "PropertyCollector", pc);
+	vi_soap_end(&b, "CreatePropertyCollector");
+	rc = vi_session_call_text(s, "CreatePropertyCollector", &b, "returnval", 0, collector_out,
+				  e);
 	buf_release(&b);
 	return rc;
+}
+
+int vi_pc_destroy_collector(struct vi_session *s, const char *collector, struct err *e)
+{
+	return destroy(s, "DestroyPropertyCollector", "PropertyCollector", collector, e);
 }

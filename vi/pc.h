@@ -22,6 +22,14 @@ enum vi_prop_op { VI_OP_ASSIGN, VI_OP_ADD, VI_OP_REMOVE, VI_OP_INDIRECT_REMOVE }
  * for the duration of the callback. For VI_OBJ_LEAVE, path is NULL. value is
  * NULL for remove operations, for a property the server reports missing, and
  * for an unset property (assign with no val).
+ *
+ * fault is NULL normally. For a property the server could not read
+ * (ObjectUpdate/ObjectContent missingSet) it is the fault type ("NoPermission",
+ * "SystemError", ...; "UnknownFault" when the server names none), with op
+ * VI_OP_ASSIGN and value NULL: so "unreadable" is not mistaken for "unset".
+ * For an object the filter can no longer see (PropertyFilterUpdate
+ * missingSet: deleted, or no permission) it is the fault type on a
+ * VI_OBJ_LEAVE with path NULL.
  */
 struct vi_change {
 	const char *obj_type;
@@ -30,6 +38,7 @@ struct vi_change {
 	const char *path;
 	enum vi_prop_op op;
 	const struct vi_node *value;
+	const char *fault;
 };
 
 struct vi_pc_handler {
@@ -41,19 +50,42 @@ struct vi_pc_handler {
 	void *ud;
 };
 
-/* CreateContainerView over container (NULL: the root folder) for the given
- * types, recursive. *view_out (NULL on entry) is the caller's to free(). */
-int vi_pc_create_view(struct vi_session *s, const char *container, const char *const *types,
-		      size_t ntypes, char **view_out, struct err *e);
+/*
+ * Session-bound calls: CreateFilter, WaitForUpdatesEx, RetrievePropertiesEx
+ * and ContinueRetrievePropertiesEx, CancelRetrievePropertiesEx and the
+ * Destroy* methods name objects of the session (a view, a filter, a version,
+ * a token). When the session expired they are not resent after the re-login:
+ * they fail with ERR_FAULT "NotAuthenticated" and vi_session_renewed(e) true
+ * (see vi_session_call_bound()); the caller rebuilds its views and filters.
+ * CreateContainerView and CreatePropertyCollector are resent once.
+ */
+
+/* CreateContainerView over container, a managed object of type
+ * container_type ("Folder", "Datacenter", "ClusterComputeResource", ...),
+ * for the given types, recursive. container NULL: the root folder (type
+ * Folder, container_type ignored). *view_out (NULL on entry) is the caller's
+ * to free(). -1 with e set (ERR_INVALID without a container type). */
+int vi_pc_create_view(struct vi_session *s, const char *container_type, const char *container,
+		      const char *const *types, size_t ntypes, char **view_out, struct err *e);
 
 /* CreateFilter: one object spec over the view (skip the view itself, traverse
  * it), one property spec per entry of specs. *filter_out as above. */
 int vi_pc_create_filter(struct vi_session *s, const char *view, const struct vi_prop_spec *specs,
 			size_t nspecs, char **filter_out, struct err *e);
 
-/* CreateFilter on one object directly (no view), e.g. a Task's info. */
-int vi_pc_create_object_filter(struct vi_session *s, const char *obj_type, const char *moref,
-			       const char *const *paths, char **filter_out, struct err *e);
+/* CreateFilter on one object directly (no view), e.g. a Task's info, on
+ * collector (NULL: the session's property collector). *filter_out as above. */
+int vi_pc_create_object_filter(struct vi_session *s, const char *collector, const char *obj_type,
+			       const char *moref, const char *const *paths, char **filter_out,
+			       struct err *e);
+
+/* CreatePropertyCollector: a private collector whose filters and waits see
+ * nothing of the session's other filters. *collector_out (NULL on entry) is
+ * the caller's to free(); destroy it with vi_pc_destroy_collector(). */
+int vi_pc_create_collector(struct vi_session *s, char **collector_out, struct err *e);
+
+/* DestroyPropertyCollector (its filters go with it). -1 with e set. */
+int vi_pc_destroy_collector(struct vi_session *s, const char *collector, struct err *e);
 
 /*
  * One WaitForUpdatesEx. version: NULL or "" for the initial set. max_wait_s:
@@ -65,6 +97,11 @@ int vi_pc_create_object_filter(struct vi_session *s, const char *obj_type, const
 int vi_pc_wait(struct vi_session *s, const char *version, int max_wait_s, int max_objects,
 	       const struct vi_pc_handler *h, char **new_version, bool *truncated, struct err *e);
 
+/* vi_pc_wait() on collector (NULL: the session's property collector). */
+int vi_pc_wait_on(struct vi_session *s, const char *collector, const char *version, int max_wait_s,
+		  int max_objects, const struct vi_pc_handler *h, char **new_version,
+		  bool *truncated, struct err *e);
+
 /* RetrievePropertiesEx over the view, paging with ContinueRetrievePropertiesEx
  * (page_size objects per page, 0: server default). Every object is reported as
  * VI_OBJ_ENTER with VI_OP_ASSIGN changes. *pages, when not NULL, gets the number
@@ -73,6 +110,8 @@ int vi_pc_retrieve(struct vi_session *s, const char *view, const struct vi_prop_
 		   size_t nspecs, int page_size, const struct vi_pc_handler *h, int *pages,
 		   struct err *e);
 
+/* DestroyPropertyFilter / DestroyView (filter, view borrowed; the caller
+ * still frees its string). -1 with e set. */
 int vi_pc_destroy_filter(struct vi_session *s, const char *filter, struct err *e);
 int vi_pc_destroy_view(struct vi_session *s, const char *view, struct err *e);
 

@@ -35,6 +35,8 @@ struct vi_question {
  * failure q is left empty. Release with vi_question_release(). */
 int vi_question_parse(const struct vi_node *n, struct vi_question *q, struct err *e);
 
+/* Frees q's strings and arrays and empties it (default_index -1); q itself
+ * is the caller's. NULL is fine. */
 void vi_question_release(struct vi_question *q);
 
 /* The default choice, or NULL. Borrowed. */

@@ -36,6 +36,7 @@ static void service_content_release(struct vi_service_content *sc)
 	free(sc->property_collector);
 	free(sc->view_manager);
 	free(sc->session_manager);
+	free(sc->task_manager);
 	free(sc->api_type);
 	free(sc->api_version);
 	free(sc->full_name);
@@ -103,6 +104,11 @@ void vi_session_set_observer(struct vi_session *s, const struct vi_call_observer
 		memset(&s->obs, 0, sizeof(s->obs));
 }
 
+void vi_session_set_abort(struct vi_session *s, int (*should_abort)(void *ud), void *ud)
+{
+	vi_http_set_abort(s->http, should_abort, ud);
+}
+
 bool vi_session_logged_in(const struct vi_session *s)
 {
 	return s->logged_in;
@@ -123,7 +129,7 @@ long vi_session_timeout_ms(const struct vi_session *s)
 	return s->timeout_ms;
 }
 
-static double now_seconds(void)
+double vi_now_seconds(void)
 {
 	struct timespec ts;
 
@@ -160,7 +166,7 @@ static int call_once(struct vi_session *s, const char *method, const char *body,
 	struct vi_reader_spec empty = {.paths = no_paths};
 	struct vi_reader *r;
 	struct err te;
-	double t0 = now_seconds();
+	double t0 = vi_now_seconds();
 	long status = 0;
 	int rc = -1;
 
@@ -191,8 +197,8 @@ static int call_once(struct vi_session *s, const char *method, const char *body,
 	}
 out:
 	if (s->obs.on_call)
-		s->obs.on_call(s->obs.ud, method, now_seconds() - t0, vi_http_last_bytes(s->http),
-			       rc < 0 ? &te : NULL);
+		s->obs.on_call(s->obs.ud, method, vi_now_seconds() - t0,
+			       vi_http_last_bytes(s->http), rc < 0 ? &te : NULL);
 	if (rc < 0)
 		err_copy(e, &te);
 	return rc;
@@ -220,6 +226,7 @@ static int on_service_content(void *ud, const char *path, const struct vi_node *
 	    dup_text(n, "propertyCollector", &sc->property_collector) < 0 ||
 	    dup_text(n, "viewManager", &sc->view_manager) < 0 ||
 	    dup_text(n, "sessionManager", &sc->session_manager) < 0 ||
+	    dup_text(n, "taskManager", &sc->task_manager) < 0 ||
 	    dup_text(about, "apiType", &sc->api_type) < 0 ||
 	    dup_text(about, "apiVersion", &sc->api_version) < 0 ||
 	    dup_text(about, "fullName", &sc->full_name) < 0 ||
@@ -281,15 +288,28 @@ out_release:
 	return rc;
 }
 
+/* Bytes of a Login body: the envelope plus every value escaped at worst
+ * (one byte becomes "&quot;"), so the buffer never grows. */
+static size_t login_body_size(const struct vi_session *s)
+{
+	return 1024 +
+	       6 * (strlen(s->sc.session_manager) + strlen(s->username) + strlen(s->password));
+}
+
 int vi_session_login(struct vi_session *s, struct err *e)
 {
 	struct buf b;
+	size_t size;
 	int rc = -1;
 
 	if (!s->have_sc && retrieve_service_content(s, e) < 0)
 		return -1;
 	s->logged_in = false;
-	buf_init(&b, SESSION_BODY_MAX);
+	/* allocated once at full size: a realloc would leave copies of the
+	 * password on the heap that are never wiped */
+	size = login_body_size(s);
+	buf_init(&b, size);
+	buf_grow(&b, size);
 	vi_soap_begin(&b, "Login", "SessionManager", s->sc.session_manager);
 	vi_soap_add(&b, "userName", s->username);
 	vi_soap_add(&b, "password", s->password);
@@ -306,7 +326,7 @@ int vi_session_login(struct vi_session *s, struct err *e)
 out_release:
 	/* the body held the password */
 	if (b.alloc)
-		explicit_bzero(b.data, b.len);
+		explicit_bzero(b.data, b.alloc);
 	buf_release(&b);
 	return rc;
 }
@@ -332,8 +352,8 @@ out_release:
 	return rc;
 }
 
-int vi_session_call(struct vi_session *s, const char *method, const char *body, size_t len,
-		    const struct vi_reader_spec *spec, struct err *e)
+static int call_flags(struct vi_session *s, const char *method, const char *body, size_t len,
+		      const struct vi_reader_spec *spec, unsigned flags, struct err *e)
 {
 	struct err first;
 
@@ -346,9 +366,64 @@ int vi_session_call(struct vi_session *s, const char *method, const char *body, 
 		err_copy(e, &first);
 		return -1;
 	}
-	/* The session expired or was closed on the server: log in once, resend once. */
+	/* The session expired or was closed on the server: log in once. */
 	s->logged_in = false;
 	if (vi_session_login(s, e) < 0)
 		return -1;
+	if (flags & VI_CALL_BOUND)
+		return err_set_fault(e, ERR_FAULT, "NotAuthenticated", "%s: %s", method,
+				     VI_SESSION_RENEWED_MSG);
 	return call_once(s, method, body, len, spec, e);
+}
+
+int vi_session_call(struct vi_session *s, const char *method, const char *body, size_t len,
+		    const struct vi_reader_spec *spec, struct err *e)
+{
+	return call_flags(s, method, body, len, spec, 0, e);
+}
+
+int vi_session_call_bound(struct vi_session *s, const char *method, const char *body, size_t len,
+			  const struct vi_reader_spec *spec, struct err *e)
+{
+	return call_flags(s, method, body, len, spec, VI_CALL_BOUND, e);
+}
+
+bool vi_session_renewed(const struct err *e)
+{
+	return err_is_fault(e, "NotAuthenticated") && strstr(e->msg, VI_SESSION_RENEWED_MSG);
+}
+
+/* Keeps the text of the wanted element (a moref or a string). */
+static int on_text_node(void *ud, const char *path, const struct vi_node *n, struct err *e)
+{
+	char **out = ud;
+
+	(void)path;
+	free(*out);
+	*out = strdup(n->text);
+	return *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+}
+
+int vi_session_call_text(struct vi_session *s, const char *method, const struct buf *body,
+			 const char *path, unsigned flags, char **out, struct err *e)
+{
+	const char *paths[] = {path, NULL};
+	char *val = NULL;
+	struct vi_reader_spec spec = {.paths = paths, .on_node = on_text_node, .ud = &val};
+	int rc = -1;
+
+	if (body->failed)
+		return err_set(e, ERR_NOMEM, "%s: request too large or out of memory", method);
+	if (call_flags(s, method, body->data, body->len, &spec, flags, e) < 0)
+		goto out_free;
+	if (!val || !*val) {
+		err_set(e, ERR_PROTOCOL, "%s: the reply has no %s", method, path);
+		goto out_free;
+	}
+	*out = val;
+	val = NULL;
+	rc = 0;
+out_free:
+	free(val);
+	return rc;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/buf.h"
 #include "util/err.h"
 #include "vi/http.h"
 #include "vi/xml.h"
@@ -21,7 +22,8 @@ struct vi_service_content {
 	char *property_collector;
 	char *view_manager;
 	char *session_manager;
-	char *api_type; /* "VirtualCenter" or "HostAgent" */
+	char *task_manager; /* NULL when the server has none */
+	char *api_type;	    /* "VirtualCenter" or "HostAgent" */
 	char *api_version;
 	char *full_name;
 	char *instance_uuid;
@@ -45,6 +47,8 @@ struct vi_session *vi_session_new(const struct vi_session_opts *opts, struct err
 /* Logs out if logged in (errors ignored) and frees. NULL is fine. */
 void vi_session_free(struct vi_session *s);
 
+/* Sets (copies) the call observer; NULL removes it. The observer's ud must
+ * outlive the session or be removed first. */
 void vi_session_set_observer(struct vi_session *s, const struct vi_call_observer *obs);
 
 /*
@@ -53,7 +57,7 @@ void vi_session_set_observer(struct vi_session *s, const struct vi_call_observer
  * when it returns non-zero the call ends at once with ERR_CANCELLED. This is
  * how a stopping agent interrupts a long WaitForUpdatesEx or a hung server.
  * should_abort must be cheap and thread-safe (e.g. read an atomic flag).
- * NULL removes the hook.
+ * The message is "METHOD: HOST: call aborted". NULL removes the hook.
  */
 void vi_session_set_abort(struct vi_session *s, int (*should_abort)(void *ud), void *ud);
 
@@ -76,6 +80,9 @@ long vi_session_timeout_ms(const struct vi_session *s);
 /* Borrowed; valid after a successful login. */
 const struct vi_service_content *vi_get_service_content(const struct vi_session *s);
 
+/* Seconds on the monotonic clock (for durations and deadlines). */
+double vi_now_seconds(void);
+
 /*
  * Sends one request (body written with vi/soap.h) and streams the reply
  * through a reader built from spec. When the reply is a NotAuthenticated
@@ -84,5 +91,37 @@ const struct vi_service_content *vi_get_service_content(const struct vi_session 
  */
 int vi_session_call(struct vi_session *s, const char *method, const char *body, size_t len,
 		    const struct vi_reader_spec *spec, struct err *e);
+
+/* Message of the error a session-bound call returns after a re-login. */
+#define VI_SESSION_RENEWED_MSG                                                                     \
+	"the session expired and was renewed; objects of the old session (filters, views, "        \
+	"update versions, retrieve tokens) are gone: rebuild them"
+
+/*
+ * Like vi_session_call() for a call bound to objects of the current session
+ * (WaitForUpdatesEx with a version, ContinueRetrievePropertiesEx with a
+ * token, CreateFilter or DestroyView naming a view or filter, ...): on a
+ * NotAuthenticated fault the session logs in again but does NOT resend; it
+ * returns -1 with ERR_FAULT, fault "NotAuthenticated" and the message
+ * "METHOD: " VI_SESSION_RENEWED_MSG (vi_session_renewed() tells it apart) so
+ * the caller rebuilds its views and filters on the new session at once. A
+ * failed re-login is returned as such.
+ */
+int vi_session_call_bound(struct vi_session *s, const char *method, const char *body, size_t len,
+			  const struct vi_reader_spec *spec, struct err *e);
+
+/* True when e is the error of a session-bound call after a re-login. */
+bool vi_session_renewed(const struct err *e);
+
+#define VI_CALL_BOUND 1u /* flag: the call is session-bound (see vi_session_call_bound) */
+
+/*
+ * Sends body (fails with ERR_NOMEM when body->failed) and expects a
+ * non-empty text at path of the reply (e.g. "returnval", a moref). flags: 0
+ * or VI_CALL_BOUND. On success *out (NULL on entry) is the caller's to free;
+ * a reply without it is ERR_PROTOCOL.
+ */
+int vi_session_call_text(struct vi_session *s, const char *method, const struct buf *body,
+			 const char *path, unsigned flags, char **out, struct err *e);
 
 #endif

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "util/buf.h"
 #include "vi/pc.h"
@@ -12,48 +11,24 @@
 
 #define TASK_BODY_MAX ((size_t)1 << 20)
 
-static int on_task_ref(void *ud, const char *path, const struct vi_node *n, struct err *e)
-{
-	char **out = ud;
-
-	(void)path;
-	free(*out);
-	*out = strdup(n->text);
-	return *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
-}
-
 /* Calls a method on a VM; with task_out, its returnval is the new Task. */
 static int vm_method(struct vi_session *s, const char *method, const char *vm, char **task_out,
 		     struct err *e)
 {
-	static const char *const paths[] = {"returnval", NULL};
-	char *task = NULL;
-	struct vi_reader_spec spec = {.paths = paths, .on_node = on_task_ref, .ud = &task};
 	struct buf b;
-	int rc = -1;
+	int rc;
 
 	if (!vm || !*vm)
 		return err_set(e, ERR_INVALID, "%s: no VM given", method);
 	buf_init(&b, TASK_BODY_MAX);
 	vi_soap_begin(&b, method, "VirtualMachine", vm);
 	vi_soap_end(&b, method);
-	if (b.failed) {
-		err_set(e, ERR_NOMEM, "out of memory");
-		goto out_free;
-	}
-	if (vi_session_call(s, method, b.data, b.len, task_out ? &spec : NULL, e) < 0)
-		goto out_free;
-	if (task_out) {
-		if (!task || !*task) {
-			err_set(e, ERR_PROTOCOL, "%s: the reply names no task", method);
-			goto out_free;
-		}
-		*task_out = task;
-		task = NULL;
-	}
-	rc = 0;
-out_free:
-	free(task);
+	if (task_out)
+		rc = vi_session_call_text(s, method, &b, "returnval", 0, task_out, e);
+	else if (b.failed)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	else
+		rc = vi_session_call(s, method, b.data, b.len, NULL, e);
 	buf_release(&b);
 	return rc;
 }
@@ -129,6 +104,7 @@ int vi_task_cancel(struct vi_session *s, const char *task, struct err *e)
 
 /* What the filter on the task's info reports during one WaitForUpdatesEx. */
 struct wait_state {
+	const char *task;
 	struct vi_task_info *info;
 	bool changed;
 	bool gone;
@@ -139,6 +115,9 @@ static int on_info_change(void *ud, const struct vi_change *c, struct err *e)
 	struct wait_state *w = ud;
 	struct vi_task_info next = {0};
 
+	/* the collector is ours, but only this task's changes are believed */
+	if (strcmp(c->obj_type, "Task") != 0 || strcmp(c->moref, w->task) != 0)
+		return 0;
 	if (c->kind == VI_OBJ_LEAVE) {
 		w->gone = true;
 		return 0;
@@ -151,14 +130,6 @@ static int on_info_change(void *ud, const struct vi_change *c, struct err *e)
 	*w->info = next;
 	w->changed = true;
 	return 0;
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* 1 when the task succeeded, -1 (e set) when it failed, 0 while it runs. */
@@ -178,94 +149,123 @@ static int task_ended(const char *task, const struct vi_task_info *info, struct 
 	return 0;
 }
 
+/* The private collector and the filter on the task's info, and the version
+ * of the last update seen. */
+struct task_watch {
+	char *collector;
+	char *filter;
+	char *version;
+};
+
+/* Destroys the collector (its filter goes with it) and forgets everything. */
+static void watch_release(struct vi_session *s, struct task_watch *tw)
+{
+	struct err ignored;
+
+	err_clear(&ignored);
+	if (tw->collector)
+		vi_pc_destroy_collector(s, tw->collector, &ignored);
+	free(tw->collector);
+	free(tw->filter);
+	free(tw->version);
+	memset(tw, 0, sizeof(*tw));
+}
+
 /*
- * One WaitForUpdatesEx on the task's filter. A re-login inside the call
- * (the session expired) loses the filter with the old session: make a new
- * one and start again from the initial version, once per expiry.
+ * A private property collector with one filter on the task's info: the
+ * session's own collector also carries the caller's other filters (the
+ * agent's inventory and recent tasks), whose updates must not be taken for
+ * this task's.
  */
-static int wait_once(struct vi_session *s, const char *task, char **filter, char **version,
-		     int wait_s, const struct vi_pc_handler *h, struct err *e)
+static int watch_start(struct vi_session *s, const char *task, struct task_watch *tw, struct err *e)
 {
 	static const char *const paths[] = {"info", NULL};
-	unsigned long logins = vi_session_login_count(s);
+
+	if (vi_pc_create_collector(s, &tw->collector, e) < 0)
+		return -1;
+	return vi_pc_create_object_filter(s, tw->collector, "Task", task, paths, &tw->filter, e);
+}
+
+/*
+ * One WaitForUpdatesEx on the task's collector. When the session expired,
+ * the collector went with it: make a new one and start again from the
+ * initial version, once per expiry.
+ */
+static int wait_once(struct vi_session *s, const char *task, struct task_watch *tw, int wait_s,
+		     const struct vi_pc_handler *h, struct err *e)
+{
 	char *next = NULL;
 	bool truncated = false;
 	struct err we;
 
 	err_clear(&we);
-	if (vi_pc_wait(s, *version, wait_s, 0, h, &next, &truncated, &we) == 0 &&
-	    vi_session_login_count(s) == logins) {
-		free(*version);
-		*version = next;
+	if (vi_pc_wait_on(s, tw->collector, tw->version, wait_s, 0, h, &next, &truncated, &we) ==
+	    0) {
+		free(tw->version);
+		tw->version = next;
 		return 0;
 	}
 	free(next);
-	if (vi_session_login_count(s) == logins) {
+	if (!vi_session_renewed(&we)) {
 		if (e && e->kind == ERR_OK)
 			*e = we;
 		return -1;
 	}
-	free(*filter);
-	*filter = NULL;
-	free(*version);
-	*version = NULL;
-	return vi_pc_create_object_filter(s, "Task", task, paths, filter, e);
+	/* the old session's collector is gone on the server: nothing to destroy */
+	free(tw->collector);
+	tw->collector = NULL;
+	watch_release(s, tw);
+	return watch_start(s, task, tw, e);
 }
 
 int vi_task_wait(struct vi_session *s, const char *task, int timeout_s,
 		 int (*on_update)(void *ud, const struct vi_task_info *info, struct err *e),
 		 void *ud, struct vi_task_info *info, struct err *e)
 {
-	static const char *const paths[] = {"info", NULL};
-	struct wait_state w = {.info = info};
+	struct wait_state w = {.task = task, .info = info};
 	struct vi_pc_handler h = {.on_change = on_info_change, .ud = &w};
-	double deadline = now_seconds() + (timeout_s > 0 ? timeout_s : 0);
-	char *filter = NULL, *version = NULL;
-	struct err ignored;
+	double deadline = vi_now_seconds() + (timeout_s > 0 ? timeout_s : 0);
+	struct task_watch tw = {0};
 	int rc = -1;
 
 	if (!task || !*task)
 		return err_set(e, ERR_INVALID, "no task given");
-	if (vi_pc_create_object_filter(s, "Task", task, paths, &filter, e) < 0)
-		return -1;
+	if (watch_start(s, task, &tw, e) < 0)
+		goto out_release;
 	for (bool first = true;; first = false) {
 		int wait_s = 0; /* the first call returns the current info at once */
 		int ended;
 
 		if (!first) {
-			double left = deadline - now_seconds();
+			double left = deadline - vi_now_seconds();
 
 			if (left <= 0) {
 				err_set(e, ERR_TIMEOUT, "task %s still %s after %d s", task,
 					info->state ? info->state : "unknown", timeout_s);
-				goto out_destroy;
+				goto out_release;
 			}
 			/* the server wait ends no later than our deadline (at least 1 s) */
-			wait_s = version ? (int)ceil(left) : 0;
+			wait_s = tw.version ? (int)ceil(left) : 0;
 		}
 		w.changed = false;
-		if (wait_once(s, task, &filter, &version, wait_s, &h, e) < 0)
-			goto out_destroy;
+		if (wait_once(s, task, &tw, wait_s, &h, e) < 0)
+			goto out_release;
 		if (w.gone) {
 			err_set(e, ERR_PROTOCOL, "task %s disappeared while waiting for it", task);
-			goto out_destroy;
+			goto out_release;
 		}
 		if (!w.changed)
 			continue;
 		/* after the reply: the callback may call the server itself */
 		if (on_update && on_update(ud, info, e) < 0)
-			goto out_destroy;
+			goto out_release;
 		ended = task_ended(task, info, e);
 		if (ended != 0) {
 			rc = ended > 0 ? 0 : -1;
-			goto out_destroy;
+			goto out_release;
 		}
 	}
-out_destroy:
-	err_clear(&ignored);
-	if (filter)
-		vi_pc_destroy_filter(s, filter, &ignored);
-	free(filter);
-	free(version);
+out_release:
+	watch_release(s, &tw);
 	return rc;
 }

@@ -31,6 +31,8 @@ struct vi_task_info {
 
 /* Parses a TaskInfo element into t (zeroed on entry). Release afterwards. */
 int vi_task_info_parse(const struct vi_node *n, struct vi_task_info *t, struct err *e);
+
+/* Frees t's strings and zeroes it (t itself is the caller's; NULL is fine). */
 void vi_task_info_release(struct vi_task_info *t);
 
 /* Lifecycle methods on a VirtualMachine. The *_Task methods give the new Task
@@ -51,8 +53,10 @@ int vi_vm_answer(struct vi_session *s, const char *vm, const char *question_id,
 int vi_task_cancel(struct vi_session *s, const char *task, struct err *e);
 
 /*
- * Waits for a task to end through the property collector (a filter on the
- * task's info, WaitForUpdatesEx), not a sleep loop, until timeout_s passes.
+ * Waits for a task to end through a private property collector (created
+ * and destroyed here, so the session's other filters are not disturbed and
+ * their updates are not mistaken for the task's): a filter on the task's
+ * info, WaitForUpdatesEx, not a sleep loop, until timeout_s passes.
  * on_update, when not NULL, sees every new TaskInfo while waiting; returning
  * -1 from it stops the wait with its error (how a caller reacts to a question
  * on the task's entity). On return *info (zeroed on entry) holds the last

@@ -17,6 +17,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "vi/pc.h"
+#include "vi/pc_tasks.h"
 #include "vi/question.h"
 #include "vi/session.h"
 #include "vi/task.h"
@@ -348,7 +349,7 @@ static void test_relogin_after_expiry(void **state)
 	assert_int_equal(vi_session_login(s, &e), 0);
 	simctl_do("/_sim/stats/reset", "{}");
 	simctl_do("/_sim/fault", "{\"kind\":\"expire-sessions\"}");
-	assert_int_equal(vi_pc_create_view(s, NULL, types, 1, &view, &e), 0);
+	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), 0);
 	assert_non_null(view);
 	assert_int_equal(vi_session_login_count(s), 2);
 	assert_int_equal(sim_calls("Login"), 1);
@@ -449,7 +450,7 @@ static void test_retrieve_paging(void **state)
 	assert_true(iv.n > 6);
 	iv.seen = calloc(iv.n, sizeof(int));
 	err_clear(&e);
-	assert_int_equal(vi_pc_create_view(s, NULL, types, 1, &view, &e), 0);
+	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), 0);
 	simctl_do("/_sim/stats/reset", "{}");
 	assert_int_equal(vi_pc_retrieve(s, view, &spec, 1, 3, &h, &pages, &e), 0);
 	assert_int_equal(pages, (int)((iv.n + 2) / 3));
@@ -551,7 +552,7 @@ static void test_wait_for_updates(void **state)
 	u.watch_power = vm_a;
 	u.watch_question = vm_b;
 	err_clear(&e);
-	assert_int_equal(vi_pc_create_view(s, NULL, types, 1, &view, &e), 0);
+	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), 0);
 	assert_int_equal(vi_pc_create_filter(s, view, &spec, 1, &filter, &e), 0);
 	assert_non_null(filter);
 	assert_int_equal(vi_pc_wait(s, NULL, 0, 0, &h, &version, &truncated, &e), 0);
@@ -602,6 +603,14 @@ static void test_wait_for_updates(void **state)
 }
 
 /* ---- tasks ---- */
+
+static int count_change_any(void *ud, const struct vi_change *c, struct err *e)
+{
+	(void)c;
+	(void)e;
+	(*(int *)ud)++;
+	return 0;
+}
 
 static int run_task(struct vi_session *s,
 		    int (*method)(struct vi_session *, const char *, char **, struct err *),
@@ -789,6 +798,146 @@ static void test_task_wait_survives_relogin(void **state)
 	vi_session_free(s);
 }
 
+/* Session-bound calls after the server forgot the session: the wait is not
+ * resent with the dead version; the caller rebuilds view and filter. */
+static void test_bound_after_expiry(void **state)
+{
+	static const char *const types[] = {"VirtualMachine"};
+	static const char *const paths[] = {"name", NULL};
+	const struct vi_prop_spec spec = {.type = "VirtualMachine", .paths = paths};
+	struct vi_session *s = logged_in();
+	struct vi_pc_handler h = {.on_change = count_change_any, .ud = NULL};
+	char *view = NULL, *filter = NULL, *version = NULL;
+	bool truncated = false;
+	int changes = 0;
+	struct err e;
+
+	(void)state;
+	h.ud = &changes;
+	err_clear(&e);
+	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), 0);
+	assert_int_equal(vi_pc_create_filter(s, view, &spec, 1, &filter, &e), 0);
+	assert_int_equal(vi_pc_wait(s, NULL, 0, 0, &h, &version, &truncated, &e), 0);
+	assert_true(changes > 0);
+	simctl_do("/_sim/stats/reset", "{}");
+	simctl_do("/_sim/fault", "{\"kind\":\"expire-sessions\"}");
+	{
+		char *next = NULL;
+
+		assert_int_equal(vi_pc_wait(s, version, 0, 0, &h, &next, &truncated, &e), -1);
+		assert_null(next);
+	}
+	assert_int_equal(e.kind, ERR_FAULT);
+	assert_string_equal(e.fault, "NotAuthenticated");
+	assert_true(vi_session_renewed(&e));
+	assert_int_equal(vi_session_login_count(s), 2);
+	assert_int_equal(sim_calls("Login"), 1);
+	assert_int_equal(sim_calls("WaitForUpdatesEx"), 1);
+	/* rebuilt on the new session, everything is there again */
+	free(view);
+	free(filter);
+	free(version);
+	view = filter = version = NULL;
+	changes = 0;
+	err_clear(&e);
+	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), 0);
+	assert_int_equal(vi_pc_create_filter(s, view, &spec, 1, &filter, &e), 0);
+	assert_int_equal(vi_pc_wait(s, NULL, 0, 0, &h, &version, &truncated, &e), 0);
+	assert_true(changes > 0);
+	assert_int_equal(vi_pc_destroy_filter(s, filter, &e), 0);
+	assert_int_equal(vi_pc_destroy_view(s, view, &e), 0);
+	free(view);
+	free(filter);
+	free(version);
+	vi_session_free(s);
+}
+
+struct other_task {
+	struct vi_session *s;
+	const char *vm;
+	int updates;
+};
+
+/* While the task under watch is blocked, another task on the same session
+ * runs to success and the inventory filter sees a power change. */
+static int run_other_task(void *ud, const struct vi_task_info *info, struct err *e)
+{
+	struct other_task *o = ud;
+	char *task = NULL;
+	int i;
+
+	assert_string_equal(info->state, "running");
+	if (o->updates++ > 0)
+		return 0;
+	if (vi_vm_power_off(o->s, o->vm, &task, e) < 0)
+		return -1;
+	for (i = 0; i < 100 && strcmp(sim_power(o->vm), "poweredOff") != 0; i++)
+		usleep(50000);
+	assert_string_equal(sim_power(o->vm), "poweredOff");
+	free(task);
+	return 0;
+}
+
+/* vi_task_wait() with the session's collector busy with other filters (the
+ * agent's inventory and recent tasks): only the awaited task counts. */
+static void test_task_wait_other_filters(void **state)
+{
+	static const char *const types[] = {"VirtualMachine"};
+	static const char *const paths[] = {"runtime.powerState", NULL};
+	const struct vi_prop_spec spec = {.type = "VirtualMachine", .paths = paths};
+	struct vi_session *s = logged_in();
+	struct vi_task_info info = {0};
+	struct other_task o = {.s = s};
+	char vm[32], other[32], qid[64];
+	char *view = NULL, *filter = NULL, *tasks = NULL, *task = NULL;
+	struct err e;
+
+	(void)state;
+	snprintf(vm, sizeof(vm), "%s", sim_vm("poweredOn", 6));
+	snprintf(other, sizeof(other), "%s", sim_vm("poweredOn", 7));
+	o.vm = other;
+	err_clear(&e);
+	/* a task that already failed sits among the recent tasks */
+	set_power(other, "poweredOff");
+	assert_int_equal(run_task(s, vi_vm_power_off, other, &info, &e), -1);
+	vi_task_info_release(&info);
+	set_power(other, "poweredOn");
+	err_clear(&e);
+	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), 0);
+	assert_int_equal(vi_pc_create_filter(s, view, &spec, 1, &filter, &e), 0);
+	assert_int_equal(vi_pc_create_task_filter(s, &tasks, &e), 0);
+
+	set_power(vm, "poweredOff");
+	snprintf(qid, sizeof(qid), "%s", ask(vm));
+	assert_int_equal(vi_vm_power_on(s, vm, &task, &e), 0);
+	/* the other task's success is not this one's: still running at the deadline */
+	assert_int_equal(vi_task_wait(s, task, 3, run_other_task, &o, &info, &e), -1);
+	if (e.kind != ERR_TIMEOUT)
+		fail_msg("%s: %s", err_kind_name(e.kind), e.msg);
+	assert_string_equal(info.task, task);
+	assert_string_equal(info.state, "running");
+	assert_int_equal(o.updates, 1);
+	vi_task_info_release(&info);
+	memset(&info, 0, sizeof(info));
+	err_clear(&e);
+	assert_int_equal(vi_vm_answer(s, vm, qid, "0", &e), 0);
+	assert_int_equal(vi_task_wait(s, task, 30, NULL, NULL, &info, &e), 0);
+	assert_string_equal(info.task, task);
+	assert_string_equal(info.entity, vm);
+	assert_string_equal(info.state, "success");
+	vi_task_info_release(&info);
+	/* the session's own filters are untouched */
+	assert_int_equal(vi_pc_destroy_filter(s, tasks, &e), 0);
+	assert_int_equal(vi_pc_destroy_filter(s, filter, &e), 0);
+	assert_int_equal(vi_pc_destroy_view(s, view, &e), 0);
+	set_power(other, "poweredOn");
+	free(task);
+	free(tasks);
+	free(filter);
+	free(view);
+	vi_session_free(s);
+}
+
 /* on_update sees the question and stops the wait: what a caller does to react. */
 static int stop_on_running(void *ud, const struct vi_task_info *info, struct err *e)
 {
@@ -852,7 +1001,7 @@ static int probe(struct vi_session *s, struct err *e)
 {
 	static const char *const types[] = {"HostSystem"};
 	char *view = NULL;
-	int rc = vi_pc_create_view(s, NULL, types, 1, &view, e);
+	int rc = vi_pc_create_view(s, NULL, NULL, types, 1, &view, e);
 
 	free(view);
 	return rc;
@@ -930,6 +1079,45 @@ static void test_faults(void **state)
 	simctl_do("/_sim/fault/clear", "{}");
 }
 
+/* The abort hook: says stop once its deadline has passed. */
+static int abort_after(void *ud)
+{
+	return vi_now_seconds() >= *(const double *)ud;
+}
+
+/* A call the server delays 5 s is aborted 200 ms in and returns at once. */
+static void test_abort(void **state)
+{
+	struct vi_session_opts o;
+	struct vi_session *s;
+	double deadline = 1e300, t0, took;
+	struct err e;
+
+	(void)state;
+	base_opts(&o);
+	s = session_with(&o, NULL);
+	vi_session_set_abort(s, abort_after, &deadline);
+	err_clear(&e);
+	assert_int_equal(vi_session_login(s, &e), 0);
+	inject("{\"kind\":\"delay\",\"ms\":5000,\"count\":1,\"method\":\"CreateContainerView\"}");
+	t0 = vi_now_seconds();
+	deadline = t0 + 0.2;
+	assert_int_equal(probe(s, &e), -1);
+	took = vi_now_seconds() - t0;
+	if (e.kind != ERR_CANCELLED)
+		fail_msg("%s: %s", err_kind_name(e.kind), e.msg);
+	assert_non_null(strstr(e.msg, "call aborted"));
+	assert_non_null(strstr(e.msg, "CreateContainerView"));
+	if (took < 0.2 || took > 0.5)
+		fail_msg("aborted after %.3f s (want 0.2..0.5)", took);
+	/* without the hook the session works again (a new connection) */
+	vi_session_set_abort(s, NULL, NULL);
+	simctl_do("/_sim/fault/clear", "{}");
+	err_clear(&e);
+	assert_int_equal(probe(s, &e), 0);
+	vi_session_free(s);
+}
+
 static int count_change(void *ud, const struct vi_change *c, struct err *e)
 {
 	(void)c;
@@ -956,7 +1144,7 @@ static void test_reply_too_large(void **state)
 	s = session_with(&o, NULL);
 	err_clear(&e);
 	assert_int_equal(vi_session_login(s, &e), 0);
-	assert_int_equal(vi_pc_create_view(s, NULL, types, 1, &view, &e), 0);
+	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), 0);
 	assert_int_equal(vi_pc_retrieve(s, view, &spec, 1, 0, &h, NULL, &e), -1);
 	assert_int_equal(e.kind, ERR_TOO_LARGE);
 	assert_non_null(strstr(e.msg, "127.0.0.1"));
@@ -1029,6 +1217,15 @@ static void test_tls_pins(void **state)
 	assert_non_null(strstr(e.msg, sha256));
 	assert_int_equal(sim_calls("Login"), 0);
 	assert_int_equal(sim_calls("RetrieveServiceContent"), 0);
+
+	/* insecure does not drop a pin: a wrong one is still refused before the
+	 * password is sent, the right one still works */
+	tls_login(wrong, true, NULL, &e, -1);
+	assert_int_equal(e.kind, ERR_TLS);
+	assert_non_null(strstr(e.msg, "certificate thumbprint mismatch"));
+	assert_int_equal(sim_calls("Login"), 0);
+	assert_int_equal(sim_calls("RetrieveServiceContent"), 0);
+	tls_login(sha256, true, NULL, &e, 0);
 }
 
 static void test_tls_ca_and_insecure(void **state)
@@ -1076,7 +1273,7 @@ static void test_esx(void **state)
 	assert_true(iv.n > 0);
 	iv.seen = calloc(iv.n, sizeof(int));
 	err_clear(&e);
-	assert_int_equal(vi_pc_create_view(s, NULL, types, 1, &view, &e), 0);
+	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), 0);
 	assert_int_equal(vi_pc_retrieve(s, view, &spec, 1, 2, &h, &pages, &e), 0);
 	for (i = 0; i < iv.n; i++)
 		assert_int_equal(iv.seen[i], 1);
@@ -1159,7 +1356,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_answer_unblocks_power_on),
 		cmocka_unit_test(test_cancel_blocked_task),
 		cmocka_unit_test(test_task_wait_survives_relogin),
+		cmocka_unit_test(test_task_wait_other_filters),
+		cmocka_unit_test(test_bound_after_expiry),
 		cmocka_unit_test(test_faults),
+		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_reply_too_large),
 	};
 	const struct CMUnitTest tls[] = {

@@ -518,29 +518,233 @@ static void test_status_and_relogin(void **state)
 	s = session_on(&f, 0, url, sizeof(url));
 	err_clear(&e);
 	assert_int_equal(vi_session_login(s, &e), 0);
-	assert_int_equal(vi_pc_create_view(s, NULL, types, 1, &view, &e), -1);
+	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), -1);
 	assert_int_equal(e.kind, ERR_HTTP);
 	assert_int_equal(e.http_status, 302);
 	err_clear(&e);
-	assert_int_equal(vi_pc_create_view(s, NULL, types, 1, &view, &e), -1);
+	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), -1);
 	assert_int_equal(e.kind, ERR_HTTP);
 	assert_int_equal(e.http_status, 502);
 	err_clear(&e);
-	assert_int_equal(vi_pc_create_view(s, NULL, types, 1, &view, &e), -1);
+	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), -1);
 	assert_true(e.kind == ERR_PARSE || e.kind == ERR_PROTOCOL);
 	err_clear(&e);
-	assert_int_equal(vi_pc_create_view(s, NULL, types, 1, &view, &e), -1);
+	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), -1);
 	assert_int_equal(e.kind, ERR_FAULT);
 	assert_string_equal(e.fault, "NotAuthenticated");
 	assert_int_equal(e.http_status, 500);
 	assert_int_equal(vi_session_login_count(s), 2);
 	err_clear(&e);
-	assert_int_equal(vi_pc_create_view(s, NULL, types, 1, &view, &e), -1);
+	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), -1);
 	assert_int_equal(e.kind, ERR_AUTH);
 	assert_string_equal(e.fault, "InvalidLogin");
 	assert_false(vi_session_logged_in(s));
 	assert_null(view);
 	assert_int_equal(requests_for(&f, "Login"), 3);
+	vi_session_free(s);
+	fake_stop(&f);
+}
+
+/* What a handler saw of faults: missing properties and missing objects. */
+struct faults_seen {
+	int props, objects, unset;
+	char prop_fault[64], prop_path[64], obj_fault[64], obj_moref[64];
+};
+
+static int on_fault_change(void *ud, const struct vi_change *c, struct err *e)
+{
+	struct faults_seen *fs = ud;
+
+	(void)e;
+	if (!c->fault) {
+		if (c->kind != VI_OBJ_LEAVE && !c->value)
+			fs->unset++;
+		return 0;
+	}
+	assert_null(c->value);
+	if (c->kind == VI_OBJ_LEAVE) {
+		assert_null(c->path);
+		fs->objects++;
+		snprintf(fs->obj_fault, sizeof(fs->obj_fault), "%s", c->fault);
+		snprintf(fs->obj_moref, sizeof(fs->obj_moref), "%s", c->moref);
+	} else {
+		assert_int_equal(c->op, VI_OP_ASSIGN);
+		fs->props++;
+		snprintf(fs->prop_fault, sizeof(fs->prop_fault), "%s", c->fault);
+		snprintf(fs->prop_path, sizeof(fs->prop_path), "%s", c->path);
+	}
+	return 0;
+}
+
+/* A property the server cannot read and an object the filter lost carry
+ * their fault: they are not mistaken for "unset" or silently dropped. */
+static void test_missing_set(void **state)
+{
+	static const struct reply script[] = {
+		{200, NULL, SERVICE_CONTENT, 0, false},
+		{200, NULL, LOGIN_OK, 0, false},
+		{200, NULL,
+		 WAIT("<returnval><version>2</version><filterSet><filter type=\"PropertyFilter\">f"
+		      "</filter><objectSet><kind>enter</kind><obj type=\"VirtualMachine\">vm-1"
+		      "</obj><changeSet><name>name</name><op>assign</op><val "
+		      "xsi:type=\"xsd:string\">"
+		      "a</val></changeSet><changeSet><name>config.annotation</name><op>assign</op>"
+		      "</changeSet><missingSet><path>summary.quickStats</path><fault><fault "
+		      "xsi:type=\"NoPermission\"><privilegeId>System.Read</privilegeId></fault>"
+		      "<localizedMessage>no</localizedMessage></fault></missingSet></objectSet>"
+		      "<missingSet><obj type=\"VirtualMachine\">vm-2</obj><fault><fault xsi:type="
+		      "\"ManagedObjectNotFound\"></fault></fault></missingSet></filterSet>"
+		      "</returnval>"),
+		 0, false},
+	};
+	struct faults_seen fs = {0};
+	struct vi_pc_handler h = {.on_change = on_fault_change, .ud = &fs};
+	struct fake f;
+	struct vi_session *s;
+	char url[64], *version = NULL;
+	bool truncated = false;
+	struct err e;
+
+	(void)state;
+	fake_start(&f, script, 3);
+	s = session_on(&f, 0, url, sizeof(url));
+	err_clear(&e);
+	assert_int_equal(vi_session_login(s, &e), 0);
+	assert_int_equal(vi_pc_wait(s, "1", 0, 0, &h, &version, &truncated, &e), 0);
+	assert_string_equal(version, "2");
+	assert_int_equal(fs.props, 1);
+	assert_string_equal(fs.prop_path, "summary.quickStats");
+	assert_string_equal(fs.prop_fault, "NoPermission");
+	assert_int_equal(fs.unset, 1); /* config.annotation: unset, no fault */
+	assert_int_equal(fs.objects, 1);
+	assert_string_equal(fs.obj_moref, "vm-2");
+	assert_string_equal(fs.obj_fault, "ManagedObjectNotFound");
+	free(version);
+	vi_session_free(s);
+	fake_stop(&f);
+}
+
+/* ContinueRetrievePropertiesEx fails before a new token: the one we hold is
+ * still cancelled, so the server frees the rest of the result. */
+static void test_continue_fails_cancels(void **state)
+{
+	static const char *const paths[] = {"name", NULL};
+	static const struct vi_prop_spec spec = {.type = "VirtualMachine", .paths = paths};
+	static const struct reply script[] = {
+		{200, NULL, SERVICE_CONTENT, 0, false},
+		{200, NULL, LOGIN_OK, 0, false},
+		{200, NULL,
+		 RETRIEVE("<returnval><token>t1</token>" VM_OBJ("vm-1", "a") "</returnval>"), 0,
+		 false},
+		{500, NULL, FAULT("SystemError"), 0, false},
+		{200, NULL,
+		 ENV("<CancelRetrievePropertiesExResponse xmlns=\"urn:vim25\">"
+		     "</CancelRetrievePropertiesExResponse>"),
+		 0, false},
+	};
+	struct changes ch = {0};
+	struct vi_pc_handler h = {.on_change = on_change, .ud = &ch};
+	struct fake f;
+	struct vi_session *s;
+	char url[64];
+	int pages = -1;
+	struct err e;
+
+	(void)state;
+	fake_start(&f, script, 5);
+	s = session_on(&f, 0, url, sizeof(url));
+	err_clear(&e);
+	assert_int_equal(vi_session_login(s, &e), 0);
+	assert_int_equal(vi_pc_retrieve(s, "session[1]view", &spec, 1, 1, &h, &pages, &e), -1);
+	assert_int_equal(e.kind, ERR_FAULT);
+	assert_string_equal(e.fault, "SystemError");
+	assert_int_equal(pages, 1);
+	assert_int_equal(requests_for(&f, "CancelRetrievePropertiesEx"), 1);
+	assert_non_null(strstr(f.req[4].data, "<token>t1</token>"));
+	vi_session_free(s);
+	fake_stop(&f);
+}
+
+/* A session-bound call is not resent after the re-login: the caller is told
+ * to rebuild; a plain call is resent once. */
+static void test_bound_call_not_resent(void **state)
+{
+	static const struct reply script[] = {
+		{200, NULL, SERVICE_CONTENT, 0, false},
+		{200, NULL, LOGIN_OK, 0, false},
+		{500, NULL, FAULT("NotAuthenticated"), 0, false},
+		{200, NULL, LOGIN_OK, 0, false},
+		{200, NULL, WAIT("<returnval><version>9</version></returnval>"), 0, false},
+	};
+	struct changes ch = {0};
+	struct vi_pc_handler h = {.on_change = on_change, .ud = &ch};
+	struct fake f;
+	struct vi_session *s;
+	char url[64], *version = NULL;
+	bool truncated = false;
+	struct err e;
+
+	(void)state;
+	fake_start(&f, script, 5);
+	s = session_on(&f, 0, url, sizeof(url));
+	err_clear(&e);
+	assert_int_equal(vi_session_login(s, &e), 0);
+	assert_int_equal(vi_pc_wait(s, "7", 0, 0, &h, &version, &truncated, &e), -1);
+	assert_int_equal(e.kind, ERR_FAULT);
+	assert_string_equal(e.fault, "NotAuthenticated");
+	assert_true(vi_session_renewed(&e));
+	assert_non_null(strstr(e.msg, "WaitForUpdatesEx: the session expired and was renewed"));
+	assert_null(version);
+	assert_true(vi_session_logged_in(s));
+	assert_int_equal(vi_session_login_count(s), 2);
+	assert_int_equal(requests_for(&f, "WaitForUpdatesEx"), 1);
+	/* the caller starts over on the new session */
+	err_clear(&e);
+	assert_int_equal(vi_pc_wait(s, NULL, 0, 0, &h, &version, &truncated, &e), 0);
+	assert_string_equal(version, "9");
+	assert_false(vi_session_renewed(&e));
+	free(version);
+	vi_session_free(s);
+	fake_stop(&f);
+}
+
+/* The Login body is sized for the worst escaping up front (never grown, so
+ * no unwiped copy of the password is left behind by a realloc). */
+static void test_login_body_sized(void **state)
+{
+	static const struct reply script[] = {
+		{200, NULL, SERVICE_CONTENT, 0, false},
+		{200, NULL, LOGIN_OK, 0, false},
+	};
+	struct vi_session_opts o = {0};
+	struct fake f;
+	struct vi_session *s;
+	char url[64], password[3001];
+	struct buf want;
+	struct err e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3000; i++)
+		password[i] = "\"&<>'"[i % 5];
+	password[3000] = '\0';
+	fake_start(&f, script, 2);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/sdk", f.port);
+	o.http.url = url;
+	o.http.timeout_ms = 5000;
+	o.username = "u&<>";
+	o.password = password;
+	err_clear(&e);
+	s = vi_session_new(&o, &e);
+	assert_non_null(s);
+	assert_int_equal(vi_session_login(s, &e), 0);
+	buf_init(&want, 0);
+	buf_adds(&want, "<password>");
+	buf_add_xml(&want, password);
+	buf_adds(&want, "</password>");
+	assert_non_null(strstr(f.req[1].data, want.data));
+	assert_non_null(strstr(f.req[1].data, "<userName>u&amp;&lt;&gt;</userName>"));
+	buf_release(&want);
 	vi_session_free(s);
 	fake_stop(&f);
 }
@@ -557,6 +761,11 @@ static void test_task_replies(void **state)
 		{200, NULL,
 		 ENV("<PowerOnVM_TaskResponse xmlns=\"urn:vim25\"><returnval type=\"Task\">task-9"
 		     "</returnval></PowerOnVM_TaskResponse>"),
+		 0, false},
+		{200, NULL,
+		 ENV("<CreatePropertyCollectorResponse xmlns=\"urn:vim25\"><returnval type="
+		     "\"PropertyCollector\">pc-private</returnval></"
+		     "CreatePropertyCollectorResponse>"),
 		 0, false},
 		{200, NULL,
 		 ENV("<CreateFilterResponse xmlns=\"urn:vim25\"><returnval type=\"PropertyFilter\">"
@@ -578,8 +787,8 @@ static void test_task_replies(void **state)
 		      "</returnval>"),
 		 0, false},
 		{200, NULL,
-		 ENV("<DestroyPropertyFilterResponse xmlns=\"urn:vim25\">"
-		     "</DestroyPropertyFilterResponse>"),
+		 ENV("<DestroyPropertyCollectorResponse xmlns=\"urn:vim25\">"
+		     "</DestroyPropertyCollectorResponse>"),
 		 0, false},
 	};
 	struct vi_task_info info = {0};
@@ -604,10 +813,18 @@ static void test_task_replies(void **state)
 	assert_string_equal(e.fault, "InvalidPowerState");
 	assert_non_null(strstr(e.msg, "Powered on"));
 	assert_string_equal(info.state, "error");
-	/* the filter is destroyed at the end */
-	assert_int_equal(requests_for(&f, "DestroyPropertyFilter"), 1);
-	assert_non_null(strstr(f.req[4].data, "<obj type=\"Task\">task-9</obj>"));
-	assert_non_null(strstr(f.req[4].data, "<pathSet>info</pathSet>"));
+	/* a private collector, made from the session's, carries the filter and
+	 * the wait, and is destroyed at the end */
+	assert_non_null(strstr(f.req[4].data, "<CreatePropertyCollector"));
+	assert_non_null(strstr(f.req[4].data, ">propertyCollector</_this>"));
+	assert_non_null(strstr(f.req[5].data, "<CreateFilter"));
+	assert_non_null(strstr(f.req[5].data, ">pc-private</_this>"));
+	assert_non_null(strstr(f.req[5].data, "<obj type=\"Task\">task-9</obj>"));
+	assert_non_null(strstr(f.req[5].data, "<pathSet>info</pathSet>"));
+	assert_non_null(strstr(f.req[6].data, "<WaitForUpdatesEx"));
+	assert_non_null(strstr(f.req[6].data, ">pc-private</_this>"));
+	assert_int_equal(requests_for(&f, "DestroyPropertyCollector"), 1);
+	assert_non_null(strstr(f.req[7].data, ">pc-private</_this>"));
 	vi_task_info_release(&info);
 	free(task);
 	vi_session_free(s);
@@ -623,6 +840,10 @@ int main(void)
 		cmocka_unit_test(test_paging_without_progress),
 		cmocka_unit_test(test_status_and_relogin),
 		cmocka_unit_test(test_task_replies),
+		cmocka_unit_test(test_missing_set),
+		cmocka_unit_test(test_continue_fails_cancels),
+		cmocka_unit_test(test_bound_call_not_resent),
+		cmocka_unit_test(test_login_body_sized),
 	};
 
 	return cmocka_run_group_tests_name("pc", tests, NULL, NULL);
