@@ -348,7 +348,7 @@ static int build_filters(struct target *t, struct err *e)
 		n++;
 	}
 	if (n > 0) {
-		if (vi_pc_create_view(t->session, NULL, types, n, &t->view, e) < 0) {
+		if (vi_pc_create_view(t->session, NULL, NULL, types, n, &t->view, e) < 0) {
 			err_prefix(e, "creating the container view");
 			return -1;
 		}

@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 	err_clear(&e);
 	s = vi_session_new(&o, &e);
 	if (!s || vi_session_login(s, &e) < 0 ||
-	    vi_pc_create_view(s, NULL, types, 1, &view, &e) < 0)
+	    vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e) < 0)
 		goto out;
 	vi_session_set_observer(s, &obs);
 	sim0 = sim_cpu(argv[2]);

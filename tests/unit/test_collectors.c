@@ -91,7 +91,8 @@ static void apply_steps(struct inventory *inv, const struct step *steps, size_t 
 	for (size_t i = 0; i < n; i++) {
 		struct vi_node *v = steps[i].xml ? xml_value(steps[i].xml) : NULL;
 		struct vi_change c = {steps[i].type, steps[i].moref, steps[i].kind,
-				      steps[i].path, steps[i].op,    v};
+				      steps[i].path, steps[i].op,    v,
+				      NULL};
 		struct err e = {0};
 
 		if (inventory_apply(inv, &c, now, &e) < 0)
@@ -793,8 +794,8 @@ static void test_ignored_and_bad(void **state)
 	};
 	struct vi_node *bad = xml_value("<returnval xsi:type=\"VirtualMachineQuestionInfo\">"
 					"<text>no id</text></returnval>");
-	struct vi_change c = {"VirtualMachine",	  "vm-1",	VI_OBJ_MODIFY,
-			      "runtime.question", VI_OP_ASSIGN, bad};
+	struct vi_change c = {"VirtualMachine", "vm-1", VI_OBJ_MODIFY, "runtime.question",
+			      VI_OP_ASSIGN,	bad,	NULL};
 	struct err e = {0};
 
 	(void)state;
@@ -819,7 +820,7 @@ static void test_many_objects(void **state)
 	(void)state;
 	for (int i = 0; i < 5000; i++) {
 		struct vi_change c = {"VirtualMachine", moref, VI_OBJ_ENTER, NULL,
-				      VI_OP_ASSIGN,	NULL};
+				      VI_OP_ASSIGN,	NULL,  NULL};
 
 		snprintf(moref, sizeof(moref), "vm-%d", i);
 		assert_int_equal(inventory_apply(inv, &c, 0, &e), 0);

@@ -63,7 +63,7 @@ static void change(struct inventory *inv, enum vi_obj_kind kind, const char *typ
 		   const char *moref, const char *path, enum vi_prop_op op, const char *xml)
 {
 	struct vi_node *v = xml ? xml_value(xml) : NULL;
-	struct vi_change c = {type, moref, kind, path, op, v};
+	struct vi_change c = {type, moref, kind, path, op, v, NULL};
 	struct err e = {0};
 
 	if (inventory_apply(inv, &c, 1000, &e) < 0)
