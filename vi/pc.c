@@ -28,17 +28,6 @@ static const char *collector_or_default(struct vi_session *s, const char *collec
 	return collector ? collector : vi_pc_default_collector(s, e);
 }
 
-/* Sends body; the reply carries nothing we need. */
-static int call_void(struct vi_session *s, const char *method, struct buf *b, unsigned flags,
-		     struct err *e)
-{
-	if (b->failed)
-		return err_set(e, ERR_NOMEM, "%s: request too large or out of memory", method);
-	if (flags & VI_CALL_BOUND)
-		return vi_session_call_bound(s, method, b->data, b->len, NULL, e);
-	return vi_session_call(s, method, b->data, b->len, NULL, e);
-}
-
 int vi_pc_create_view(struct vi_session *s, const char *container_type, const char *container,
 		      const char *const *types, size_t ntypes, char **view_out, struct err *e)
 {
@@ -84,11 +73,11 @@ void vi_pc_add_prop_specs(struct buf *b, const struct vi_prop_spec *specs, size_
 	}
 }
 
-/* A PropertyFilterSpec over a container view (the view itself skipped). */
-static void add_view_filter_spec(struct buf *b, const char *elem, const char *view,
-				 const struct vi_prop_spec *specs, size_t nspecs)
+/* The contents of a PropertyFilterSpec over a container view (the view
+ * itself skipped, its members traversed). */
+static void add_view_filter_spec(struct buf *b, const char *view, const struct vi_prop_spec *specs,
+				 size_t nspecs)
 {
-	vi_soap_open(b, elem, NULL);
 	vi_pc_add_prop_specs(b, specs, nspecs);
 	vi_soap_open(b, "objectSet", NULL);
 	vi_soap_add_moref(b, "obj", "ContainerView", view);
@@ -100,7 +89,21 @@ static void add_view_filter_spec(struct buf *b, const char *elem, const char *vi
 	vi_soap_add(b, "skip", "false");
 	vi_soap_close(b, "selectSet");
 	vi_soap_close(b, "objectSet");
-	vi_soap_close(b, elem);
+}
+
+void vi_pc_filter_begin(struct buf *b, const char *collector)
+{
+	vi_soap_begin(b, "CreateFilter", "PropertyCollector", collector);
+	vi_soap_open(b, "spec", NULL);
+}
+
+int vi_pc_filter_send(struct vi_session *s, struct buf *b, char **filter_out, struct err *e)
+{
+	vi_soap_close(b, "spec");
+	vi_soap_add(b, "partialUpdates", "false");
+	vi_soap_end(b, "CreateFilter");
+	return vi_session_call_text(s, "CreateFilter", b, "returnval", VI_CALL_BOUND, filter_out,
+				    e);
 }
 
 int vi_pc_create_filter(struct vi_session *s, const char *view, const struct vi_prop_spec *specs,
@@ -113,11 +116,9 @@ int vi_pc_create_filter(struct vi_session *s, const char *view, const struct vi_
 	if (!pc)
 		return -1;
 	buf_init(&b, PC_BODY_MAX);
-	vi_soap_begin(&b, "CreateFilter", "PropertyCollector", pc);
-	add_view_filter_spec(&b, "spec", view, specs, nspecs);
-	vi_soap_add(&b, "partialUpdates", "false");
-	vi_soap_end(&b, "CreateFilter");
-	rc = vi_session_call_text(s, "CreateFilter", &b, "returnval", VI_CALL_BOUND, filter_out, e);
+	vi_pc_filter_begin(&b, pc);
+	add_view_filter_spec(&b, view, specs, nspecs);
+	rc = vi_pc_filter_send(s, &b, filter_out, e);
 	buf_release(&b);
 	return rc;
 }
@@ -134,17 +135,13 @@ int vi_pc_create_object_filter(struct vi_session *s, const char *collector, cons
 	if (!pc)
 		return -1;
 	buf_init(&b, PC_BODY_MAX);
-	vi_soap_begin(&b, "CreateFilter", "PropertyCollector", pc);
-	vi_soap_open(&b, "spec", NULL);
+	vi_pc_filter_begin(&b, pc);
 	vi_pc_add_prop_specs(&b, &spec, 1);
 	vi_soap_open(&b, "objectSet", NULL);
 	vi_soap_add_moref(&b, "obj", obj_type, moref);
 	vi_soap_add(&b, "skip", "false");
 	vi_soap_close(&b, "objectSet");
-	vi_soap_close(&b, "spec");
-	vi_soap_add(&b, "partialUpdates", "false");
-	vi_soap_end(&b, "CreateFilter");
-	rc = vi_session_call_text(s, "CreateFilter", &b, "returnval", VI_CALL_BOUND, filter_out, e);
+	rc = vi_pc_filter_send(s, &b, filter_out, e);
 	buf_release(&b);
 	return rc;
 }
@@ -429,7 +426,7 @@ static void cancel_retrieve(struct vi_session *s, const char *pc, const char *to
 	vi_soap_begin(&b, "CancelRetrievePropertiesEx", "PropertyCollector", pc);
 	vi_soap_add(&b, "token", token);
 	vi_soap_end(&b, "CancelRetrievePropertiesEx");
-	call_void(s, "CancelRetrievePropertiesEx", &b, VI_CALL_BOUND, &ignored);
+	vi_session_call_buf(s, "CancelRetrievePropertiesEx", &b, NULL, VI_CALL_BOUND, &ignored);
 	buf_release(&b);
 }
 
@@ -452,7 +449,9 @@ int vi_pc_retrieve(struct vi_session *s, const char *view, const struct vi_prop_
 		return -1;
 	buf_init(&b, PC_BODY_MAX);
 	vi_soap_begin(&b, method, "PropertyCollector", pc);
-	add_view_filter_spec(&b, "specSet", view, specs, nspecs);
+	vi_soap_open(&b, "specSet", NULL);
+	add_view_filter_spec(&b, view, specs, nspecs);
+	vi_soap_close(&b, "specSet");
 	vi_soap_open(&b, "options", NULL);
 	if (page_size > 0)
 		vi_soap_add_int(&b, "maxObjects", page_size);
@@ -510,7 +509,7 @@ static int destroy(struct vi_session *s, const char *method, const char *type, c
 	buf_init(&b, PC_BODY_MAX);
 	vi_soap_begin(&b, method, type, moref);
 	vi_soap_end(&b, method);
-	rc = call_void(s, method, &b, VI_CALL_BOUND, e);
+	rc = vi_session_call_buf(s, method, &b, NULL, VI_CALL_BOUND, e);
 	buf_release(&b);
 	return rc;
 }

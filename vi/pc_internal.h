@@ -14,4 +14,11 @@ void vi_pc_add_prop_specs(struct buf *b, const struct vi_prop_spec *specs, size_
  * when not logged in. Borrowed from the session. */
 const char *vi_pc_default_collector(struct vi_session *s, struct err *e);
 
+/* Starts a CreateFilter request on collector and opens its spec. */
+void vi_pc_filter_begin(struct buf *b, const char *collector);
+
+/* Closes the spec started by vi_pc_filter_begin() and sends the CreateFilter
+ * (session-bound). *filter_out (NULL on entry) is the caller's to free(). */
+int vi_pc_filter_send(struct vi_session *s, struct buf *b, char **filter_out, struct err *e);
+
 #endif

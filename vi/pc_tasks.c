@@ -27,8 +27,7 @@ int vi_pc_create_task_filter(struct vi_session *s, char **filter_out, struct err
 	if (!sc->task_manager)
 		return err_set(e, ERR_PROTOCOL, "CreateFilter: the server has no TaskManager");
 	buf_init(&b, PC_TASKS_BODY_MAX);
-	vi_soap_begin(&b, "CreateFilter", "PropertyCollector", pc);
-	vi_soap_open(&b, "spec", NULL);
+	vi_pc_filter_begin(&b, pc);
 	vi_pc_add_prop_specs(&b, specs, 2);
 	vi_soap_open(&b, "objectSet", NULL);
 	vi_soap_add_moref(&b, "obj", "TaskManager", sc->task_manager);
@@ -40,10 +39,7 @@ int vi_pc_create_task_filter(struct vi_session *s, char **filter_out, struct err
 	vi_soap_add(&b, "skip", "false");
 	vi_soap_close(&b, "selectSet");
 	vi_soap_close(&b, "objectSet");
-	vi_soap_close(&b, "spec");
-	vi_soap_add(&b, "partialUpdates", "false");
-	vi_soap_end(&b, "CreateFilter");
-	rc = vi_session_call_text(s, "CreateFilter", &b, "returnval", VI_CALL_BOUND, filter_out, e);
+	rc = vi_pc_filter_send(s, &b, filter_out, e);
 	buf_release(&b);
 	return rc;
 }

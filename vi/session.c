@@ -393,6 +393,14 @@ bool vi_session_renewed(const struct err *e)
 	return err_is_fault(e, "NotAuthenticated") && strstr(e->msg, VI_SESSION_RENEWED_MSG);
 }
 
+int vi_session_call_buf(struct vi_session *s, const char *method, const struct buf *body,
+			const struct vi_reader_spec *spec, unsigned flags, struct err *e)
+{
+	if (body->failed)
+		return err_set(e, ERR_NOMEM, "%s: request too large or out of memory", method);
+	return call_flags(s, method, body->data, body->len, spec, flags, e);
+}
+
 /* Keeps the text of the wanted element (a moref or a string). */
 static int on_text_node(void *ud, const char *path, const struct vi_node *n, struct err *e)
 {
@@ -412,9 +420,7 @@ int vi_session_call_text(struct vi_session *s, const char *method, const struct 
 	struct vi_reader_spec spec = {.paths = paths, .on_node = on_text_node, .ud = &val};
 	int rc = -1;
 
-	if (body->failed)
-		return err_set(e, ERR_NOMEM, "%s: request too large or out of memory", method);
-	if (call_flags(s, method, body->data, body->len, &spec, flags, e) < 0)
+	if (vi_session_call_buf(s, method, body, &spec, flags, e) < 0)
 		goto out_free;
 	if (!val || !*val) {
 		err_set(e, ERR_PROTOCOL, "%s: the reply has no %s", method, path);

@@ -115,6 +115,11 @@ bool vi_session_renewed(const struct err *e);
 
 #define VI_CALL_BOUND 1u /* flag: the call is session-bound (see vi_session_call_bound) */
 
+/* vi_session_call() (flags 0) or vi_session_call_bound() (VI_CALL_BOUND) of
+ * a body built in a buf: ERR_NOMEM without sending when body->failed. */
+int vi_session_call_buf(struct vi_session *s, const char *method, const struct buf *body,
+			const struct vi_reader_spec *spec, unsigned flags, struct err *e);
+
 /*
  * Sends body (fails with ERR_NOMEM when body->failed) and expects a
  * non-empty text at path of the reply (e.g. "returnval", a moref). flags: 0

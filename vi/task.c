@@ -25,10 +25,8 @@ static int vm_method(struct vi_session *s, const char *method, const char *vm, c
 	vi_soap_end(&b, method);
 	if (task_out)
 		rc = vi_session_call_text(s, method, &b, "returnval", 0, task_out, e);
-	else if (b.failed)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
 	else
-		rc = vi_session_call(s, method, b.data, b.len, NULL, e);
+		rc = vi_session_call_buf(s, method, &b, NULL, 0, e);
 	buf_release(&b);
 	return rc;
 }
@@ -76,10 +74,7 @@ int vi_vm_answer(struct vi_session *s, const char *vm, const char *question_id,
 	vi_soap_add(&b, "questionId", question_id);
 	vi_soap_add(&b, "answerChoice", choice_key);
 	vi_soap_end(&b, "AnswerVM");
-	if (b.failed)
-		err_set(e, ERR_NOMEM, "out of memory");
-	else
-		rc = vi_session_call(s, "AnswerVM", b.data, b.len, NULL, e);
+	rc = vi_session_call_buf(s, "AnswerVM", &b, NULL, 0, e);
 	buf_release(&b);
 	return rc;
 }
@@ -94,10 +89,7 @@ int vi_task_cancel(struct vi_session *s, const char *task, struct err *e)
 	buf_init(&b, TASK_BODY_MAX);
 	vi_soap_begin(&b, "CancelTask", "Task", task);
 	vi_soap_end(&b, "CancelTask");
-	if (b.failed)
-		err_set(e, ERR_NOMEM, "out of memory");
-	else
-		rc = vi_session_call(s, "CancelTask", b.data, b.len, NULL, e);
+	rc = vi_session_call_buf(s, "CancelTask", &b, NULL, 0, e);
 	buf_release(&b);
 	return rc;
 }
