@@ -106,6 +106,9 @@ struct collector {
 /* The registry: every collector, helpers included, NULL-terminated. */
 extern const struct collector *const col_registry[];
 
+/* The empty row table of the helpers ({NULL}). */
+extern const struct col_metric col_no_metrics[];
+
 /* The collector of that name, or NULL. Borrowed (static). */
 const struct collector *col_find(const char *name);
 
@@ -126,5 +129,8 @@ extern const struct collector col_compute;
 extern const struct collector col_datacenter;
 extern const struct collector col_folder;
 extern const struct collector col_task_manager;
+/* Helper: VMs' runtime.question without the question families, so that tasks can
+ * say they are blocked when `question` is not collected. */
+extern const struct collector col_vm_question;
 
 #endif

@@ -28,3 +28,11 @@ const struct collector col_question = {
 	.metrics = question_metrics,
 	.special = COL_SPECIAL_QUESTION,
 };
+
+const struct collector col_vm_question = {
+	.name = "vm_question",
+	.type = "VirtualMachine",
+	.paths = question_paths,
+	.metrics = col_no_metrics,
+	.helper = 1,
+};

@@ -10,13 +10,13 @@ static const struct col_path placement_paths[] = {
 	{NULL, 0},
 };
 
-static const struct col_metric no_metrics[] = {{NULL}};
+const struct col_metric col_no_metrics[] = {{NULL}};
 
 const struct collector col_cluster = {
 	.name = "cluster",
 	.type = "ClusterComputeResource",
 	.paths = placement_paths,
-	.metrics = no_metrics,
+	.metrics = col_no_metrics,
 	.helper = 1,
 };
 
@@ -24,7 +24,7 @@ const struct collector col_compute = {
 	.name = "compute",
 	.type = "ComputeResource",
 	.paths = placement_paths,
-	.metrics = no_metrics,
+	.metrics = col_no_metrics,
 	.helper = 1,
 };
 
@@ -32,7 +32,7 @@ const struct collector col_datacenter = {
 	.name = "datacenter",
 	.type = "Datacenter",
 	.paths = placement_paths,
-	.metrics = no_metrics,
+	.metrics = col_no_metrics,
 	.helper = 1,
 };
 
@@ -40,13 +40,14 @@ const struct collector col_folder = {
 	.name = "folder",
 	.type = "Folder",
 	.paths = placement_paths,
-	.metrics = no_metrics,
+	.metrics = col_no_metrics,
 	.helper = 1,
 };
 
 const struct collector *const col_registry[] = {
-	&col_vm,      &col_host,       &col_datastore, &col_question,	  &col_task, &col_cluster,
-	&col_compute, &col_datacenter, &col_folder,    &col_task_manager, NULL,
+	&col_vm,     &col_host,		&col_datastore,	  &col_question,
+	&col_task,   &col_cluster,	&col_compute,	  &col_datacenter,
+	&col_folder, &col_task_manager, &col_vm_question, NULL,
 };
 
 const struct collector *col_find(const char *name)

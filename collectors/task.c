@@ -34,13 +34,11 @@ static const struct col_path task_manager_paths[] = {
 	{NULL, 0},
 };
 
-static const struct col_metric no_metrics[] = {{NULL}};
-
 const struct collector col_task_manager = {
 	.name = "task_manager",
 	.type = "TaskManager",
 	.paths = task_manager_paths,
-	.metrics = no_metrics,
+	.metrics = col_no_metrics,
 	.helper = 1,
 	.by_task_manager = 1,
 };

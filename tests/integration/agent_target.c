@@ -596,6 +596,73 @@ static void test_task_blocked(void **state)
 	json_decref(inv);
 }
 
+/* collect = ["task"] alone still says a power-on is blocked by a question,
+ * without the question families or questions in the API. */
+static void test_task_only_blocked(void **state)
+{
+	struct vi_session_opts o = {.http = {.url = sim_url}, .username = "u", .password = "p"};
+	struct conf_target ct = {0};
+	struct err e = {0};
+	struct vi_session *s = vi_session_new(&o, &e);
+	json_t *inv = simctl_json("/_sim/inventory", NULL);
+	struct target *all = tgt;
+	const char *vm = NULL;
+	char *task = NULL, *text;
+	char body[512], line[512];
+	json_t *v;
+	size_t i;
+
+	(void)state;
+	json_array_foreach(json_object_get(inv, "vms"), i, v)
+	{
+		const char *name = json_string_value(json_object_get(v, "name"));
+
+		if (!vm && strncmp(name, "odd", 3) != 0 && strchr(name, '\xc3') == NULL)
+			vm = json_string_value(json_object_get(v, "moref"));
+	}
+	assert_non_null(vm);
+	ct.name = "tasks";
+	ct.url = (char *)sim_url;
+	ct.username = "user";
+	ct.password = "pass";
+	ct.collect = CONF_COLLECT_TASK;
+	ct.timeout_s = 10;
+	tgt = target_start(&ct, &e);
+	if (!tgt)
+		fail_msg("target_start: %s", e.msg);
+	snprintf(body, sizeof(body), "{\"vm\":\"%s\",\"state\":\"poweredOff\"}", vm);
+	free(simctl("/_sim/vm/power", body));
+	snprintf(body, sizeof(body),
+		 "{\"vm\":\"%s\",\"id\":\"q-task-only\",\"text\":\"Moved or copied?\","
+		 "\"message_ids\":[\"msg.uuid.altered\"],\"choices\":[{\"key\":\"0\",\"label\":"
+		 "\"Cancel\"},{\"key\":\"2\",\"label\":\"I copied it\"}],\"default\":1}",
+		 vm);
+	free(simctl("/_sim/question", body));
+	assert_int_equal(vi_session_login(s, &e), 0);
+	if (vi_vm_power_on(s, vm, &task, &e) < 0)
+		fail_msg("power on: %s", e.msg);
+	snprintf(line, sizeof(line), "task_id=\"%s\",task=\"PowerOn", task);
+	assert_true(wait_match("vsphere_task_blocked{target=\"tasks\",", line, "} 1", 5));
+	text = current_text();
+	assert_null(strstr(text, "vsphere_vm_question_pending"));
+	assert_null(strstr(text, "vsphere_vm_info"));
+	free(text);
+	{
+		struct snapshot *snap = target_snapshot(tgt);
+
+		assert_int_equal(json_array_size(snap->questions), 0);
+		snapshot_put(snap);
+	}
+	assert_int_equal(vi_vm_answer(s, vm, "q-task-only", "2", &e), 0);
+	assert_true(
+		wait_match("vsphere_task_info{target=\"tasks\",", line, "state=\"success\"} 1", 5));
+	target_stop(tgt);
+	tgt = all;
+	free(task);
+	vi_session_free(s);
+	json_decref(inv);
+}
+
 /* Expired sessions: exactly one re-login, and changes keep coming. */
 static void test_expire_sessions(void **state)
 {
@@ -861,10 +928,15 @@ static void test_big_sync(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_never_connected), cmocka_unit_test(test_wrong_password),
-		cmocka_unit_test(test_first_snapshot),	cmocka_unit_test(test_changes),
-		cmocka_unit_test(test_task_blocked),	cmocka_unit_test(test_expire_sessions),
-		cmocka_unit_test(test_faults),		cmocka_unit_test(test_outage_and_recovery),
+		cmocka_unit_test(test_never_connected),
+		cmocka_unit_test(test_wrong_password),
+		cmocka_unit_test(test_first_snapshot),
+		cmocka_unit_test(test_changes),
+		cmocka_unit_test(test_task_blocked),
+		cmocka_unit_test(test_task_only_blocked),
+		cmocka_unit_test(test_expire_sessions),
+		cmocka_unit_test(test_faults),
+		cmocka_unit_test(test_outage_and_recovery),
 		cmocka_unit_test(test_stop_prompt),
 	};
 	const struct CMUnitTest big[] = {
