@@ -23,6 +23,7 @@ struct agent {
 	unsigned long epoch; /* changes with the set of targets */
 	struct conf *conf;
 	struct http_server *http;
+	char *listen; /* the listen address actually bound (NULL: none) */
 };
 
 static const char usage_text[] =
@@ -105,16 +106,25 @@ static struct target *start_target(const struct conf_target *ct)
 	return t;
 }
 
+/* Starts the HTTP server on listen and records it as the bound address. */
 static int start_http(struct agent *a, const char *listen)
 {
 	struct http_source src = {.snapshots = agent_snapshots, .ud = a};
+	char *copy = strdup(listen);
 	struct err e;
 
 	err_clear(&e);
-	if (http_start(listen, &src, &a->http, &e) < 0) {
-		log_msg(LOG_LEVEL_ERROR, "listen %s: %s", listen, e.msg);
+	if (!copy) {
+		log_msg(LOG_LEVEL_ERROR, "listen %s: out of memory", listen);
 		return -1;
 	}
+	if (http_start(listen, &src, &a->http, &e) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "listen %s: %s", listen, e.msg);
+		free(copy);
+		return -1;
+	}
+	free(a->listen);
+	a->listen = copy;
 	log_msg(LOG_LEVEL_INFO, "listening on http://%s (/metrics, /healthz, /api/v1/targets)",
 		http_address(a->http));
 	return 0;
@@ -136,32 +146,59 @@ static struct target **swap_targets(struct agent *a, struct target **targets, si
 	return old;
 }
 
-/* Re-binds when listen changed; keeps the old server when the new address fails. */
+/*
+ * Re-binds to listen. When the new address fails the old one is bound again
+ * and a->listen keeps saying so: the next SIGHUP, seeing the configuration
+ * still differ from what is bound, tries again.
+ */
 static void rebind(struct agent *a, const char *listen)
 {
 	struct http_server *old = a->http;
+	char *bound = a->listen;
 
 	a->http = NULL;
+	a->listen = NULL;
 	if (start_http(a, listen) == 0) {
 		http_stop(old);
+		free(bound);
 		return;
 	}
 	/* Same port on another address, perhaps: free the old socket first. */
 	http_stop(old);
-	if (start_http(a, listen) == 0)
+	if (start_http(a, listen) == 0) {
+		free(bound);
 		return;
-	log_msg(LOG_LEVEL_ERROR, "reload: keeping the old listen address %s", a->conf->listen);
-	if (start_http(a, a->conf->listen) < 0)
+	}
+	if (!bound) {
+		log_msg(LOG_LEVEL_ERROR, "reload: not serving HTTP (retried on the next SIGHUP)");
+		return;
+	}
+	log_msg(LOG_LEVEL_ERROR,
+		"reload: keeping the old listen address %s (the new one is retried on the next "
+		"SIGHUP)",
+		bound);
+	if (start_http(a, bound) < 0)
 		log_msg(LOG_LEVEL_ERROR, "reload: not serving HTTP any more");
+	free(bound);
+}
+
+/* Stops targets: every one is asked first (a hung server aborts within
+ * about 100 ms), then each is joined, so n targets take one delay, not n. */
+static void stop_targets(struct target **ts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		target_request_stop(ts[i]);
+	for (size_t i = 0; i < n; i++)
+		target_stop(ts[i]);
 }
 
 static void reload(struct agent *a)
 {
 	struct conf *nc = NULL;
 	struct target **next, **old;
-	size_t i, j, n = 0, old_n = 0;
+	size_t i, j, n = 0, old_n = 0, stopped = 0;
 	struct buf problems;
-	unsigned kept = 0, started = 0, stopped = 0;
+	unsigned kept = 0, started = 0;
 
 	buf_init(&problems, 64 * 1024);
 	log_msg(LOG_LEVEL_INFO, "SIGHUP: reloading %s", a->conf->path);
@@ -205,6 +242,7 @@ static void reload(struct agent *a)
 		next[n++] = t;
 	}
 	old = swap_targets(a, next, n, &old_n);
+	/* compact old[] to the targets to stop */
 	for (j = 0; j < old_n; j++) {
 		for (i = 0; i < n; i++)
 			if (next[i] == old[j])
@@ -213,15 +251,15 @@ static void reload(struct agent *a)
 			continue;
 		log_msg(LOG_LEVEL_INFO, "target %s: stopping (removed or changed)",
 			target_conf(old[j])->name);
-		target_stop(old[j]);
-		stopped++;
+		old[stopped++] = old[j];
 	}
+	stop_targets(old, stopped);
 	free(old);
-	if (strcmp(nc->listen, a->conf->listen) != 0)
+	if (!a->listen || strcmp(nc->listen, a->listen) != 0)
 		rebind(a, nc->listen);
 	conf_free(a->conf);
 	a->conf = nc;
-	log_msg(LOG_LEVEL_INFO, "reload: %u targets kept, %u started, %u stopped", kept, started,
+	log_msg(LOG_LEVEL_INFO, "reload: %u targets kept, %u started, %zu stopped", kept, started,
 		stopped);
 }
 
@@ -335,9 +373,9 @@ int main(int argc, char **argv)
 	http_stop(a.http);
 out_targets:
 	n = a.ntargets;
-	for (i = 0; i < n; i++)
-		target_stop(a.targets[i]);
+	stop_targets(a.targets, n);
 	free(a.targets);
+	free(a.listen);
 out_conf:
 	conf_free(a.conf);
 	pthread_rwlock_destroy(&a.lock);

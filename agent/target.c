@@ -17,8 +17,16 @@
 #include "vi/pc_tasks.h"
 #include "vi/session.h"
 
-/* Server-side wait per WaitForUpdatesEx: short, so that target_stop is prompt. */
-#define TARGET_WAIT_S 1
+/*
+ * Server-side wait per WaitForUpdatesEx: a quiet vCenter costs one round trip
+ * per wait, and a change still comes back at once. vi_pc_wait keeps it below
+ * the transport timeout; a stopping target interrupts it (the abort hook).
+ */
+#define TARGET_WAIT_S 30
+/* Without changes, a snapshot is re-published (ages, last update) at most this often. */
+#define TARGET_REFRESH_S 15
+/* A stopping target gives its logout this long before aborting it. */
+#define TARGET_LOGOUT_S 2
 /* Objects per update set; larger sets come truncated and we ask again at once. */
 #define TARGET_MAX_OBJECTS 2000
 #define TARGET_BACKOFF_MIN 1
@@ -31,7 +39,7 @@ struct target {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool stop;
+	int stop; /* atomic; also signalled through cond */
 	struct snapshot_slot slot;
 
 	/* Everything below belongs to the collection thread. */
@@ -51,6 +59,8 @@ struct target {
 	/* render_row_gen() of each row when its family was last rendered */
 	unsigned long gens[TARGET_MAX_COLS][TARGET_MAX_ROWS];
 	struct snapshot *cur; /* what we published last (our own reference) */
+	double last_publish;  /* monotonic time of the last publication */
+	double logout_at;     /* monotonic deadline of the final logout, 0 before */
 	unsigned long generation;
 	struct err last_error;
 };
@@ -73,12 +83,19 @@ static double now_mono(void)
 
 static bool stopping(struct target *t)
 {
-	bool stop;
+	return __atomic_load_n(&t->stop, __ATOMIC_ACQUIRE) != 0;
+}
 
-	pthread_mutex_lock(&t->lock);
-	stop = t->stop;
-	pthread_mutex_unlock(&t->lock);
-	return stop;
+/* The session's abort hook: a stopping target interrupts the call in flight
+ * (a long WaitForUpdatesEx, a hung server); only the final logout gets a
+ * short grace. Runs on the collection thread, which alone sets logout_at. */
+static int should_abort(void *ud)
+{
+	struct target *t = ud;
+
+	if (!stopping(t))
+		return 0;
+	return t->logout_at == 0 || now_mono() >= t->logout_at;
 }
 
 /* Sleeps up to seconds, waking at once when the target is stopped. */
@@ -89,7 +106,7 @@ static void nap(struct target *t, unsigned seconds)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += seconds;
 	pthread_mutex_lock(&t->lock);
-	while (!t->stop) {
+	while (!stopping(t)) {
 		if (pthread_cond_timedwait(&t->cond, &t->lock, &until) == ETIMEDOUT)
 			break;
 	}
@@ -112,6 +129,9 @@ static size_t pick_collectors(unsigned collect, const struct collector **cols)
 	if (collect & CONF_COLLECT_TASK) {
 		cols[n++] = &col_task;
 		cols[n++] = &col_task_manager;
+		/* vsphere_task_blocked reads the VMs' questions */
+		if (!(collect & CONF_COLLECT_QUESTION))
+			cols[n++] = &col_vm_question;
 	}
 	if (collect & (CONF_COLLECT_VM | CONF_COLLECT_HOST)) {
 		/* names for the host, cluster and datacenter labels */
@@ -267,6 +287,11 @@ static int publish(struct target *t, struct err *e)
 	}
 	if (render_json(t->inv, t->ct.name, now, s, e) < 0)
 		goto out_fail;
+	/* questions fetched only for the tasks' blocked flag stay out of the API */
+	if (!(t->ct.collect & CONF_COLLECT_QUESTION) && json_array_clear(s->questions) < 0) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_fail;
+	}
 	t->state.logins = t->session ? vi_session_login_count(t->session) : 0;
 	if (selfmetrics_render(&t->self, &t->state, t->inv, t->ct.name, s, e) < 0)
 		goto out_fail;
@@ -283,6 +308,7 @@ static int publish(struct target *t, struct err *e)
 	snapshot_slot_swap(&t->slot, s);
 	snapshot_put(t->cur);
 	t->cur = s;
+	t->last_publish = now_mono();
 	if (rendered)
 		t->state.render_seconds = now_mono() - t0;
 	return 0;
@@ -297,6 +323,7 @@ out_fail:
 struct apply_ctx {
 	struct target *t;
 	double now;
+	unsigned long changes; /* reported by the server in this reply */
 };
 
 static int on_change(void *ud, const struct vi_change *c, struct err *e)
@@ -304,6 +331,14 @@ static int on_change(void *ud, const struct vi_change *c, struct err *e)
 	struct apply_ctx *a = ud;
 	struct err local = {0};
 
+	a->changes++;
+	if (c->fault) {
+		/* unreadable (NoPermission, ...), not unset: count it; the value goes */
+		selfmetrics_error(&a->t->self, ERR_FAULT);
+		log_msg(LOG_LEVEL_DEBUG, "target %s: %s %s%s%s unreadable: %s", a->t->ct.name,
+			c->obj_type, c->moref, c->path ? " " : "", c->path ? c->path : "",
+			c->fault);
+	}
 	if (inventory_apply(a->t->inv, c, a->now, &local) == 0)
 		return 0;
 	if (local.kind == ERR_NOMEM) {
@@ -376,25 +411,50 @@ static int connect_target(struct target *t, struct err *e)
 	return build_filters(t, e);
 }
 
-/* One WaitForUpdatesEx, applied; publishes after each complete update set. */
+/*
+ * The server-side wait of the next WaitForUpdatesEx: long, but ending when the
+ * time-derived values (question and task ages) are due for a refresh.
+ */
+static int wait_seconds(struct target *t)
+{
+	double due;
+
+	if (!t->cur ||
+	    (json_array_size(t->cur->questions) == 0 && json_array_size(t->cur->tasks) == 0))
+		return TARGET_WAIT_S;
+	due = TARGET_REFRESH_S - (now_mono() - t->last_publish);
+	if (due < 1)
+		return 1;
+	return due < TARGET_WAIT_S ? (int)due : TARGET_WAIT_S;
+}
+
+/*
+ * One WaitForUpdatesEx, applied. Publishes when changes came, when the
+ * target came up, or when the last publication is TARGET_REFRESH_S old.
+ */
 static int cycle(struct target *t, struct err *e)
 {
-	struct apply_ctx a = {t, now_real()};
+	struct apply_ctx a = {t, now_real(), 0};
 	struct vi_pc_handler h = {.on_change = on_change, .ud = &a};
 	unsigned long logins = vi_session_login_count(t->session);
 	char *version = NULL;
-	bool truncated = false;
+	bool truncated = false, was_up = t->state.up != 0;
+	int rc;
 
-	if (vi_pc_wait(t->session, t->version, t->synced ? TARGET_WAIT_S : 0, TARGET_MAX_OBJECTS,
-		       &h, &version, &truncated, e) < 0)
-		return -1;
-	if (vi_session_login_count(t->session) != logins) {
-		/* the session expired and was renewed: its filters died with it */
+	rc = vi_pc_wait(t->session, t->version, t->synced ? wait_seconds(t) : 0, TARGET_MAX_OBJECTS,
+			&h, &version, &truncated, e);
+	if (vi_session_login_count(t->session) != logins && !stopping(t)) {
+		/* the session expired and was renewed (the wait failing with
+		 * NotAuthenticated, or not): its view and filters died with it.
+		 * Rebuild at once; neither an outage nor a back-off. */
 		free(version);
+		err_clear(e);
 		log_msg(LOG_LEVEL_INFO, "target %s: session renewed, rebuilding the filter",
 			t->ct.name);
 		return build_filters(t, e);
 	}
+	if (rc < 0)
+		return -1;
 	free(t->version);
 	t->version = version;
 	if (truncated)
@@ -402,6 +462,7 @@ static int cycle(struct target *t, struct err *e)
 	if (!t->synced) {
 		inventory_sweep(t->inv);
 		t->synced = true;
+		a.changes++;
 		if (t->inv->count > 0 || t->ever_synced)
 			log_msg(LOG_LEVEL_INFO, "target %s: %s, %zu objects", t->ct.name,
 				t->ever_synced ? "recovered" : "synchronized", t->inv->count);
@@ -413,6 +474,8 @@ static int cycle(struct target *t, struct err *e)
 	t->state.up = 1;
 	t->state.last_update = now_real();
 	err_clear(&t->last_error);
+	if (a.changes == 0 && was_up && now_mono() - t->last_publish < TARGET_REFRESH_S)
+		return 0;
 	return publish(t, e);
 }
 
@@ -461,6 +524,7 @@ static void *target_main(void *arg)
 	if (vi_session_logged_in(t->session)) {
 		struct err e = {0};
 
+		t->logout_at = now_mono() + TARGET_LOGOUT_S;
 		vi_session_logout(t->session, &e);
 	}
 	return NULL;
@@ -502,6 +566,7 @@ static int make_session(struct target *t, struct err *e)
 	if (!t->session)
 		return -1;
 	vi_session_set_observer(t->session, &obs);
+	vi_session_set_abort(t->session, should_abort, t);
 	return 0;
 }
 
@@ -540,14 +605,21 @@ out_free:
 	return NULL;
 }
 
-void target_stop(struct target *t)
+void target_request_stop(struct target *t)
 {
 	if (!t)
 		return;
 	pthread_mutex_lock(&t->lock);
-	t->stop = true;
+	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&t->cond);
 	pthread_mutex_unlock(&t->lock);
+}
+
+void target_stop(struct target *t)
+{
+	if (!t)
+		return;
+	target_request_stop(t);
 	pthread_join(t->thread, NULL);
 	target_free(t);
 }

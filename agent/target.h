@@ -11,12 +11,21 @@ struct target;
 /*
  * Starts the collection thread for ct (copied). It publishes a first snapshot
  * (vsphere_up 0) at once, then logs in, builds one view and filter and loops
- * on WaitForUpdatesEx, publishing a new snapshot after each applied update.
+ * on WaitForUpdatesEx (30 s server-side waits), publishing a new snapshot when
+ * changes were applied, and at least every 15 s otherwise (ages, last update).
  * NULL with e set when the thread cannot be started.
  */
 struct target *target_start(const struct conf_target *ct, struct err *e);
 
-/* Stops the thread (it logs out), joins it and frees. NULL is fine. */
+/*
+ * Asks the thread to stop without waiting: a call in flight (a long wait, a
+ * hung server) is aborted within about 100 ms. Stopping several targets:
+ * request every one first, then target_stop each. NULL is fine.
+ */
+void target_request_stop(struct target *t);
+
+/* Stops the thread (it logs out, giving that 2 s at most), joins it and
+ * frees. NULL is fine. */
 void target_stop(struct target *t);
 
 /* The target's configuration (borrowed). */

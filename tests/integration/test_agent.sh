@@ -237,6 +237,16 @@ VM0_NAME=$(py "[v['name'] for v in j['vms'] if v['moref'] == '$VM0'][0]" <"$W/in
 DS0=$(py 'j["datastores"][0]["name"]' <"$W/inv.json")
 HOST0=$(py 'j["hosts"][0]["name"]' <"$W/inv.json")
 is "$(value "$W/m" vsphere_host_info "host=\"$HOST0\"")" 1 "vsphere_host_info{host=\"$HOST0\"} 1"
+
+# a quiet vCenter: one long WaitForUpdatesEx at a time, no new snapshot without changes
+simctl POST /_sim/stats/reset '{}' >/dev/null
+gen0=$(curl -sS "$AGENT_URL/api/v1/targets" | py 'j[0]["generation"]')
+sleep 6
+waits=$(simctl GET /_sim/stats | py 'j["calls"].get("WaitForUpdatesEx", 0)')
+gen1=$(curl -sS "$AGENT_URL/api/v1/targets" | py 'j[0]["generation"]')
+ok_if() { if [ "$1" ]; then ok "$2"; else not_ok "$2"; fi; }
+ok_if "$([ "$waits" -le 2 ] && echo y)" "quiet vCenter: $waits WaitForUpdatesEx in 6 s (at most 2)"
+ok_if "$([ $((gen1 - gen0)) -le 1 ] && echo y)" "quiet vCenter: snapshot generation $gen0 -> $gen1 in 6 s (at most one refresh)"
 is "$(value "$W/m" vsphere_datastore_accessible "datastore=\"$DS0\"")" 1 "vsphere_datastore_accessible{datastore=\"$DS0\"} 1"
 
 # changes reach /metrics within one cycle, without re-reading the inventory
@@ -423,9 +433,107 @@ like "$(tail -n 3 "$AGENT_LOG")" 'reload: 2 targets kept, 0 started, 0 stopped' 
 metrics >"$W/m"
 is "$(value "$W/m" vsphere_up 'target="sim2"')" 1 "... which are still served"
 
+# a listen address that is busy: the old one is kept, and the next SIGHUP tries again
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(600)' >"$W/busy.port" &
+BUSY_PID=$!
+echo "$BUSY_PID" >>"$VIMON_TEST_PIDS"
+echo "$BUSY_PID" >>"$W/pids"
+_i=0
+while [ ! -s "$W/busy.port" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+BUSY=$(cat "$W/busy.port")
+sed -i "s/^listen = .*/listen = \"127.0.0.1:$BUSY\";/" "$CONF"
+kill -HUP "$AGENT_PID"
+_i=0
+while ! grep -q "keeping the old listen address 127.0.0.1:$PORT" "$AGENT_LOG" && [ $_i -lt 100 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+like "$(cat "$AGENT_LOG")" "keeping the old listen address 127.0.0.1:$PORT" "SIGHUP with a busy listen address keeps the old one"
+is "$(curl -sS "$AGENT_URL/healthz" 2>&1)" ok "... and serves on it"
+kill "$BUSY_PID" 2>/dev/null
+wait "$BUSY_PID" 2>/dev/null
+kill -HUP "$AGENT_PID"
+_i=0
+while ! grep -q "listening on http://127.0.0.1:$BUSY" "$AGENT_LOG" && [ $_i -lt 100 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+is "$(curl -sS "http://127.0.0.1:$BUSY/healthz" 2>&1)" ok "the next SIGHUP (same file) binds the address once it is free"
+AGENT_URL=http://127.0.0.1:$BUSY
+
+# one client cannot hold every connection: past 32 from one address, new ones are closed
+held=$(python3 -c '
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+socks = [socket.create_connection((host, int(port))) for _ in range(40)]
+time.sleep(0.5)
+closed = 0
+for s in socks:
+    s.setblocking(False)
+    try:
+        closed += s.recv(1) == b""
+    except BlockingIOError:
+        pass
+    except OSError:
+        closed += 1
+print(40 - closed)' "${AGENT_URL#http://}")
+is "$held" 32 "40 idle connections from one address: 32 kept open, the rest closed"
+is "$(curl -sS "$AGENT_URL/healthz")" ok "... and the agent serves once they are gone"
+
 agent_stop
 is "$AGENT_EXIT" 0 "SIGTERM: exit 0"
 like "$(tail -n 3 "$AGENT_LOG")" 'stopped' "SIGTERM: logs that it stopped"
+
+# ------------------------------------------------------------------------------------------
+# A hung vCenter (accepts, never answers) delays neither a reload nor SIGTERM
+
+python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)' >"$W/hung.port" &
+HUNG_PID=$!
+echo "$HUNG_PID" >>"$VIMON_TEST_PIDS"
+echo "$HUNG_PID" >>"$W/pids"
+_i=0
+while [ ! -s "$W/hung.port" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+HUNG=http://127.0.0.1:$(cat "$W/hung.port")/sdk
+cat >"$W/hung.conf" <<EOF
+listen = "127.0.0.1:0";
+targets = (
+  { name = "hung2"; url = "$HUNG"; username = "u"; password_file = "$W/pw"; },
+  { name = "hung3"; url = "$HUNG"; username = "u"; password_file = "$W/pw"; },
+  { name = "hung1"; url = "$HUNG"; username = "u"; password_file = "$W/pw"; }
+);
+EOF
+if agent_start "$W/hung.conf"; then
+	sleep 1 # every target is now inside its login call, waiting for a reply
+	sed -i '/hung2\|hung3/d' "$W/hung.conf"
+	t0=$(date +%s%N)
+	kill -HUP "$AGENT_PID"
+	_i=0
+	while ! grep -q 'reload: [0-9]' "$AGENT_LOG" && [ $_i -lt 200 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	like "$(cat "$AGENT_LOG")" 'reload: 1 targets kept, 0 started, 2 stopped' "reload stops two targets stuck on a hung server"
+	ok_if "$([ "$ms" -lt 2000 ] && echo y)" "... in $ms ms (under 2 s)"
+	t0=$(date +%s%N)
+	agent_stop
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	is "$AGENT_EXIT" 0 "SIGTERM with a target stuck on a hung server: exit 0"
+	ok_if "$([ "$ms" -lt 2000 ] && echo y)" "... in $ms ms (under 2 s)"
+else
+	not_ok "agent starts with hung targets"
+fi
+kill "$HUNG_PID" 2>/dev/null
+
 
 # ------------------------------------------------------------------------------------------
 # The ASan/UBSan build through the same paths
