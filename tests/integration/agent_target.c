@@ -291,20 +291,28 @@ static char *decoded(const char *name)
 	return buf_detach(&l, NULL);
 }
 
-static void start_target(void)
+/* A target named name on the simulator, collecting collect. */
+static struct target *sim_target(const char *name, unsigned collect)
 {
 	struct conf_target ct = {0};
 	struct err e = {0};
+	struct target *t;
 
-	ct.name = "sim";
+	ct.name = (char *)name;
 	ct.url = (char *)sim_url;
 	ct.username = "user";
 	ct.password = "pass";
-	ct.collect = CONF_COLLECT_ALL;
+	ct.collect = collect;
 	ct.timeout_s = 10;
-	tgt = target_start(&ct, &e);
-	if (!tgt)
+	t = target_start(&ct, &e);
+	if (!t)
 		fail_msg("target_start: %s", e.msg);
+	return t;
+}
+
+static void start_target(void)
+{
+	tgt = sim_target("sim", CONF_COLLECT_ALL);
 }
 
 /* ---------- tests ---------- */
@@ -601,7 +609,6 @@ static void test_task_blocked(void **state)
 static void test_task_only_blocked(void **state)
 {
 	struct vi_session_opts o = {.http = {.url = sim_url}, .username = "u", .password = "p"};
-	struct conf_target ct = {0};
 	struct err e = {0};
 	struct vi_session *s = vi_session_new(&o, &e);
 	json_t *inv = simctl_json("/_sim/inventory", NULL);
@@ -621,15 +628,7 @@ static void test_task_only_blocked(void **state)
 			vm = json_string_value(json_object_get(v, "moref"));
 	}
 	assert_non_null(vm);
-	ct.name = "tasks";
-	ct.url = (char *)sim_url;
-	ct.username = "user";
-	ct.password = "pass";
-	ct.collect = CONF_COLLECT_TASK;
-	ct.timeout_s = 10;
-	tgt = target_start(&ct, &e);
-	if (!tgt)
-		fail_msg("target_start: %s", e.msg);
+	tgt = sim_target("tasks", CONF_COLLECT_TASK);
 	snprintf(body, sizeof(body), "{\"vm\":\"%s\",\"state\":\"poweredOff\"}", vm);
 	free(simctl("/_sim/vm/power", body));
 	snprintf(body, sizeof(body),

@@ -59,6 +59,24 @@ agent_stop() {
 
 metrics() { curl -sS --max-time 10 "$AGENT_URL/metrics"; }
 
+# wait_file FILE: waits (5 s at most) until FILE is not empty.
+wait_file() {
+	_i=0
+	while [ ! -s "$1" ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
+# wait_log PATTERN [TENTHS]: waits (10 s by default) until the agent's log matches PATTERN.
+wait_log() {
+	_i=0
+	while ! grep -q -- "$1" "$AGENT_LOG" && [ $_i -lt "${2:-100}" ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
 # value FILE FAMILY [FIXED-STRING...]: the value of the first series of FAMILY whose line
 # contains every string.
 value() {
@@ -364,11 +382,7 @@ fi
 cp "$CONF" "$CONF.good"
 printf 'listen = "127.0.0.1:0";\ntargets = (\n { name = "sim1"; url = "nope"; }\n);\n' >"$CONF"
 kill -HUP "$AGENT_PID"
-_i=0
-while ! grep -q 'keeping the running configuration' "$AGENT_LOG" && [ $_i -lt 100 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
+wait_log 'keeping the running configuration'
 like "$(cat "$AGENT_LOG")" "$CONF:3: invalid url \"nope\"" "SIGHUP with a broken config logs its problems as FILE:LINE"
 like "$(cat "$AGENT_LOG")" "$CONF:3: target sim1: missing required key \"username\"" "... every one of them"
 is "$(curl -sS "$AGENT_URL/healthz")" ok "... and keeps serving"
@@ -421,11 +435,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 OLD_URL=$AGENT_URL
 sed -i "s/^listen = .*/listen = \"127.0.0.1:$PORT\";/" "$CONF"
 kill -HUP "$AGENT_PID"
-_i=0
-while ! grep -q "listening on http://127.0.0.1:$PORT" "$AGENT_LOG" && [ $_i -lt 100 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
+wait_log "listening on http://127.0.0.1:$PORT"
 AGENT_URL=http://127.0.0.1:$PORT
 is "$(curl -sS "$AGENT_URL/healthz" 2>&1)" ok "SIGHUP with a new listen address re-binds to port $PORT"
 isnt "$(curl -sS -o /dev/null -w '%{http_code}' "$OLD_URL/healthz" 2>/dev/null)" 200 "... and the old address is closed"
@@ -441,26 +451,17 @@ print(s.getsockname()[1], flush=True); time.sleep(600)' >"$W/busy.port" &
 BUSY_PID=$!
 echo "$BUSY_PID" >>"$VIMON_TEST_PIDS"
 echo "$BUSY_PID" >>"$W/pids"
-_i=0
-while [ ! -s "$W/busy.port" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+wait_file "$W/busy.port"
 BUSY=$(cat "$W/busy.port")
 sed -i "s/^listen = .*/listen = \"127.0.0.1:$BUSY\";/" "$CONF"
 kill -HUP "$AGENT_PID"
-_i=0
-while ! grep -q "keeping the old listen address 127.0.0.1:$PORT" "$AGENT_LOG" && [ $_i -lt 100 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
+wait_log "keeping the old listen address 127.0.0.1:$PORT"
 like "$(cat "$AGENT_LOG")" "keeping the old listen address 127.0.0.1:$PORT" "SIGHUP with a busy listen address keeps the old one"
 is "$(curl -sS "$AGENT_URL/healthz" 2>&1)" ok "... and serves on it"
 kill "$BUSY_PID" 2>/dev/null
 wait "$BUSY_PID" 2>/dev/null
 kill -HUP "$AGENT_PID"
-_i=0
-while ! grep -q "listening on http://127.0.0.1:$BUSY" "$AGENT_LOG" && [ $_i -lt 100 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
+wait_log "listening on http://127.0.0.1:$BUSY"
 is "$(curl -sS "http://127.0.0.1:$BUSY/healthz" 2>&1)" ok "the next SIGHUP (same file) binds the address once it is free"
 AGENT_URL=http://127.0.0.1:$BUSY
 
@@ -500,8 +501,7 @@ while True:
 HUNG_PID=$!
 echo "$HUNG_PID" >>"$VIMON_TEST_PIDS"
 echo "$HUNG_PID" >>"$W/pids"
-_i=0
-while [ ! -s "$W/hung.port" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+wait_file "$W/hung.port"
 HUNG=http://127.0.0.1:$(cat "$W/hung.port")/sdk
 cat >"$W/hung.conf" <<EOF
 listen = "127.0.0.1:0";
@@ -516,11 +516,7 @@ if agent_start "$W/hung.conf"; then
 	sed -i '/hung2\|hung3/d' "$W/hung.conf"
 	t0=$(date +%s%N)
 	kill -HUP "$AGENT_PID"
-	_i=0
-	while ! grep -q 'reload: [0-9]' "$AGENT_LOG" && [ $_i -lt 200 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
+	wait_log 'reload: [0-9]'
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	like "$(cat "$AGENT_LOG")" 'reload: 1 targets kept, 0 started, 2 stopped' "reload stops two targets stuck on a hung server"
 	ok_if "$([ "$ms" -lt 2000 ] && echo y)" "... in $ms ms (under 2 s)"
@@ -556,11 +552,7 @@ targets = (
 );
 EOF
 	kill -HUP "$AGENT_PID"
-	_i=0
-	while ! grep -q 'reload: ' "$AGENT_LOG" && [ $_i -lt 100 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
+	wait_log 'reload: '
 	like "$(cat "$AGENT_LOG")" 'reload: 1 targets kept, 0 started, 1 stopped' "ASan build: reload stops the removed target"
 	agent_stop
 	is "$AGENT_EXIT" 0 "ASan build: exit 0 after SIGTERM"
