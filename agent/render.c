@@ -5,11 +5,14 @@
 #include <string.h>
 
 #include "agent/render.h"
+#include "util/log.h"
 #include "vi/names.h"
 #include "vi/value.h"
 
 #define RENDER_MAX_DEPTH  32
 #define RENDER_MAX_LABELS 16
+/* The state line of a state set whose value is none of the known states. */
+#define RENDER_STATE_OTHER "other"
 
 /* Slot indices of one row, looked up once per render rather than per object. */
 struct row_slots {
@@ -238,6 +241,35 @@ static void close_sample(struct buf *b, double v)
 	buf_addc(b, '\n');
 }
 
+static void state_sample(struct buf *b, const struct col_metric *m, const struct buf *prefix,
+			 const char *state, bool on)
+{
+	open_sample(b, m->family, prefix);
+	buf_addc(b, ',');
+	buf_adds(b, m->state_label);
+	buf_adds(b, "=\"");
+	buf_adds(b, state);
+	buf_addc(b, '"');
+	close_sample(b, on ? 1 : 0);
+}
+
+/* Says once per process (at debug) that a state outside a table was seen. */
+static void log_unknown_state(const struct col_metric *m, const char *v)
+{
+	static int logged;
+	struct buf l;
+
+	if (__atomic_exchange_n(&logged, 1, __ATOMIC_RELAXED))
+		return;
+	buf_init(&l, 256);
+	buf_add_label(&l, v);
+	log_msg(LOG_LEVEL_DEBUG,
+		"%s: state \"%s\" is not in our table: shown as state=\"" RENDER_STATE_OTHER
+		"\" (logged once)",
+		m->family, l.failed ? "?" : l.data);
+	buf_release(&l);
+}
+
 static void render_row(struct render_ctx *x, struct buf *b, const struct inv_obj *o,
 		       const struct col_metric *m, const struct row_slots *rs,
 		       const struct buf *prefix)
@@ -253,19 +285,21 @@ static void render_row(struct render_ctx *x, struct buf *b, const struct inv_obj
 		return;
 	case COL_STATESET: {
 		const char *v = inventory_value(o, rs->path);
+		bool known = false;
 
 		if (!v)
 			v = m->dflt;
 		if (!v)
 			return;
 		for (size_t i = 0; m->states[i]; i++) {
-			open_sample(b, m->family, prefix);
-			buf_addc(b, ',');
-			buf_adds(b, m->state_label);
-			buf_adds(b, "=\"");
-			buf_adds(b, m->states[i]);
-			buf_addc(b, '"');
-			close_sample(b, strcmp(v, m->states[i]) == 0 ? 1 : 0);
+			known = known || strcmp(v, m->states[i]) == 0;
+			state_sample(b, m, prefix, m->states[i], strcmp(v, m->states[i]) == 0);
+		}
+		if (!known) {
+			/* a state newer than our table: one "other" line, so the set
+			 * still has exactly one 1 and the surprise is visible */
+			state_sample(b, m, prefix, RENDER_STATE_OTHER, 1);
+			log_unknown_state(m, v);
 		}
 		return;
 	}

@@ -284,6 +284,28 @@ static void test_vm_families(void **state)
 	inventory_free(inv);
 }
 
+/* A state newer than our table: state="other" 1, every known state 0. */
+static void test_unknown_state(void **state)
+{
+	struct inventory *inv = placement();
+	struct snapshot *s;
+	static const struct step steps[] = {
+		SET("VirtualMachine", "vm-1", "runtime.powerState", STR("hibernating")),
+	};
+
+	(void)state;
+	apply_steps(inv, steps, 1, 1000);
+	s = render(inv, 1000);
+	assert_line(s, "vsphere_vm_power_state",
+		    "vsphere_vm_power_state{" VM1 ",state=\"other\"} 1");
+	assert_line(s, "vsphere_vm_power_state",
+		    "vsphere_vm_power_state{" VM1 ",state=\"poweredOn\"} 0");
+	assert_line(s, "vsphere_vm_power_state",
+		    "vsphere_vm_power_state{" VM1 ",state=\"poweredOff\"} 0");
+	snapshot_put(s);
+	inventory_free(inv);
+}
+
 /* Modify, unset, remove and leave reach the rendering; only that object changes. */
 static void test_vm_changes(void **state)
 {
@@ -903,6 +925,7 @@ int main(void)
 		cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_vm_families),
 		cmocka_unit_test(test_vm_changes),
+		cmocka_unit_test(test_unknown_state),
 		cmocka_unit_test(test_odd_names),
 		cmocka_unit_test(test_invalid_utf8_label),
 		cmocka_unit_test(test_render_value),
