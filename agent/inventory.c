@@ -525,6 +525,13 @@ static int apply_path(struct inventory *inv, struct inv_obj *o, const struct vi_
 	return 0;
 }
 
+/* The error for a property or object the server reported unreadable. */
+static int unreadable(const struct vi_change *c, struct err *e)
+{
+	return err_set_fault(e, ERR_FAULT, c->fault, "%s %s%s%s: unreadable (%s)", c->obj_type,
+			     c->moref, c->path ? " " : "", c->path ? c->path : "", c->fault);
+}
+
 int inventory_apply(struct inventory *inv, const struct vi_change *c, double now, struct err *e)
 {
 	int type = inventory_type_index(inv, c->obj_type);
@@ -539,7 +546,7 @@ int inventory_apply(struct inventory *inv, const struct vi_change *c, double now
 			inv->types[type].struct_gen++;
 			obj_remove(inv, o);
 		}
-		return 0;
+		return c->fault ? unreadable(c, e) : 0;
 	}
 	if (!o) {
 		o = obj_add(inv, (unsigned)type, c->moref, e);
@@ -550,7 +557,10 @@ int inventory_apply(struct inventory *inv, const struct vi_change *c, double now
 	o->seen = true;
 	if (!c->path)
 		return 0;
-	return apply_path(inv, o, c, now, e);
+	if (apply_path(inv, o, c, now, e) < 0)
+		return -1;
+	/* applied as unset (value NULL), and said: unreadable is not unset */
+	return c->fault ? unreadable(c, e) : 0;
 }
 
 void inventory_unmark(struct inventory *inv)

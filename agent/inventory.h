@@ -83,7 +83,9 @@ void inventory_free(struct inventory *inv);
  * vi_pc_retrieve(). Objects of types not collected are ignored. now (seconds
  * since the epoch) stamps a question seen for the first time. Entering or
  * modified objects are marked seen. 0, or -1 with e set (ERR_NOMEM;
- * ERR_PARSE when a question or task info does not parse).
+ * ERR_PARSE when a question or task info does not parse; ERR_FAULT with the
+ * fault type when the server reported the property or object unreadable
+ * (vi_change.fault): the change is applied all the same, as unset or leave).
  */
 int inventory_apply(struct inventory *inv, const struct vi_change *c, double now, struct err *e);
 

@@ -332,22 +332,18 @@ static int on_change(void *ud, const struct vi_change *c, struct err *e)
 	struct err local = {0};
 
 	a->changes++;
-	if (c->fault) {
-		/* unreadable (NoPermission, ...), not unset: count it; the value goes */
-		selfmetrics_error(&a->t->self, ERR_FAULT);
-		log_msg(LOG_LEVEL_DEBUG, "target %s: %s %s%s%s unreadable: %s", a->t->ct.name,
-			c->obj_type, c->moref, c->path ? " " : "", c->path ? c->path : "",
-			c->fault);
-	}
 	if (inventory_apply(a->t->inv, c, a->now, &local) == 0)
 		return 0;
 	if (local.kind == ERR_NOMEM) {
 		*e = local;
 		return -1;
 	}
-	/* one bad value (an unparsable question) must not stop the whole target */
+	/* one bad value (an unparsable question) must not stop the whole target;
+	 * unreadable properties (NoPermission, ...: one per object) are counted
+	 * as kind "fault" and logged at debug only */
 	selfmetrics_error(&a->t->self, local.kind);
-	log_msg(LOG_LEVEL_WARN, "target %s: %s", a->t->ct.name, local.msg);
+	log_msg(local.kind == ERR_FAULT ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, "target %s: %s",
+		a->t->ct.name, local.msg);
 	return 0;
 }
 

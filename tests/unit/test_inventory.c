@@ -228,6 +228,32 @@ static void test_sweep(void **state)
 	inventory_free(inv);
 }
 
+/* A property or object the server reports unreadable: applied (unset, gone)
+ * and reported as a fault, never silently unset. */
+static void test_unreadable(void **state)
+{
+	struct inventory *inv = new_inv();
+	struct vi_change c = {"VirtualMachine", "vm-1", VI_OBJ_MODIFY, "name",
+			      VI_OP_ASSIGN,	NULL,	"NoPermission"};
+	struct err e = {0};
+
+	(void)state;
+	change(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN,
+	       "<returnval xsi:type=\"xsd:string\">web01</returnval>");
+	assert_int_equal(inventory_apply(inv, &c, 1000, &e), -1);
+	assert_int_equal(e.kind, ERR_FAULT);
+	assert_string_equal(e.fault, "NoPermission");
+	assert_non_null(strstr(e.msg, "vm-1 name: unreadable"));
+	assert_null(value(inv, "VirtualMachine", "vm-1", "name"));
+	err_clear(&e);
+	c.kind = VI_OBJ_LEAVE;
+	c.path = NULL;
+	assert_int_equal(inventory_apply(inv, &c, 1000, &e), -1);
+	assert_int_equal(e.kind, ERR_FAULT);
+	assert_null(inventory_find(inv, "VirtualMachine", "vm-1"));
+	inventory_free(inv);
+}
+
 /* A value longer than INV_MAX_VALUE is stored cut; receiving it again is no change. */
 static void test_long_value(void **state)
 {
@@ -286,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_layout),	    cmocka_unit_test(test_values),
 		cmocka_unit_test(test_enter_leave), cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_bad_table),   cmocka_unit_test(test_long_value),
+		cmocka_unit_test(test_unreadable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
