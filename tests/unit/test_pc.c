@@ -19,6 +19,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "vi/pc.h"
+#include "vi/pc_tasks.h"
 #include "vi/session.h"
 #include "vi/task.h"
 
@@ -749,6 +750,92 @@ static void test_login_body_sized(void **state)
 	fake_stop(&f);
 }
 
+#define VIEW_REPLY                                                                                 \
+	ENV("<CreateContainerViewResponse xmlns=\"urn:vim25\"><returnval type=\"ContainerView\">"  \
+	    "session[1]view</returnval></CreateContainerViewResponse>")
+
+/* The container's type is the caller's, not guessed from its moref; NULL is
+ * the root folder. */
+static void test_create_view_container_type(void **state)
+{
+	static const char *const types[] = {"VirtualMachine"};
+	static const struct reply script[] = {
+		{200, NULL, SERVICE_CONTENT, 0, false},
+		{200, NULL, LOGIN_OK, 0, false},
+		{200, NULL, VIEW_REPLY, 0, false},
+		{200, NULL, VIEW_REPLY, 0, false},
+	};
+	struct fake f;
+	struct vi_session *s;
+	char url[64], *view = NULL;
+	struct err e;
+
+	(void)state;
+	fake_start(&f, script, 4);
+	s = session_on(&f, 0, url, sizeof(url));
+	err_clear(&e);
+	assert_int_equal(vi_session_login(s, &e), 0);
+	assert_int_equal(vi_pc_create_view(s, "Datacenter", "dc-east", types, 1, &view, &e), 0);
+	assert_string_equal(view, "session[1]view");
+	free(view);
+	view = NULL;
+	assert_int_equal(vi_pc_create_view(s, "ignored", NULL, types, 1, &view, &e), 0);
+	free(view);
+	view = NULL;
+	assert_int_equal(vi_pc_create_view(s, NULL, "dc-east", types, 1, &view, &e), -1);
+	assert_int_equal(e.kind, ERR_INVALID);
+	assert_null(view);
+	assert_non_null(
+		strstr(f.req[2].data, "<container type=\"Datacenter\">dc-east</container>"));
+	assert_non_null(strstr(f.req[3].data, "<container type=\"Folder\">group-d1</container>"));
+	assert_int_equal((int)f.nreq, 4);
+	vi_session_free(s);
+	fake_stop(&f);
+}
+
+/* The recent-task filter uses the TaskManager of the service content: no
+ * second RetrieveServiceContent. */
+static void test_task_filter_one_round_trip(void **state)
+{
+	static const struct reply script[] = {
+		{200, NULL,
+		 ENV("<RetrieveServiceContentResponse xmlns=\"urn:vim25\"><returnval>"
+		     "<rootFolder type=\"Folder\">group-d1</rootFolder>"
+		     "<propertyCollector type=\"PropertyCollector\">propertyCollector"
+		     "</propertyCollector><viewManager type=\"ViewManager\">ViewManager"
+		     "</viewManager><sessionManager type=\"SessionManager\">SessionManager"
+		     "</sessionManager><taskManager type=\"TaskManager\">TaskManager</taskManager>"
+		     "</returnval></RetrieveServiceContentResponse>"),
+		 0, false},
+		{200, NULL, LOGIN_OK, 0, false},
+		{200, NULL,
+		 ENV("<CreateFilterResponse xmlns=\"urn:vim25\"><returnval type=\"PropertyFilter\">"
+		     "f9</returnval></CreateFilterResponse>"),
+		 0, false},
+	};
+	struct fake f;
+	struct vi_session *s;
+	char url[64], *filter = NULL;
+	struct err e;
+
+	(void)state;
+	fake_start(&f, script, 3);
+	s = session_on(&f, 0, url, sizeof(url));
+	err_clear(&e);
+	assert_int_equal(vi_session_login(s, &e), 0);
+	assert_string_equal(vi_get_service_content(s)->task_manager, "TaskManager");
+	assert_int_equal(vi_pc_create_task_filter(s, &filter, &e), 0);
+	assert_string_equal(filter, "f9");
+	assert_int_equal((int)f.nreq, 3);
+	assert_int_equal(requests_for(&f, "RetrieveServiceContent"), 1);
+	assert_non_null(strstr(f.req[2].data, "<obj type=\"TaskManager\">TaskManager</obj>"));
+	assert_non_null(strstr(f.req[2].data, "<type>Task</type><all>false</all>"
+					      "<pathSet>info</pathSet>"));
+	free(filter);
+	vi_session_free(s);
+	fake_stop(&f);
+}
+
 /* Task methods: a reply without a task, and a task that failed. */
 static void test_task_replies(void **state)
 {
@@ -844,6 +931,8 @@ int main(void)
 		cmocka_unit_test(test_continue_fails_cancels),
 		cmocka_unit_test(test_bound_call_not_resent),
 		cmocka_unit_test(test_login_body_sized),
+		cmocka_unit_test(test_create_view_container_type),
+		cmocka_unit_test(test_task_filter_one_round_trip),
 	};
 
 	return cmocka_run_group_tests_name("pc", tests, NULL, NULL);

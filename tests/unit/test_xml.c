@@ -691,6 +691,10 @@ static int keep_copy(void *ud, const char *path, const struct vi_node *node, str
 	return *out ? 0 : err_set(e, ERR_NOMEM, "dup");
 }
 
+/* vi_node.text may point at a shared "": it must not be writable through a node. */
+_Static_assert(__builtin_types_compatible_p(__typeof__(((struct vi_node *)0)->text), const char *),
+	       "vi_node.text is const char *");
+
 static void test_node_helpers(void **state)
 {
 	static const char *const paths[] = {"returnval", NULL};
