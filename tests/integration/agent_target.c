@@ -869,12 +869,22 @@ static void test_faults(void **state)
 		NULL,
 	};
 
+	json_t *inv = simctl_json("/_sim/inventory", NULL);
+	const char *vm = json_string_value(
+		json_object_get(json_array_get(json_object_get(inv, "vms"), 0), "moref"));
+	char poke[256];
+
 	(void)state;
+	assert_non_null(vm);
 	for (size_t i = 0; faults[i]; i++) {
 		long before = errors_total();
 		double until = now_mono() + 10;
 
 		free(simctl("/_sim/fault", faults[i]));
+		/* a change ends the WaitForUpdatesEx in flight (a long server-side
+		 * wait): the next one meets the fault */
+		snprintf(poke, sizeof(poke), "{\"vm\":\"%s\",\"balloonedMemory\":%zu}", vm, i + 1);
+		free(simctl("/_sim/vm/quickstats", poke));
 		while (errors_total() == before) {
 			if (now_mono() > until)
 				fail_msg("no error counted for %s", faults[i]);
@@ -884,6 +894,7 @@ static void test_faults(void **state)
 		assert_true(wait_line("vsphere_up{target=\"sim\"} 1", 10));
 	}
 	free(simctl("/_sim/fault/clear", "{}"));
+	json_decref(inv);
 }
 
 /* A large inventory arrives in truncated update sets: every object still lands, no re-read. */
