@@ -5,8 +5,9 @@
 #include "agent/selfmetrics.h"
 #include "util/buf.h"
 
-static const double bucket_le[SELF_NBUCKETS - 1] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-						    0.5,   1,	 2.5,	5,    10,  30};
+/* up to 60 s: a WaitForUpdatesEx includes its server-side wait (30 s when quiet) */
+static const double bucket_le[SELF_NBUCKETS - 1] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+						    1,	   2.5,	 5,	10,   30,  60};
 
 void selfmetrics_init(struct selfmetrics *m)
 {

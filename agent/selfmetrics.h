@@ -9,7 +9,7 @@
 #include "util/err.h"
 
 #define SELF_MAX_METHODS 32
-#define SELF_NBUCKETS	 13
+#define SELF_NBUCKETS	 14
 
 struct self_method {
 	char name[48];

@@ -241,6 +241,8 @@ done
 is "$missing" "" "every family is present, with exactly one TYPE line"
 is "$(grep '^# TYPE ' "$W/m" | awk '{print $3}' | LC_ALL=C sort -c 2>&1)" "" "families are sorted by name"
 is "$(grep -c '^# HELP ' "$W/m")" "$(grep -c '^# TYPE ' "$W/m")" "one HELP per TYPE"
+like "$(grep '^vsphere_api_request_duration_seconds_bucket' "$W/m" | head -n 1)" 'le="0.005"' "histogram bounds print as written (le=\"0.005\")"
+is "$(grep -cE '[0-9]\.[0-9]*0000000|[0-9]\.[0-9]*9999999' "$W/m")" 0 "no sample value carries float noise"
 
 # known objects, from the simulator's inventory
 ODD=$(py '[v["moref"] for v in j["vms"] if v["name"] == "odd%2fslash"][0]' <"$W/inv.json")
