@@ -407,6 +407,25 @@ static int connect_target(struct target *t, struct err *e)
 	return build_filters(t, e);
 }
 
+/* True when the last snapshot holds an age that grows: a pending question,
+ * or a task still queued or running (finished tasks keep their times). */
+static bool has_ages(const struct snapshot *s)
+{
+	size_t i;
+	json_t *task;
+
+	if (json_array_size(s->questions) > 0)
+		return true;
+	json_array_foreach(s->tasks, i, task)
+	{
+		const char *state = json_string_value(json_object_get(task, "state"));
+
+		if (state && (strcmp(state, "running") == 0 || strcmp(state, "queued") == 0))
+			return true;
+	}
+	return false;
+}
+
 /*
  * The server-side wait of the next WaitForUpdatesEx: long, but ending when the
  * time-derived values (question and task ages) are due for a refresh.
@@ -415,8 +434,7 @@ static int wait_seconds(struct target *t)
 {
 	double due;
 
-	if (!t->cur ||
-	    (json_array_size(t->cur->questions) == 0 && json_array_size(t->cur->tasks) == 0))
+	if (!t->cur || !has_ages(t->cur))
 		return TARGET_WAIT_S;
 	due = TARGET_REFRESH_S - (now_mono() - t->last_publish);
 	if (due < 1)
@@ -609,6 +627,8 @@ void target_request_stop(struct target *t)
 	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&t->cond);
 	pthread_mutex_unlock(&t->lock);
+	/* the session lives until target_free(), after the join */
+	vi_session_wakeup(t->session);
 }
 
 void target_stop(struct target *t)

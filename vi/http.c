@@ -20,14 +20,14 @@
 #define HTTP_ACTION_MAX	  128
 #define HTTP_PRINT_SHA256 (32 * 3)
 #define HTTP_PRINT_SHA1	  (20 * 3)
-#define HTTP_POLL_MS	  100
+#define HTTP_POLL_MS	  1000
 
 /*
  * Invariants: curl is one easy handle for the life of the transport (its
  * cookie engine holds the session cookie) and multi one multi handle (its
  * connection cache keeps one connection alive); curl is in multi only while
  * vi_http_post() runs, which drives it so that the abort hook is asked at
- * least every HTTP_POLL_MS.
+ * least every HTTP_POLL_MS, and at once after vi_http_wakeup().
  * body_bytes never exceeds max_reply. pin_len is 0 (no pin), 20 or 32.
  */
 struct vi_http {
@@ -513,7 +513,9 @@ static int transfer_error(struct vi_http *h, CURLcode rc, struct err *e)
 /*
  * curl_easy_perform() through the multi interface: libcurl calls the
  * progress callback only about once a second while a reply is awaited, so
- * the abort hook is also asked between waits of at most HTTP_POLL_MS.
+ * the abort hook is also asked between waits of at most HTTP_POLL_MS and
+ * whenever vi_http_wakeup() interrupts the wait. The poll is long so that a
+ * quiet WaitForUpdatesEx costs no periodic wake-ups.
  */
 static CURLcode perform(struct vi_http *h)
 {
@@ -621,6 +623,12 @@ void vi_http_set_abort(struct vi_http *h, int (*should_abort)(void *ud), void *u
 {
 	h->should_abort = should_abort;
 	h->abort_ud = should_abort ? ud : NULL;
+}
+
+void vi_http_wakeup(struct vi_http *h)
+{
+	if (h && h->multi)
+		curl_multi_wakeup(h->multi);
 }
 
 size_t vi_http_last_bytes(const struct vi_http *h)

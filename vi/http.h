@@ -51,6 +51,14 @@ int vi_http_post(struct vi_http *h, const char *soap_action, const char *body, s
 		 int (*sink)(void *ud, const char *data, size_t len, struct err *e), void *ud,
 		 long *status, struct err *e);
 
+/*
+ * Makes a vi_http_post() running on another thread ask its abort hook now
+ * instead of at its next periodic check (at most a second away). Safe to call
+ * from any thread while h exists; a no-op when no call is in flight (the next
+ * call's first wait returns at once).
+ */
+void vi_http_wakeup(struct vi_http *h);
+
 /* Bytes received on the wire (compressed) by the last vi_http_post(). */
 size_t vi_http_last_bytes(const struct vi_http *h);
 

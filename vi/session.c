@@ -109,6 +109,12 @@ void vi_session_set_abort(struct vi_session *s, int (*should_abort)(void *ud), v
 	vi_http_set_abort(s->http, should_abort, ud);
 }
 
+void vi_session_wakeup(struct vi_session *s)
+{
+	if (s)
+		vi_http_wakeup(s->http);
+}
+
 bool vi_session_logged_in(const struct vi_session *s)
 {
 	return s->logged_in;

@@ -53,13 +53,18 @@ void vi_session_set_observer(struct vi_session *s, const struct vi_call_observer
 
 /*
  * Abort hook: while a call is in flight (connecting, sending, waiting for or
- * reading the reply) the transport asks should_abort(ud) about every 100 ms;
- * when it returns non-zero the call ends at once with ERR_CANCELLED. This is
+ * reading the reply) the transport asks should_abort(ud) at least once a second,
+ * and at once after vi_session_wakeup(); when it returns non-zero the call ends
+ * at once with ERR_CANCELLED. This is
  * how a stopping agent interrupts a long WaitForUpdatesEx or a hung server.
  * should_abort must be cheap and thread-safe (e.g. read an atomic flag).
  * The message is "METHOD: HOST: call aborted". NULL removes the hook.
  */
 void vi_session_set_abort(struct vi_session *s, int (*should_abort)(void *ud), void *ud);
+
+/* Makes the call in flight on another thread ask its abort hook at once
+ * (vi_http_wakeup). Safe from any thread while s exists. */
+void vi_session_wakeup(struct vi_session *s);
 
 /* RetrieveServiceContent then Login. A refused login is ERR_AUTH with fault
  * "InvalidLogin" and is never retried. */

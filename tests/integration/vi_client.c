@@ -9,6 +9,8 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <time.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -1085,37 +1087,83 @@ static int abort_after(void *ud)
 	return vi_now_seconds() >= *(const double *)ud;
 }
 
-/* A call the server delays 5 s is aborted 200 ms in and returns at once. */
+/* The abort hook of a stopping thread: an atomic flag. */
+static int abort_flag(void *ud)
+{
+	return __atomic_load_n((const int *)ud, __ATOMIC_ACQUIRE);
+}
+
+struct stopper {
+	struct vi_session *s;
+	int flag;
+};
+
+/* Another thread stops the call 200 ms in, as target_request_stop() does. */
+static void *stop_later(void *ud)
+{
+	struct stopper *st = ud;
+	struct timespec d = {0, 200 * 1000 * 1000};
+
+	nanosleep(&d, NULL);
+	__atomic_store_n(&st->flag, 1, __ATOMIC_RELEASE);
+	vi_session_wakeup(st->s);
+	return NULL;
+}
+
+/*
+ * A call the server delays 5 s: stopped from another thread 200 ms in, it
+ * returns at once (the wake-up interrupts the transport's wait); with a hook
+ * that only turns true (no wake-up), the periodic check ends it within about
+ * a second.
+ */
 static void test_abort(void **state)
 {
 	struct vi_session_opts o;
-	struct vi_session *s;
-	double deadline = 1e300, t0, took;
+	struct stopper st = {0};
+	pthread_t th;
+	double deadline, t0, took;
 	struct err e;
 
 	(void)state;
 	base_opts(&o);
-	s = session_with(&o, NULL);
-	vi_session_set_abort(s, abort_after, &deadline);
+	st.s = session_with(&o, NULL);
+	vi_session_set_abort(st.s, abort_flag, &st.flag);
 	err_clear(&e);
-	assert_int_equal(vi_session_login(s, &e), 0);
+	assert_int_equal(vi_session_login(st.s, &e), 0);
 	inject("{\"kind\":\"delay\",\"ms\":5000,\"count\":1,\"method\":\"CreateContainerView\"}");
 	t0 = vi_now_seconds();
-	deadline = t0 + 0.2;
-	assert_int_equal(probe(s, &e), -1);
+	assert_int_equal(pthread_create(&th, NULL, stop_later, &st), 0);
+	assert_int_equal(probe(st.s, &e), -1);
 	took = vi_now_seconds() - t0;
+	pthread_join(th, NULL);
 	if (e.kind != ERR_CANCELLED)
 		fail_msg("%s: %s", err_kind_name(e.kind), e.msg);
 	assert_non_null(strstr(e.msg, "call aborted"));
 	assert_non_null(strstr(e.msg, "CreateContainerView"));
 	if (took < 0.2 || took > 0.5)
-		fail_msg("aborted after %.3f s (want 0.2..0.5)", took);
+		fail_msg("woken abort after %.3f s (want 0.2..0.5)", took);
+
+	/* no wake-up: the hook is asked again within a second */
+	simctl_do("/_sim/fault/clear", "{}");
+	vi_session_set_abort(st.s, abort_after, &deadline);
+	deadline = 1e300;
+	err_clear(&e);
+	assert_int_equal(probe(st.s, &e), 0);
+	inject("{\"kind\":\"delay\",\"ms\":5000,\"count\":1,\"method\":\"CreateContainerView\"}");
+	t0 = vi_now_seconds();
+	deadline = t0 + 0.2;
+	err_clear(&e);
+	assert_int_equal(probe(st.s, &e), -1);
+	took = vi_now_seconds() - t0;
+	assert_int_equal(e.kind, ERR_CANCELLED);
+	if (took < 0.2 || took > 1.5)
+		fail_msg("periodic abort after %.3f s (want 0.2..1.5)", took);
 	/* without the hook the session works again (a new connection) */
-	vi_session_set_abort(s, NULL, NULL);
+	vi_session_set_abort(st.s, NULL, NULL);
 	simctl_do("/_sim/fault/clear", "{}");
 	err_clear(&e);
-	assert_int_equal(probe(s, &e), 0);
-	vi_session_free(s);
+	assert_int_equal(probe(st.s, &e), 0);
+	vi_session_free(st.s);
 }
 
 static int count_change(void *ud, const struct vi_change *c, struct err *e)
