@@ -38,6 +38,7 @@ struct vi_http {
 	char *proxy;
 	char *user_agent;
 	char host[HTTP_HOST_MAX];
+	char proxy_host[HTTP_HOST_MAX]; /* host[:port] of the proxy, no credentials */
 	bool insecure;
 	unsigned char pin[32];
 	size_t pin_len;
@@ -375,6 +376,29 @@ static int setup_curl(struct vi_http *h, const struct vi_http_opts *o, bool tls,
 	return 0;
 }
 
+/* Keeps the proxy's host[:port] for messages: no scheme, path or user:password@. */
+static void set_proxy_host(struct vi_http *h)
+{
+	const char *p = h->proxy, *end, *at;
+	size_t n;
+
+	if (!p)
+		return;
+	if (strstr(p, "://"))
+		p = strstr(p, "://") + 3;
+	end = p + strcspn(p, "/?#");
+	at = memchr(p, '@', (size_t)(end - p));
+	while (at) {
+		p = at + 1;
+		at = memchr(p, '@', (size_t)(end - p));
+	}
+	n = (size_t)(end - p);
+	if (n >= sizeof(h->proxy_host))
+		n = sizeof(h->proxy_host) - 1;
+	memcpy(h->proxy_host, p, n);
+	h->proxy_host[n] = '\0';
+}
+
 struct vi_http *vi_http_new(const struct vi_http_opts *opts, struct err *e)
 {
 	struct vi_http *h;
@@ -405,6 +429,7 @@ struct vi_http *vi_http_new(const struct vi_http_opts *opts, struct err *e)
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_free;
 	}
+	set_proxy_host(h);
 	if (parse_url(h, &tls, e) < 0)
 		goto out_free;
 	/* a pin is checked even with insecure (see setup_tls) */
@@ -446,6 +471,32 @@ void vi_http_free(struct vi_http *h)
 	free(h);
 }
 
+/* With a proxy, tells a proxy failure apart: -1 with e set when the proxy was
+ * unreachable or refused the tunnel, 0 when the failure lies beyond it. */
+static int proxy_error(struct vi_http *h, CURLcode rc, const char *why, struct err *e)
+{
+	long code = 0;
+
+	if (!h->proxy)
+		return 0;
+	if (rc == CURLE_COULDNT_RESOLVE_PROXY)
+		return err_set(e, ERR_RESOLVE, "%s: cannot resolve the proxy %s: %s", h->host,
+			       h->proxy_host, why);
+	if (curl_easy_getinfo(h->curl, CURLINFO_HTTP_CONNECTCODE, &code) != CURLE_OK)
+		code = 0;
+	if (rc == CURLE_COULDNT_CONNECT && code == 0)
+		return err_set(e, ERR_CONNECT, "%s: cannot connect to the proxy %s: %s", h->host,
+			       h->proxy_host, why);
+	if (code != 0 && code != 200) {
+		err_set(e, ERR_CONNECT, "%s: the proxy %s refused the tunnel (HTTP %ld): %s",
+			h->host, h->proxy_host, code, why);
+		if (e)
+			e->http_status = (int)code;
+		return -1;
+	}
+	return 0;
+}
+
 /* Turns a failed transfer into an error that says what failed, with the host. */
 static int transfer_error(struct vi_http *h, CURLcode rc, struct err *e)
 {
@@ -464,6 +515,8 @@ static int transfer_error(struct vi_http *h, CURLcode rc, struct err *e)
 		err_set(e, ERR_PARSE, "%s: reply rejected", h->host);
 		return -1;
 	}
+	if (proxy_error(h, rc, why, e) < 0)
+		return -1;
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
