@@ -597,9 +597,10 @@ static CURLcode perform(struct vi_http *h)
 	return rc;
 }
 
-int vi_http_post(struct vi_http *h, const char *soap_action, const char *body, size_t len,
-		 int (*sink)(void *ud, const char *data, size_t len, struct err *e), void *ud,
-		 long *status, struct err *e)
+/* vi_http_post(), on a new connection when fresh is set. */
+static int post(struct vi_http *h, bool fresh, const char *soap_action, const char *body,
+		size_t len, int (*sink)(void *ud, const char *data, size_t len, struct err *e),
+		void *ud, long *status, struct err *e)
 {
 	struct curl_slist *headers = NULL, *tmp;
 	char action[HTTP_ACTION_MAX + 16];
@@ -644,6 +645,7 @@ int vi_http_post(struct vi_http *h, const char *soap_action, const char *body, s
 	}
 	headers = tmp;
 	if (curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
+	    curl_easy_setopt(h->curl, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L) != CURLE_OK ||
 	    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
 	    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) != CURLE_OK) {
 		err_set(e, ERR_NOMEM, "out of memory");
@@ -664,12 +666,27 @@ int vi_http_post(struct vi_http *h, const char *soap_action, const char *body, s
 	ret = 0;
 out_free_headers:
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h->curl, CURLOPT_FRESH_CONNECT, 0L);
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, NULL);
 	curl_slist_free_all(headers);
 	h->sink = NULL;
 	h->sink_ud = NULL;
 	h->sink_err = NULL;
 	return ret;
+}
+
+int vi_http_post(struct vi_http *h, const char *soap_action, const char *body, size_t len,
+		 int (*sink)(void *ud, const char *data, size_t len, struct err *e), void *ud,
+		 long *status, struct err *e)
+{
+	return post(h, false, soap_action, body, len, sink, ud, status, e);
+}
+
+int vi_http_post_once(struct vi_http *h, const char *soap_action, const char *body, size_t len,
+		      int (*sink)(void *ud, const char *data, size_t len, struct err *e), void *ud,
+		      long *status, struct err *e)
+{
+	return post(h, true, soap_action, body, len, sink, ud, status, e);
 }
 
 void vi_http_set_abort(struct vi_http *h, int (*should_abort)(void *ud), void *ud)

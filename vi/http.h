@@ -52,6 +52,18 @@ int vi_http_post(struct vi_http *h, const char *soap_action, const char *body, s
 		 long *status, struct err *e);
 
 /*
+ * vi_http_post() for a call that changes state on the server (a task method,
+ * AnswerVM, CancelTask): sent on a new connection, which the transport never
+ * sends twice. (libcurl re-sends a request by itself when a reused connection
+ * turns out dead before any reply, and the server may have acted on the first
+ * one.) A connection lost before the reply is then an ERR_CONNECT for the
+ * caller to judge. The new connection stays for later calls.
+ */
+int vi_http_post_once(struct vi_http *h, const char *soap_action, const char *body, size_t len,
+		      int (*sink)(void *ud, const char *data, size_t len, struct err *e), void *ud,
+		      long *status, struct err *e);
+
+/*
  * Makes a vi_http_post() running on another thread ask its abort hook now
  * instead of at its next periodic check (at most a second away). Safe to call
  * from any thread while h exists; a no-op when no call is in flight (the next

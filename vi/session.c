@@ -166,7 +166,7 @@ static bool body_error(enum err_kind k)
  * fault stays a fault whatever the status.
  */
 static int call_once(struct vi_session *s, const char *method, const char *body, size_t len,
-		     const struct vi_reader_spec *spec, struct err *e)
+		     const struct vi_reader_spec *spec, unsigned flags, struct err *e)
 {
 	static const char *const no_paths[] = {NULL};
 	struct vi_reader_spec empty = {.paths = no_paths};
@@ -180,7 +180,11 @@ static int call_once(struct vi_session *s, const char *method, const char *body,
 	r = vi_reader_new(spec ? spec : &empty, &te);
 	if (!r)
 		goto out;
-	rc = vi_http_post(s->http, s->soap_action, body, len, feed_reader, r, &status, &te);
+	if (flags & VI_CALL_ONCE)
+		rc = vi_http_post_once(s->http, s->soap_action, body, len, feed_reader, r, &status,
+				       &te);
+	else
+		rc = vi_http_post(s->http, s->soap_action, body, len, feed_reader, r, &status, &te);
 	if (rc == 0)
 		rc = vi_reader_finish(r, &te);
 	vi_reader_free(r);
@@ -274,7 +278,7 @@ static int retrieve_service_content(struct vi_session *s, struct err *e)
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_release;
 	}
-	if (call_once(s, "RetrieveServiceContent", b.data, b.len, &spec, e) < 0)
+	if (call_once(s, "RetrieveServiceContent", b.data, b.len, &spec, 0, e) < 0)
 		goto out_release;
 	if (!sc.root_folder || !sc.property_collector || !sc.session_manager) {
 		err_set(e, ERR_PROTOCOL,
@@ -324,7 +328,7 @@ int vi_session_login(struct vi_session *s, struct err *e)
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_release;
 	}
-	if (call_once(s, "Login", b.data, b.len, NULL, e) < 0)
+	if (call_once(s, "Login", b.data, b.len, NULL, 0, e) < 0)
 		goto out_release;
 	s->logged_in = true;
 	s->logins++;
@@ -352,7 +356,7 @@ int vi_session_logout(struct vi_session *s, struct err *e)
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_release;
 	}
-	rc = call_once(s, "Logout", b.data, b.len, NULL, e);
+	rc = call_once(s, "Logout", b.data, b.len, NULL, 0, e);
 out_release:
 	buf_release(&b);
 	return rc;
@@ -366,7 +370,7 @@ static int call_flags(struct vi_session *s, const char *method, const char *body
 	if (!s->logged_in && vi_session_login(s, e) < 0)
 		return -1;
 	err_clear(&first);
-	if (call_once(s, method, body, len, spec, &first) == 0)
+	if (call_once(s, method, body, len, spec, flags, &first) == 0)
 		return 0;
 	if (!err_is_fault(&first, "NotAuthenticated")) {
 		err_copy(e, &first);
@@ -379,7 +383,7 @@ static int call_flags(struct vi_session *s, const char *method, const char *body
 	if (flags & VI_CALL_BOUND)
 		return err_set_fault(e, ERR_FAULT, "NotAuthenticated", "%s: %s", method,
 				     VI_SESSION_RENEWED_MSG);
-	return call_once(s, method, body, len, spec, e);
+	return call_once(s, method, body, len, spec, flags, e);
 }
 
 int vi_session_call(struct vi_session *s, const char *method, const char *body, size_t len,

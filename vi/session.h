@@ -119,16 +119,21 @@ int vi_session_call_bound(struct vi_session *s, const char *method, const char *
 bool vi_session_renewed(const struct err *e);
 
 #define VI_CALL_BOUND 1u /* flag: the call is session-bound (see vi_session_call_bound) */
+/* flag: the call changes state on the server; it goes out on a new connection so
+ * the transport never sends it twice (vi_http_post_once). A NotAuthenticated
+ * fault (the server refused it) is still resent once after the re-login. */
+#define VI_CALL_ONCE 2u
 
-/* vi_session_call() (flags 0) or vi_session_call_bound() (VI_CALL_BOUND) of
+/* vi_session_call() (flags 0), vi_session_call_bound() (VI_CALL_BOUND) or a
+ * state-changing call (VI_CALL_ONCE) of
  * a body built in a buf: ERR_NOMEM without sending when body->failed. */
 int vi_session_call_buf(struct vi_session *s, const char *method, const struct buf *body,
 			const struct vi_reader_spec *spec, unsigned flags, struct err *e);
 
 /*
  * Sends body (fails with ERR_NOMEM when body->failed) and expects a
- * non-empty text at path of the reply (e.g. "returnval", a moref). flags: 0
- * or VI_CALL_BOUND. On success *out (NULL on entry) is the caller's to free;
+ * non-empty text at path of the reply (e.g. "returnval", a moref). flags: 0,
+ * VI_CALL_BOUND or VI_CALL_ONCE. On success *out (NULL on entry) is the caller's to free;
  * a reply without it is ERR_PROTOCOL.
  */
 int vi_session_call_text(struct vi_session *s, const char *method, const struct buf *body,

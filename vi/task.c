@@ -24,9 +24,9 @@ static int vm_method(struct vi_session *s, const char *method, const char *vm, c
 	vi_soap_begin(&b, method, "VirtualMachine", vm);
 	vi_soap_end(&b, method);
 	if (task_out)
-		rc = vi_session_call_text(s, method, &b, "returnval", 0, task_out, e);
+		rc = vi_session_call_text(s, method, &b, "returnval", VI_CALL_ONCE, task_out, e);
 	else
-		rc = vi_session_call_buf(s, method, &b, NULL, 0, e);
+		rc = vi_session_call_buf(s, method, &b, NULL, VI_CALL_ONCE, e);
 	buf_release(&b);
 	return rc;
 }
@@ -74,7 +74,7 @@ int vi_vm_answer(struct vi_session *s, const char *vm, const char *question_id,
 	vi_soap_add(&b, "questionId", question_id);
 	vi_soap_add(&b, "answerChoice", choice_key);
 	vi_soap_end(&b, "AnswerVM");
-	rc = vi_session_call_buf(s, "AnswerVM", &b, NULL, 0, e);
+	rc = vi_session_call_buf(s, "AnswerVM", &b, NULL, VI_CALL_ONCE, e);
 	buf_release(&b);
 	return rc;
 }
@@ -89,7 +89,7 @@ int vi_task_cancel(struct vi_session *s, const char *task, struct err *e)
 	buf_init(&b, TASK_BODY_MAX);
 	vi_soap_begin(&b, "CancelTask", "Task", task);
 	vi_soap_end(&b, "CancelTask");
-	rc = vi_session_call_buf(s, "CancelTask", &b, NULL, 0, e);
+	rc = vi_session_call_buf(s, "CancelTask", &b, NULL, VI_CALL_ONCE, e);
 	buf_release(&b);
 	return rc;
 }

@@ -1340,6 +1340,50 @@ static void test_esx(void **state)
 
 /* ---- no server ---- */
 
+/*
+ * A state-changing call whose reused connection the server closes without an
+ * answer is reported, not sent again by the transport: the server may have
+ * acted on it (libcurl re-sends a request on a reused connection that turns
+ * out dead; state-changing calls go out on a fresh connection).
+ */
+static void test_state_change_sent_once(void **state)
+{
+	struct vi_session_opts o;
+	struct vi_session *s;
+	struct vi_task_info info = {0};
+	const char *vm;
+	char *task = NULL;
+	struct err e;
+
+	(void)state;
+	base_opts(&o);
+	s = session_with(&o, NULL);
+	err_clear(&e);
+	assert_int_equal(vi_session_login(s, &e), 0);
+	assert_int_equal(probe(s, &e), 0); /* the connection is now a reused one */
+	vm = sim_vm("poweredOn", 0);
+	assert_true(vm[0] != '\0');
+	simctl_do("/_sim/stats/reset", "{}");
+	inject("{\"kind\":\"close\",\"count\":1,\"method\":\"PowerOffVM_Task\"}");
+	assert_int_equal(vi_vm_power_off(s, vm, &task, &e), -1);
+	assert_null(task);
+	if (e.kind != ERR_CONNECT)
+		fail_msg("%s: %s", err_kind_name(e.kind), e.msg);
+	assert_int_equal(sim_calls("PowerOffVM_Task"), 1);
+	assert_string_equal(sim_power(vm), "poweredOn");
+
+	/* the next call works on a new connection */
+	err_clear(&e);
+	assert_int_equal(vi_vm_power_off(s, vm, &task, &e), 0);
+	assert_int_equal(vi_task_wait(s, task, 30, NULL, NULL, &info, &e), 0);
+	assert_string_equal(sim_power(vm), "poweredOff");
+	assert_int_equal(sim_calls("PowerOffVM_Task"), 2);
+	vi_task_info_release(&info);
+	free(task);
+	simctl_do("/_sim/fault/clear", "{}");
+	vi_session_free(s);
+}
+
 /* A loopback port that was bound and never listened on: closed. */
 static void closed_url(char *url, size_t size)
 {
@@ -1407,6 +1451,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_task_wait_other_filters),
 		cmocka_unit_test(test_bound_after_expiry),
 		cmocka_unit_test(test_faults),
+		cmocka_unit_test(test_state_change_sent_once),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_reply_too_large),
 	};
