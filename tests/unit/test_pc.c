@@ -122,9 +122,16 @@ static void *serve(void *ud)
 		f->accepts++;
 		pthread_mutex_unlock(&f->mu);
 		for (;;) {
+			struct pollfd both[2] = {{.fd = fd, .events = POLLIN},
+						 {.fd = f->lfd, .events = POLLIN}};
 			struct buf in, out;
 			const struct reply *r;
 
+			/* one connection at a time: a new one (a fresh connect)
+			 * while this one idles closes this one, as servers do */
+			if (poll(both, 2, -1) < 0 ||
+			    (!(both[0].revents & POLLIN) && (both[1].revents & POLLIN)))
+				break;
 			buf_init(&in, 0);
 			if (read_request(fd, &in) < 0) {
 				buf_release(&in);
