@@ -36,6 +36,7 @@ AGENT_SRC := $(filter-out $(AGENT_MAINS),$(wildcard agent/*.c))
 PLUGIN_MAINS := $(wildcard plugins/check_*.c)
 PLUGIN_SRC := $(filter-out $(PLUGIN_MAINS),$(wildcard plugins/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+SUPPORT_SRC := $(wildcard tests/support/*.c)
 ITEST_SRC := $(wildcard tests/integration/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -45,6 +46,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIBVIMON := $(BUILD)/libvimon.a
 LIBAGENT := $(BUILD)/libagent.a
+LIBSUPPORT := $(BUILD)/libtestsupport.a
 PROGRAMS := $(if $(wildcard agent/main.c),$(BUILD)/vimon) \
 	$(patsubst plugins/%.c,$(BUILD)/%,$(PLUGIN_MAINS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -69,17 +71,22 @@ $(LIBAGENT): $(call obj,$(COL_SRC) $(AGENT_SRC) $(PLUGIN_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# What the cmocka test programs share (tests/support).
+$(LIBSUPPORT): $(call obj,$(SUPPORT_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/vimon: $(call obj,agent/main.c) $(LIBAGENT) $(LIBVIMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/check_%: $(call obj,plugins/check_%.c) $(LIBAGENT) $(LIBVIMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBAGENT) $(LIBVIMON)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBSUPPORT) $(LIBAGENT) $(LIBVIMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/integration/%.o $(LIBAGENT) $(LIBVIMON)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/integration/%.o $(LIBSUPPORT) $(LIBAGENT) $(LIBVIMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 

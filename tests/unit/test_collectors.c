@@ -14,52 +14,14 @@
 #include "agent/snapshot.h"
 #include "collectors/collector.h"
 #include "util/buf.h"
+#include "tests/support/testutil.h"
 #include "vi/xml.h"
-
-#define ENV_OPEN                                                                                   \
-	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                             \
-	"<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "           \
-	"xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "                                          \
-	"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Body>"                   \
-	"<WaitForUpdatesExResponse xmlns=\"urn:vim25\">"
-#define ENV_CLOSE "</WaitForUpdatesExResponse></soapenv:Body></soapenv:Envelope>"
 
 static const struct collector *const all_cols[] = {
 	&col_vm,      &col_host,    &col_datastore,  &col_question, &col_task,
 	&col_cluster, &col_compute, &col_datacenter, &col_folder,   &col_task_manager,
 };
 #define NCOLS (sizeof(all_cols) / sizeof(all_cols[0]))
-
-static int on_node(void *ud, const char *path, const struct vi_node *n, struct err *e)
-{
-	struct vi_node **out = ud;
-
-	(void)path;
-	(void)e;
-	*out = vi_node_dup(n);
-	return 0;
-}
-
-/* Parses "<returnval ...>...</returnval>" into a node tree (caller frees). */
-static struct vi_node *xml_value(const char *xml)
-{
-	static const char *const paths[] = {"returnval", NULL};
-	struct vi_node *n = NULL;
-	struct vi_reader_spec spec = {.paths = paths, .on_node = on_node, .ud = &n};
-	struct buf b;
-	struct err e = {0};
-
-	buf_init(&b, 0);
-	buf_adds(&b, ENV_OPEN);
-	buf_adds(&b, xml);
-	buf_adds(&b, ENV_CLOSE);
-	if (vi_reader_parse(&spec, b.data, b.len, &e) < 0)
-		fail_msg("parse: %s\n%s", e.msg, xml);
-	buf_release(&b);
-	assert_non_null(n);
-	return n;
-}
-
 /* One step of a synthetic change sequence. */
 struct step {
 	enum vi_obj_kind kind;
@@ -89,7 +51,7 @@ struct step {
 static void apply_steps(struct inventory *inv, const struct step *steps, size_t n, double now)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct vi_node *v = steps[i].xml ? xml_value(steps[i].xml) : NULL;
+		struct vi_node *v = steps[i].xml ? test_xml_value(steps[i].xml) : NULL;
 		struct vi_change c = {steps[i].type, steps[i].moref, steps[i].kind,
 				      steps[i].path, steps[i].op,    v,
 				      NULL};
@@ -814,8 +776,8 @@ static void test_ignored_and_bad(void **state)
 		ENTER("VirtualMachine", "vm-1", "name", STR("a")),
 		SET("VirtualMachine", "vm-1", "config.annotation", STR("x")),
 	};
-	struct vi_node *bad = xml_value("<returnval xsi:type=\"VirtualMachineQuestionInfo\">"
-					"<text>no id</text></returnval>");
+	struct vi_node *bad = test_xml_value("<returnval xsi:type=\"VirtualMachineQuestionInfo\">"
+					     "<text>no id</text></returnval>");
 	struct vi_change c = {"VirtualMachine", "vm-1", VI_OBJ_MODIFY, "runtime.question",
 			      VI_OP_ASSIGN,	bad,	NULL};
 	struct err e = {0};

@@ -12,41 +12,8 @@
 #include "agent/inventory.h"
 #include "collectors/collector.h"
 #include "util/buf.h"
+#include "tests/support/testutil.h"
 #include "vi/xml.h"
-
-#define ENV_OPEN                                                                                   \
-	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                             \
-	"<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "           \
-	"xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "                                          \
-	"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Body>"                   \
-	"<WaitForUpdatesExResponse xmlns=\"urn:vim25\">"
-#define ENV_CLOSE "</WaitForUpdatesExResponse></soapenv:Body></soapenv:Envelope>"
-
-static int on_node(void *ud, const char *path, const struct vi_node *n, struct err *e)
-{
-	(void)path;
-	(void)e;
-	*(struct vi_node **)ud = vi_node_dup(n);
-	return 0;
-}
-
-static struct vi_node *xml_value(const char *xml)
-{
-	static const char *const paths[] = {"returnval", NULL};
-	struct vi_node *n = NULL;
-	struct vi_reader_spec spec = {.paths = paths, .on_node = on_node, .ud = &n};
-	struct buf b;
-	struct err e = {0};
-
-	buf_init(&b, 0);
-	buf_adds(&b, ENV_OPEN);
-	buf_adds(&b, xml);
-	buf_adds(&b, ENV_CLOSE);
-	assert_int_equal(vi_reader_parse(&spec, b.data, b.len, &e), 0);
-	buf_release(&b);
-	assert_non_null(n);
-	return n;
-}
 
 static const struct collector *const cols[] = {&col_vm, &col_datastore, &col_question};
 
@@ -62,7 +29,7 @@ static struct inventory *new_inv(void)
 static void change(struct inventory *inv, enum vi_obj_kind kind, const char *type,
 		   const char *moref, const char *path, enum vi_prop_op op, const char *xml)
 {
-	struct vi_node *v = xml ? xml_value(xml) : NULL;
+	struct vi_node *v = xml ? test_xml_value(xml) : NULL;
 	struct vi_change c = {type, moref, kind, path, op, v, NULL};
 	struct err e = {0};
 

@@ -8,26 +8,9 @@
 
 #include <cmocka.h>
 
+#include "tests/support/testutil.h"
 #include "util/buf.h"
 #include "vi/question.h"
-
-static char *read_fixture(const char *name, size_t *len)
-{
-	char path[512], chunk[4096];
-	struct buf b;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "tests/fixtures/%s", name);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (run the tests from the top directory)", path);
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	return buf_detach(&b, len);
-}
 
 struct parsed {
 	struct vi_question q;
@@ -85,7 +68,7 @@ static void test_fixture(void **state)
 	const struct vi_question_choice *d;
 
 	(void)state;
-	xml = read_fixture("question.xml", &len);
+	xml = test_read_fixture("question.xml", &len);
 	assert_int_equal(parse_reply(xml, len, &p), 0);
 	assert_string_equal(p.q.id, "52");
 	assert_non_null(strstr(p.q.text, "If you don't know, answer \"I Copied It\"."));
@@ -217,7 +200,7 @@ static void test_recorded(void **state)
 
 	(void)state;
 	memset(qs, 0, sizeof(qs));
-	xml = read_fixture("sim_question.xml", &len);
+	xml = test_read_fixture("sim_question.xml", &len);
 	err_clear(&e);
 	assert_int_equal(vi_reader_parse(&spec, xml, len, &e), 0);
 	assert_string_equal(qs[0].id, "q-fixture");

@@ -9,26 +9,9 @@
 
 #include <cmocka.h>
 
+#include "tests/support/testutil.h"
 #include "util/buf.h"
 #include "vi/task.h"
-
-static char *read_fixture(const char *name, size_t *len)
-{
-	char path[512], chunk[4096];
-	struct buf b;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "tests/fixtures/%s", name);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (run the tests from the top directory)", path);
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	return buf_detach(&b, len);
-}
 
 struct parsed {
 	struct vi_task_info t[4];
@@ -78,7 +61,7 @@ static void test_fixture(void **state)
 	size_t len;
 
 	(void)state;
-	xml = read_fixture("taskinfo.xml", &len);
+	xml = test_read_fixture("taskinfo.xml", &len);
 	parse_reply(xml, len, &p);
 	assert_int_equal(p.seen, 2);
 	assert_int_equal(p.rc[0], 0);
@@ -192,7 +175,7 @@ static void test_recorded(void **state)
 	size_t len;
 
 	(void)state;
-	xml = read_fixture("sim_taskinfo.xml", &len);
+	xml = test_read_fixture("sim_taskinfo.xml", &len);
 	parse_reply(xml, len, &p);
 	assert_int_equal(p.seen, 2);
 	assert_int_equal(p.rc[0], 0);
@@ -211,7 +194,7 @@ static void test_recorded(void **state)
 	assert_true(p.t[1].complete_time - p.t[1].queue_time < 0.001);
 	release_all(&p);
 	free(xml);
-	xml = read_fixture("sim_taskinfo_cancelled.xml", &len);
+	xml = test_read_fixture("sim_taskinfo_cancelled.xml", &len);
 	parse_reply(xml, len, &p);
 	assert_int_equal(p.seen, 1);
 	assert_int_equal(p.rc[0], 0);

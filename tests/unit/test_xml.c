@@ -12,31 +12,10 @@
 #include <cmocka.h>
 
 #include "util/buf.h"
+#include "tests/support/testutil.h"
 #include "vi/xml.h"
 
 /* ---------- helpers ---------- */
-
-static char *read_fixture(const char *name, size_t *len)
-{
-	char path[512];
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "tests/fixtures/%s", name);
-	f = fopen(path, "rb");
-	if (!f) {
-		fail_msg("cannot open %s (run the tests from the top directory)", path);
-		return NULL;
-	}
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	assert_false(b.failed);
-	return buf_detach(&b, len);
-}
 
 /* Serialises a tree so two parses can be compared. */
 static void dump(struct buf *b, const struct vi_node *n)
@@ -110,12 +89,8 @@ static void collect_init(struct collect *c)
 	buf_init(&c->out, 0);
 }
 
-#define ENV_OPEN                                                                                   \
-	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                             \
-	"<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "           \
-	"xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "                                          \
-	"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Body>"
-#define ENV_CLOSE "</soapenv:Body></soapenv:Envelope>"
+#define ENV_OPEN  TEST_ENV_OPEN
+#define ENV_CLOSE TEST_ENV_CLOSE
 
 /* ---------- the recorded reply ---------- */
 
@@ -127,7 +102,7 @@ static void test_fixture_objects(void **state)
 	size_t len;
 
 	(void)state;
-	data = read_fixture("retrieve_vms.xml", &len);
+	data = test_read_fixture("retrieve_vms.xml", &len);
 	collect_init(&c);
 	err_clear(&e);
 	assert_int_equal(parse_collect(obj_paths, data, len, len, &c, &e), 0);
@@ -159,7 +134,7 @@ static void test_fixture_chunking(void **state)
 	size_t len, i;
 
 	(void)state;
-	data = read_fixture("retrieve_vms.xml", &len);
+	data = test_read_fixture("retrieve_vms.xml", &len);
 	collect_init(&whole);
 	err_clear(&e);
 	assert_int_equal(parse_collect(obj_paths, data, len, len, &whole, &e), 0);
@@ -184,7 +159,7 @@ static void test_fixture_truncated_everywhere(void **state)
 	size_t len, cut, last;
 
 	(void)state;
-	data = read_fixture("retrieve_vms.xml", &len);
+	data = test_read_fixture("retrieve_vms.xml", &len);
 	end = strstr(data, "</soapenv:Envelope>");
 	assert_non_null(end);
 	last = (size_t)(end - data) + strlen("</soapenv:Envelope>");
@@ -292,7 +267,7 @@ static void test_fault_fixture_and_bare(void **state)
 	size_t len;
 
 	(void)state;
-	data = read_fixture("sim_fault_invalid_login.xml", &len);
+	data = test_read_fixture("sim_fault_invalid_login.xml", &len);
 	collect_init(&c);
 	err_clear(&e);
 	assert_int_equal(parse_collect(obj_paths, data, len, 1, &c, &e), -1);
@@ -431,7 +406,7 @@ static void test_html_fixture(void **state)
 	size_t len;
 
 	(void)state;
-	data = read_fixture("html_503.html", &len);
+	data = test_read_fixture("html_503.html", &len);
 	collect_init(&c);
 	err_clear(&e);
 	assert_int_equal(parse_collect(obj_paths, data, len, 16, &c, &e), -1);
@@ -658,7 +633,7 @@ static void test_handler_error(void **state)
 	size_t len;
 
 	(void)state;
-	data = read_fixture("retrieve_vms.xml", &len);
+	data = test_read_fixture("retrieve_vms.xml", &len);
 	collect_init(&c);
 	c.fail_at = 2;
 	err_clear(&e);
@@ -823,7 +798,7 @@ static void test_recorded_faults(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		data = read_fixture(cases[i].file, &len);
+		data = test_read_fixture(cases[i].file, &len);
 		for (j = 0; j < sizeof(steps) / sizeof(steps[0]); j++) {
 			collect_init(&c);
 			err_clear(&e);
@@ -848,7 +823,7 @@ static void test_recorded_retrieve(void **state)
 	size_t len;
 
 	(void)state;
-	data = read_fixture("sim_retrieve_vms.xml", &len);
+	data = test_read_fixture("sim_retrieve_vms.xml", &len);
 	collect_init(&c);
 	err_clear(&e);
 	assert_int_equal(parse_collect(obj_paths, data, len, 7, &c, &e), 0);
@@ -877,7 +852,7 @@ static void test_recorded_updates(void **state)
 	size_t len;
 
 	(void)state;
-	data = read_fixture("sim_wait_updates.xml", &len);
+	data = test_read_fixture("sim_wait_updates.xml", &len);
 	collect_init(&c);
 	err_clear(&e);
 	assert_int_equal(parse_collect(paths, data, len, 3, &c, &e), 0);
