@@ -273,3 +273,28 @@ json_field() {
 	printf '%s' "$1" | tr ',{}[]' '\n\n\n\n\n' |
 		sed -n "s/^ *\"$2\" *: *\"\{0,1\}\([^\"]*\)\"\{0,1\} *\$/\1/p" | head -n 1
 }
+
+# relay NAME PROGRAM ARGS...: runs a cmocka program with TAP output and turns each of its
+# results into one of ours, prefixed with NAME; its other output becomes diagnostics. A
+# program that exits non-zero without a failed test counts as one failure. The program
+# gets its settings from the environment (export them first).
+relay() {
+	_name=$1
+	shift
+	_out=$VIMON_TEST_TMP/relay.$_lib_id.out
+	CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 5 300 "$@" >"$_out" 2>&1
+	_rc=$?
+	while IFS= read -r _l; do
+		case $_l in
+		"ok "*) ok "$_name: ${_l#ok * - }" ;;
+		"not ok "*) not_ok "$_name: ${_l#not ok * - }" ;;
+		"1.."* | "# ok - "* | "# not ok - "*) ;;
+		*) diag "$_l" ;;
+		esac
+	done <"$_out"
+	if [ "$_rc" -ne 0 ] && ! grep -q '^not ok ' "$_out"; then
+		not_ok "$_name: exited with status $_rc"
+		tail -40 "$_out" | sed 's/^/# /'
+	fi
+	rm -f "$_out"
+}

@@ -8,29 +8,6 @@ BUILD=${VIMON_BUILD:-$TOP/build}
 ASAN_BUILD=${VIMON_ASAN_BUILD:-$TOP/build-asan}
 export CMOCKA_MESSAGE_OUTPUT=TAP
 
-# relay NAME PROGRAM: one cmocka program's TAP results as ours, prefixed with NAME.
-relay() {
-	_name=$1
-	shift
-	_out=$VIMON_TEST_TMP/agent_target.$$.out
-	AGENT_SIM_URL=$SIM_URL AGENT_SIM_BASE=$SIM_BASE AGENT_SIM_PID=$SIM_PID \
-		timeout -k 5 300 "$@" >"$_out" 2>&1
-	_rc=$?
-	while IFS= read -r _l; do
-		case $_l in
-		"ok "*) ok "$_name: ${_l#ok * - }" ;;
-		"not ok "*) not_ok "$_name: ${_l#not ok * - }" ;;
-		"1.."* | "# ok - "* | "# not ok - "*) ;;
-		*) diag "$_l" ;;
-		esac
-	done <"$_out"
-	if [ "$_rc" -ne 0 ] && ! grep -q '^not ok ' "$_out"; then
-		not_ok "$_name: exited with status $_rc"
-		tail -40 "$_out" | sed 's/^/# /'
-	fi
-	rm -f "$_out"
-}
-
 for _bin in "$BUILD/tests/agent_target" "$ASAN_BUILD/tests/agent_target"; do
 	_tag=agent_target
 	[ "$_bin" = "$ASAN_BUILD/tests/agent_target" ] && _tag="agent_target (asan)"
@@ -42,6 +19,7 @@ for _bin in "$BUILD/tests/agent_target" "$ASAN_BUILD/tests/agent_target"; do
 		not_ok "$_tag: simulator did not start"
 		continue
 	fi
+	export AGENT_SIM_URL="$SIM_URL" AGENT_SIM_BASE="$SIM_BASE" AGENT_SIM_PID="$SIM_PID"
 	relay "$_tag" "$_bin"
 	# the program stops the first simulator itself and starts its own on the same port
 	sim_stop 2>/dev/null
@@ -51,6 +29,7 @@ done
 if [ -x "$BUILD/tests/agent_target" ]; then
 	if TMPDIR=${VIMON_SIM_TMPDIR:-/dev/shm} sim_start -dc 1 -cluster 1 -host 10 -vm 210 -standalone 0 \
 		-odd-names=false; then
+		export AGENT_SIM_URL="$SIM_URL" AGENT_SIM_BASE="$SIM_BASE" AGENT_SIM_PID="$SIM_PID"
 		relay "agent_target big" "$BUILD/tests/agent_target" big
 		sim_stop
 	else

@@ -8,30 +8,6 @@ BUILD=${VIMON_BUILD:-$TOP/build}
 ASAN_BUILD=${VIMON_ASAN_BUILD:-$TOP/build-asan}
 export CMOCKA_MESSAGE_OUTPUT=TAP
 
-# relay NAME PROGRAM ARGS...: runs a cmocka program and turns each of its TAP results into
-# one of ours, prefixed with NAME; its diagnostics are kept as comments.
-relay() {
-	_name=$1
-	shift
-	_out=$VIMON_TEST_TMP/vi_client.$$.out
-	VI_SIM_URL=${SIM_URL:-} VI_SIM_BASE=${SIM_BASE:-} VI_SHA256=${SIM_SHA256:-} \
-		VI_SHA1=${SIM_SHA1:-} VI_CERT=${SIM_CERT:-} timeout -k 5 300 "$@" >"$_out" 2>&1
-	_rc=$?
-	while IFS= read -r _l; do
-		case $_l in
-		"ok "*) ok "$_name: ${_l#ok * - }" ;;
-		"not ok "*) not_ok "$_name: ${_l#not ok * - }" ;;
-		"1.."* | "# ok - "* | "# not ok - "*) ;;
-		*) diag "$_l" ;;
-		esac
-	done <"$_out"
-	if [ "$_rc" -ne 0 ] && ! grep -q '^not ok ' "$_out"; then
-		not_ok "$_name: exited with status $_rc"
-		tail -40 "$_out" | sed 's/^/# /'
-	fi
-	rm -f "$_out"
-}
-
 # group NAME SIM_FLAGS...: one simulator per group and build, so groups do not share state.
 group() {
 	_g=$1
@@ -51,6 +27,8 @@ group() {
 			not_ok "$_tag: simulator started"
 			continue
 		fi
+		export VI_SIM_URL="$SIM_URL" VI_SIM_BASE="$SIM_BASE" VI_SHA256="${SIM_SHA256:-}" \
+			VI_SHA1="${SIM_SHA1:-}" VI_CERT="${SIM_CERT:-}"
 		relay "$_tag" "$_bin" "$_g"
 		sim_stop
 	done
