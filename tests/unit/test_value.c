@@ -3,8 +3,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <locale.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -52,10 +55,13 @@ static void test_int64(void **state)
 		v = 12345;
 		if (vi_text_int64(cases[i].s, &v, &e) != (cases[i].ok ? 0 : -1))
 			fail_msg("\"%s\": wrong verdict (%s)", cases[i].s, e.msg);
-		if (cases[i].ok)
+		if (cases[i].ok) {
 			assert_true(v == cases[i].want);
-		else
+		} else {
 			assert_int_equal(e.kind, ERR_PARSE);
+			if (v != 12345)
+				fail_msg("\"%s\": output changed on failure", cases[i].s);
+		}
 	}
 	err_clear(&e);
 	assert_int_equal(vi_text_int64(NULL, &v, &e), -1);
@@ -123,19 +129,52 @@ static void test_double(void **state)
 	assert_true(isnan(v));
 }
 
-/* A locale with a decimal comma must not change how the wire format reads. */
+/* A locale with a decimal comma must not change how the wire format reads.
+ * The machine may have no such locale installed, so one is compiled into a
+ * temporary directory with localedef (Debian package "locales") and found
+ * through LOCPATH; failing to make it fails the test. */
 static void test_double_locale(void **state)
 {
+	char dir[] = "/tmp/vimon-locale-XXXXXX";
+	char cmd[256];
+	const char *loc = NULL;
+	struct lconv *lc;
 	double v = 0;
 	struct err e;
+	int rc;
 
 	(void)state;
-	if (!setlocale(LC_NUMERIC, "de_DE.UTF-8") && !setlocale(LC_NUMERIC, "fr_FR.UTF-8"))
-		skip();
+	if (setlocale(LC_NUMERIC, "de_DE.UTF-8")) {
+		loc = "de_DE.UTF-8";
+	} else {
+		if (!mkdtemp(dir))
+			fail_msg("mkdtemp: %s", strerror(errno));
+		snprintf(cmd, sizeof(cmd),
+			 "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1", dir);
+		rc = system(cmd);
+		setenv("LOCPATH", dir, 1);
+		if (setlocale(LC_NUMERIC, "de_DE.UTF-8"))
+			loc = "de_DE.UTF-8";
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			fail_msg("cannot remove %s", dir);
+		if (!loc)
+			fail_msg("no comma-decimal locale: localedef -i de_DE -f UTF-8 exited "
+				 "with status %d (install the Debian package \"locales\")",
+				 rc);
+	}
+	lc = localeconv();
+	if (strcmp(lc->decimal_point, ",") != 0)
+		fail_msg("%s has decimal point \"%s\", want \",\"", loc, lc->decimal_point);
 	err_clear(&e);
-	assert_int_equal(vi_text_double("1.5", &v, &e), 0);
-	assert_true(v == 1.5);
+	rc = vi_text_double("1.5", &v, &e);
 	setlocale(LC_NUMERIC, "C");
+	unsetenv("LOCPATH");
+	if (rc != 0)
+		fail_msg("\"1.5\" under %s: %s", loc, e.msg);
+	if (v != 1.5)
+		fail_msg("\"1.5\" under %s read as %g", loc, v);
+	assert_int_equal(vi_text_double("1,5", &v, &e), -1);
 }
 
 static void test_time(void **state)
@@ -196,8 +235,11 @@ static void test_time(void **state)
 			fail_msg("\"%s\": wrong verdict (%s)", cases[i].s, e.msg);
 		if (cases[i].ok && fabs(v - cases[i].want) > 1e-6)
 			fail_msg("\"%s\": %.6f, want %.6f", cases[i].s, v, cases[i].want);
-		if (!cases[i].ok)
+		if (!cases[i].ok) {
 			assert_int_equal(e.kind, ERR_PARSE);
+			if (v != -12345)
+				fail_msg("\"%s\": output changed on failure", cases[i].s);
+		}
 	}
 }
 
