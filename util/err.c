@@ -105,6 +105,12 @@ const char *err_kind_name(enum err_kind kind)
 	return kind_names[kind];
 }
 
+void err_copy(struct err *dst, const struct err *src)
+{
+	if (dst && dst->kind == ERR_OK)
+		*dst = *src;
+}
+
 int err_is_fault(const struct err *e, const char *fault)
 {
 	return e && e->kind != ERR_OK && strcmp(e->fault, fault) == 0;

@@ -47,6 +47,10 @@ struct err {
 /* Resets e to ERR_OK. e may be NULL. */
 void err_clear(struct err *e);
 
+/* Copies src into dst unless dst already holds an error (the first error
+ * wins). dst may be NULL. */
+void err_copy(struct err *dst, const struct err *src);
+
 /* Records an error (unless one is already recorded) and returns -1. e may be NULL. */
 int err_set(struct err *e, enum err_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

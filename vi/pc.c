@@ -7,6 +7,7 @@
 #include "util/buf.h"
 #include "vi/pc_internal.h"
 #include "vi/soap.h"
+#include "vi/value.h"
 
 #define PC_BODY_MAX  ((size_t)16 << 20)
 #define PC_MAX_PAGES 1000000
@@ -289,10 +290,8 @@ static int on_wait_node(void *ud, const char *path, const struct vi_node *n, str
 		w->got_version = true;
 		return w->version ? 0 : err_set(e, ERR_NOMEM, "out of memory");
 	}
-	if (strcmp(path, "returnval/truncated") == 0) {
-		w->truncated = strcmp(n->text, "true") == 0 || strcmp(n->text, "1") == 0;
-		return 0;
-	}
+	if (strcmp(path, "returnval/truncated") == 0)
+		return vi_text_bool(n->text, &w->truncated, e);
 	if (strcmp(path, "returnval/filterSet/missingSet") == 0)
 		return on_missing_object(n, w->h, e);
 	return on_object_update(n, w->h, e);
@@ -337,11 +336,7 @@ int vi_pc_wait_on(struct vi_session *s, const char *collector, const char *versi
 		vi_soap_add_int(&b, "maxObjectUpdates", max_objects);
 	vi_soap_close(&b, "options");
 	vi_soap_end(&b, "WaitForUpdatesEx");
-	if (b.failed) {
-		err_set(e, ERR_NOMEM, "WaitForUpdatesEx: request too large or out of memory");
-		goto out_free;
-	}
-	if (vi_session_call_bound(s, "WaitForUpdatesEx", b.data, b.len, &spec, e) < 0)
+	if (vi_session_call(s, "WaitForUpdatesEx", &b, &spec, VI_CALL_BOUND, e) < 0)
 		goto out_free;
 	if (!w.got_version) {
 		/* maxWaitSeconds passed with no change: an empty reply */
@@ -426,7 +421,7 @@ static void cancel_retrieve(struct vi_session *s, const char *pc, const char *to
 	vi_soap_begin(&b, "CancelRetrievePropertiesEx", "PropertyCollector", pc);
 	vi_soap_add(&b, "token", token);
 	vi_soap_end(&b, "CancelRetrievePropertiesEx");
-	vi_session_call_buf(s, "CancelRetrievePropertiesEx", &b, NULL, VI_CALL_BOUND, &ignored);
+	vi_session_call(s, "CancelRetrievePropertiesEx", &b, NULL, VI_CALL_BOUND, &ignored);
 	buf_release(&b);
 }
 
@@ -458,13 +453,9 @@ int vi_pc_retrieve(struct vi_session *s, const char *view, const struct vi_prop_
 	vi_soap_close(&b, "options");
 	vi_soap_end(&b, method);
 	while (rc < 0) {
-		if (b.failed) {
-			err_set(e, ERR_NOMEM, "%s: request too large or out of memory", method);
-			break;
-		}
 		r.objects = 0;
 		/* the view and the token live in the session: never resent after a re-login */
-		if (vi_session_call_bound(s, method, b.data, b.len, &spec, e) < 0)
+		if (vi_session_call(s, method, &b, &spec, VI_CALL_BOUND, e) < 0)
 			break;
 		npages++;
 		/* the page arrived: the old token is spent, the new one (if any) is ours */
@@ -509,7 +500,7 @@ static int destroy(struct vi_session *s, const char *method, const char *type, c
 	buf_init(&b, PC_BODY_MAX);
 	vi_soap_begin(&b, method, type, moref);
 	vi_soap_end(&b, method);
-	rc = vi_session_call_buf(s, method, &b, NULL, VI_CALL_BOUND, e);
+	rc = vi_session_call(s, method, &b, NULL, VI_CALL_BOUND, e);
 	buf_release(&b);
 	return rc;
 }

@@ -56,7 +56,7 @@ struct vi_pc_handler {
  * Destroy* methods name objects of the session (a view, a filter, a version,
  * a token). When the session expired they are not resent after the re-login:
  * they fail with ERR_FAULT "NotAuthenticated" and vi_session_renewed(e) true
- * (see vi_session_call_bound()); the caller rebuilds its views and filters.
+ * (see VI_CALL_BOUND in vi/session.h); the caller rebuilds its views and filters.
  * CreateContainerView and CreatePropertyCollector are resent once.
  */
 

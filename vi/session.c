@@ -143,12 +143,6 @@ double vi_now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void err_copy(struct err *dst, const struct err *src)
-{
-	if (dst && dst->kind == ERR_OK)
-		*dst = *src;
-}
-
 static int feed_reader(void *ud, const char *data, size_t len, struct err *e)
 {
 	return vi_reader_feed(ud, data, len, e);
@@ -362,15 +356,22 @@ out_release:
 	return rc;
 }
 
-static int call_flags(struct vi_session *s, const char *method, const char *body, size_t len,
-		      const struct vi_reader_spec *spec, unsigned flags, struct err *e)
+/* Message of the error a session-bound call returns after a re-login. */
+#define SESSION_RENEWED_MSG                                                                        \
+	"the session expired and was renewed; objects of the old session (filters, views, "        \
+	"update versions, retrieve tokens) are gone: rebuild them"
+
+int vi_session_call(struct vi_session *s, const char *method, const struct buf *body,
+		    const struct vi_reader_spec *spec, unsigned flags, struct err *e)
 {
 	struct err first;
 
+	if (body->failed)
+		return err_set(e, ERR_NOMEM, "%s: request too large or out of memory", method);
 	if (!s->logged_in && vi_session_login(s, e) < 0)
 		return -1;
 	err_clear(&first);
-	if (call_once(s, method, body, len, spec, flags, &first) == 0)
+	if (call_once(s, method, body->data, body->len, spec, flags, &first) == 0)
 		return 0;
 	if (!err_is_fault(&first, "NotAuthenticated")) {
 		err_copy(e, &first);
@@ -382,33 +383,13 @@ static int call_flags(struct vi_session *s, const char *method, const char *body
 		return -1;
 	if (flags & VI_CALL_BOUND)
 		return err_set_fault(e, ERR_FAULT, "NotAuthenticated", "%s: %s", method,
-				     VI_SESSION_RENEWED_MSG);
-	return call_once(s, method, body, len, spec, flags, e);
-}
-
-int vi_session_call(struct vi_session *s, const char *method, const char *body, size_t len,
-		    const struct vi_reader_spec *spec, struct err *e)
-{
-	return call_flags(s, method, body, len, spec, 0, e);
-}
-
-int vi_session_call_bound(struct vi_session *s, const char *method, const char *body, size_t len,
-			  const struct vi_reader_spec *spec, struct err *e)
-{
-	return call_flags(s, method, body, len, spec, VI_CALL_BOUND, e);
+				     SESSION_RENEWED_MSG);
+	return call_once(s, method, body->data, body->len, spec, flags, e);
 }
 
 bool vi_session_renewed(const struct err *e)
 {
-	return err_is_fault(e, "NotAuthenticated") && strstr(e->msg, VI_SESSION_RENEWED_MSG);
-}
-
-int vi_session_call_buf(struct vi_session *s, const char *method, const struct buf *body,
-			const struct vi_reader_spec *spec, unsigned flags, struct err *e)
-{
-	if (body->failed)
-		return err_set(e, ERR_NOMEM, "%s: request too large or out of memory", method);
-	return call_flags(s, method, body->data, body->len, spec, flags, e);
+	return err_is_fault(e, "NotAuthenticated");
 }
 
 /* Keeps the text of the wanted element (a moref or a string). */
@@ -430,7 +411,7 @@ int vi_session_call_text(struct vi_session *s, const char *method, const struct 
 	struct vi_reader_spec spec = {.paths = paths, .on_node = on_text_node, .ud = &val};
 	int rc = -1;
 
-	if (vi_session_call_buf(s, method, body, &spec, flags, e) < 0)
+	if (vi_session_call(s, method, body, &spec, flags, e) < 0)
 		goto out_free;
 	if (!val || !*val) {
 		err_set(e, ERR_PROTOCOL, "%s: the reply has no %s", method, path);

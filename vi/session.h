@@ -88,47 +88,38 @@ const struct vi_service_content *vi_get_service_content(const struct vi_session 
 /* Seconds on the monotonic clock (for durations and deadlines). */
 double vi_now_seconds(void);
 
-/*
- * Sends one request (body written with vi/soap.h) and streams the reply
- * through a reader built from spec. When the reply is a NotAuthenticated
- * fault the session logs in again once and resends the same body; a second
- * failure is returned. 0, or -1 with e set.
- */
-int vi_session_call(struct vi_session *s, const char *method, const char *body, size_t len,
-		    const struct vi_reader_spec *spec, struct err *e);
-
-/* Message of the error a session-bound call returns after a re-login. */
-#define VI_SESSION_RENEWED_MSG                                                                     \
-	"the session expired and was renewed; objects of the old session (filters, views, "        \
-	"update versions, retrieve tokens) are gone: rebuild them"
-
-/*
- * Like vi_session_call() for a call bound to objects of the current session
- * (WaitForUpdatesEx with a version, ContinueRetrievePropertiesEx with a
- * token, CreateFilter or DestroyView naming a view or filter, ...): on a
- * NotAuthenticated fault the session logs in again but does NOT resend; it
- * returns -1 with ERR_FAULT, fault "NotAuthenticated" and the message
- * "METHOD: " VI_SESSION_RENEWED_MSG (vi_session_renewed() tells it apart) so
- * the caller rebuilds its views and filters on the new session at once. A
- * failed re-login is returned as such.
- */
-int vi_session_call_bound(struct vi_session *s, const char *method, const char *body, size_t len,
-			  const struct vi_reader_spec *spec, struct err *e);
-
-/* True when e is the error of a session-bound call after a re-login. */
-bool vi_session_renewed(const struct err *e);
-
-#define VI_CALL_BOUND 1u /* flag: the call is session-bound (see vi_session_call_bound) */
+#define VI_CALL_BOUND 1u /* flag: the call is session-bound (see vi_session_call) */
 /* flag: the call changes state on the server; it goes out on a new connection so
  * the transport never sends it twice (vi_http_post_once). A NotAuthenticated
  * fault (the server refused it) is still resent once after the re-login. */
 #define VI_CALL_ONCE 2u
 
-/* vi_session_call() (flags 0), vi_session_call_bound() (VI_CALL_BOUND) or a
- * state-changing call (VI_CALL_ONCE) of
- * a body built in a buf: ERR_NOMEM without sending when body->failed. */
-int vi_session_call_buf(struct vi_session *s, const char *method, const struct buf *body,
-			const struct vi_reader_spec *spec, unsigned flags, struct err *e);
+/*
+ * Sends one request (body built with vi/soap.h; ERR_NOMEM without sending when
+ * body->failed) and streams the reply through a reader built from spec (NULL:
+ * the reply is only checked for a fault). Logs in first when not logged in.
+ * flags:
+ *  0              on a NotAuthenticated fault the session logs in again once
+ *                 and resends the same body; a second failure is returned.
+ *  VI_CALL_BOUND  the call names objects of the current session (WaitForUpdatesEx
+ *                 with a version, ContinueRetrievePropertiesEx with a token,
+ *                 CreateFilter or DestroyView naming a view or filter, ...): on a
+ *                 NotAuthenticated fault the session logs in again but does NOT
+ *                 resend. After a successful re-login it returns -1 with
+ *                 ERR_FAULT, fault "NotAuthenticated" and a message saying the
+ *                 session was renewed (vi_session_renewed() is true) so the
+ *                 caller rebuilds its views and filters on the new session at
+ *                 once; a failed re-login returns the login's own error.
+ *  VI_CALL_ONCE   see above; may be combined with VI_CALL_BOUND.
+ * 0, or -1 with e set.
+ */
+int vi_session_call(struct vi_session *s, const char *method, const struct buf *body,
+		    const struct vi_reader_spec *spec, unsigned flags, struct err *e);
+
+/* True when e is the error of a VI_CALL_BOUND call (or a function built on
+ * one, like vi_pc_wait) after the session was renewed: a NotAuthenticated
+ * fault, which such a call returns only after a successful re-login. */
+bool vi_session_renewed(const struct err *e);
 
 /*
  * Sends body (fails with ERR_NOMEM when body->failed) and expects a

@@ -26,7 +26,7 @@ static int vm_method(struct vi_session *s, const char *method, const char *vm, c
 	if (task_out)
 		rc = vi_session_call_text(s, method, &b, "returnval", VI_CALL_ONCE, task_out, e);
 	else
-		rc = vi_session_call_buf(s, method, &b, NULL, VI_CALL_ONCE, e);
+		rc = vi_session_call(s, method, &b, NULL, VI_CALL_ONCE, e);
 	buf_release(&b);
 	return rc;
 }
@@ -74,7 +74,7 @@ int vi_vm_answer(struct vi_session *s, const char *vm, const char *question_id,
 	vi_soap_add(&b, "questionId", question_id);
 	vi_soap_add(&b, "answerChoice", choice_key);
 	vi_soap_end(&b, "AnswerVM");
-	rc = vi_session_call_buf(s, "AnswerVM", &b, NULL, VI_CALL_ONCE, e);
+	rc = vi_session_call(s, "AnswerVM", &b, NULL, VI_CALL_ONCE, e);
 	buf_release(&b);
 	return rc;
 }
@@ -89,7 +89,7 @@ int vi_task_cancel(struct vi_session *s, const char *task, struct err *e)
 	buf_init(&b, TASK_BODY_MAX);
 	vi_soap_begin(&b, "CancelTask", "Task", task);
 	vi_soap_end(&b, "CancelTask");
-	rc = vi_session_call_buf(s, "CancelTask", &b, NULL, VI_CALL_ONCE, e);
+	rc = vi_session_call(s, "CancelTask", &b, NULL, VI_CALL_ONCE, e);
 	buf_release(&b);
 	return rc;
 }
@@ -199,8 +199,7 @@ static int wait_once(struct vi_session *s, const char *task, struct task_watch *
 	}
 	free(next);
 	if (!vi_session_renewed(&we)) {
-		if (e && e->kind == ERR_OK)
-			*e = we;
+		err_copy(e, &we);
 		return -1;
 	}
 	/* the old session's collector is gone on the server: nothing to destroy */

@@ -814,8 +814,7 @@ static void check_halted(struct vi_reader *r, int rc)
 
 static int reader_error(struct vi_reader *r, struct err *e)
 {
-	if (e && e->kind == ERR_OK)
-		*e = r->err;
+	err_copy(e, &r->err);
 	return -1;
 }
 
