@@ -1,5 +1,6 @@
 /* agent/render: Prometheus sample lines and JSON objects for one target's inventory. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,30 +167,23 @@ static void add_info_label(struct render_ctx *x, struct buf *b, const struct inv
 		buf_add_label(b, text);
 }
 
+/* A stored value as a number: a boolean ("true"/"1"), a dateTime, or a decimal. */
 static int parse_number(const char *s, enum col_conv conv, double *out)
 {
-	char *end;
+	struct err e = {0};
+	bool b;
 
 	if (!s)
 		return -1;
 	if (conv == COL_CONV_BOOL) {
-		if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
-			*out = 1;
-		else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
-			*out = 0;
-		else
+		if (vi_text_bool(s, &b, &e) < 0)
 			return -1;
+		*out = b ? 1 : 0;
 		return 0;
 	}
-	if (conv == COL_CONV_TIME) {
-		struct err e = {0};
-
+	if (conv == COL_CONV_TIME)
 		return vi_time_parse(s, out, &e);
-	}
-	*out = strtod(s, &end);
-	if (end == s || *end)
-		return -1;
-	return 0;
+	return vi_text_double(s, out, &e);
 }
 
 /* The number a gauge row gives for o, after arithmetic and conversion. -1: no sample. */
@@ -253,13 +247,45 @@ static void state_sample(struct buf *b, const struct col_metric *m, const struct
 	close_sample(b, on ? 1 : 0);
 }
 
-/* Says once per process (at debug) that a state outside a table was seen. */
+/* (family, value) pairs already reported by log_unknown_state; past the
+ * table's size new pairs are no longer logged. */
+#define RENDER_UNKNOWN_MAX  64
+#define RENDER_UNKNOWN_TEXT 64
+static pthread_mutex_t unknown_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	const char *family; /* static string of the collector table */
+	char value[RENDER_UNKNOWN_TEXT];
+} unknown_seen[RENDER_UNKNOWN_MAX];
+static size_t unknown_n;
+
+/* True the first time this (family, value) pair is seen by the process. */
+static bool unknown_first(const char *family, const char *v)
+{
+	bool first = false;
+	size_t i;
+
+	pthread_mutex_lock(&unknown_lock);
+	for (i = 0; i < unknown_n; i++) {
+		if (unknown_seen[i].family == family &&
+		    strncmp(unknown_seen[i].value, v, RENDER_UNKNOWN_TEXT - 1) == 0)
+			break;
+	}
+	if (i == unknown_n && unknown_n < RENDER_UNKNOWN_MAX) {
+		unknown_seen[unknown_n].family = family;
+		snprintf(unknown_seen[unknown_n].value, RENDER_UNKNOWN_TEXT, "%s", v);
+		unknown_n++;
+		first = true;
+	}
+	pthread_mutex_unlock(&unknown_lock);
+	return first;
+}
+
+/* Says once per family and value (at debug) that a state outside a table was seen. */
 static void log_unknown_state(const struct col_metric *m, const char *v)
 {
-	static int logged;
 	struct buf l;
 
-	if (__atomic_exchange_n(&logged, 1, __ATOMIC_RELAXED))
+	if (!unknown_first(m->family, v))
 		return;
 	buf_init(&l, 256);
 	buf_add_label(&l, v);
@@ -772,8 +798,9 @@ static json_t *task_json(struct render_ctx *x, const struct inv_obj *o)
 }
 
 int render_json(const struct inventory *inv, const char *target, double now, struct snapshot *s,
-		struct err *e)
+		bool *active_tasks, struct err *e)
 {
+	bool active = false;
 	struct render_ctx x;
 	json_t *qs = json_array();
 	json_t *ts = json_array();
@@ -789,8 +816,11 @@ int render_json(const struct inventory *inv, const char *target, double now, str
 			goto out_fail;
 	}
 	for (const struct inv_obj *o = task >= 0 ? inv->types[task].head : NULL; o; o = o->next) {
-		if (o->task && json_array_append_new(ts, task_json(&x, o)) < 0)
+		if (!o->task)
+			continue;
+		if (json_array_append_new(ts, task_json(&x, o)) < 0)
 			goto out_fail;
+		active = active || task_active(o->task);
 	}
 	if (x.nomem)
 		goto out_fail;
@@ -799,6 +829,8 @@ int render_json(const struct inventory *inv, const char *target, double now, str
 	s->questions = qs;
 	s->tasks = ts;
 	qs = ts = NULL;
+	if (active_tasks)
+		*active_tasks = active;
 	rc = 0;
 
 out_fail:

@@ -12,7 +12,8 @@
 #include "util/err.h"
 
 /*
- * Adds to s one family per metric row of each collector in cols (helpers add
+ * For the tests (the target renders collector by collector with
+ * render_collector): adds to s one family per metric row of each collector in cols (helpers add
  * none), with the samples of every object of the collector's type in inv.
  * Every sample carries target="<target>". now (seconds since the epoch) is
  * used for ages (question pending, task running). Families are added unsorted:
@@ -39,10 +40,11 @@ unsigned long render_row_gen(const struct inventory *inv, const struct collector
 /*
  * Fills s->questions and s->tasks (replacing what they held) with the JSON
  * objects of docs/api.md for every pending question and every recent task in
- * inv. 0, or -1 with e set (ERR_NOMEM).
+ * inv. *active_tasks (may be NULL) tells whether one of the tasks is queued or
+ * running (its age grows with time). 0, or -1 with e set (ERR_NOMEM).
  */
 int render_json(const struct inventory *inv, const char *target, double now, struct snapshot *s,
-		struct err *e);
+		bool *active_tasks, struct err *e);
 
 /* A new JSON string holding s (NULL: ""), with invalid UTF-8 bytes replaced
  * by U+FFFD. NULL only when out of memory. */
@@ -52,7 +54,8 @@ json_t *render_json_string(const char *s);
  * (15 to 17 significant digits) that reads back as the same double. */
 void render_value(struct buf *b, double v);
 
-/* Appends the percent-decoded, label-escaped form of a vSphere entity name. */
+/* Appends the percent-decoded, label-escaped form of a vSphere entity name
+ * (used for the name labels here; exported for its unit test). */
 void render_name_label(struct buf *b, const char *name);
 
 #endif

@@ -23,7 +23,12 @@
  * the transport timeout; a stopping target interrupts it (the abort hook).
  */
 #define TARGET_WAIT_S 30
-/* Without changes, a snapshot is re-published (ages, last update) at most this often. */
+/*
+ * Without changes, a snapshot is re-published no more often than this: after
+ * each quiet wait (TARGET_WAIT_S) for the last update, and every
+ * TARGET_REFRESH_S while it shows ages (a pending question, a queued or
+ * running task), the wait being shortened to that end.
+ */
 #define TARGET_REFRESH_S 15
 /* A stopping target gives its logout this long before aborting it. */
 #define TARGET_LOGOUT_S 2
@@ -60,7 +65,8 @@ struct target {
 	unsigned long gens[TARGET_MAX_COLS][TARGET_MAX_ROWS];
 	struct snapshot *cur; /* what we published last (our own reference) */
 	double last_publish;  /* monotonic time of the last publication */
-	double logout_at;     /* monotonic deadline of the final logout, 0 before */
+	bool ages;	  /* the last publication holds an age that grows (question, active task) */
+	double logout_at; /* monotonic deadline of the final logout, 0 before */
 	unsigned long generation;
 	struct err last_error;
 };
@@ -70,14 +76,6 @@ static double now_real(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -95,7 +93,7 @@ static int should_abort(void *ud)
 
 	if (!stopping(t))
 		return 0;
-	return t->logout_at == 0 || now_mono() >= t->logout_at;
+	return t->logout_at == 0 || vi_now_seconds() >= t->logout_at;
 }
 
 /* Sleeps up to seconds, waking at once when the target is stopped. */
@@ -136,7 +134,7 @@ static size_t pick_collectors(unsigned collect, const struct collector **cols)
 	if (collect & (CONF_COLLECT_VM | CONF_COLLECT_HOST)) {
 		/* names for the host, cluster and datacenter labels */
 		if (!(collect & CONF_COLLECT_HOST))
-			cols[n++] = &col_host;
+			cols[n++] = &col_host_placement;
 		cols[n++] = &col_cluster;
 		cols[n++] = &col_compute;
 		cols[n++] = &col_datacenter;
@@ -145,14 +143,10 @@ static size_t pick_collectors(unsigned collect, const struct collector **cols)
 	return n;
 }
 
-/* Whether the collector's families are rendered (the host helper for VM-only targets is not). */
+/* Whether the collector's families are rendered (helpers have none). */
 static bool col_rendered(const struct target *t, size_t i)
 {
-	if (t->cols[i]->helper)
-		return false;
-	if (t->cols[i] == &col_host && !(t->ct.collect & CONF_COLLECT_HOST))
-		return false;
-	return true;
+	return !t->cols[i]->helper;
 }
 
 /* ---- publication ---- */
@@ -275,9 +269,9 @@ static int publish_collector(struct target *t, size_t i, double now, struct snap
 static int publish(struct target *t, struct err *e)
 {
 	struct snapshot *s = snapshot_new();
-	double t0 = now_mono();
+	double t0 = vi_now_seconds();
 	double now = now_real();
-	bool rendered = false;
+	bool rendered = false, active_tasks = false;
 
 	if (!s)
 		return err_set(e, ERR_NOMEM, "out of memory");
@@ -285,7 +279,7 @@ static int publish(struct target *t, struct err *e)
 		if (col_rendered(t, i) && publish_collector(t, i, now, s, &rendered, e) < 0)
 			goto out_fail;
 	}
-	if (render_json(t->inv, t->ct.name, now, s, e) < 0)
+	if (render_json(t->inv, t->ct.name, now, s, &active_tasks, e) < 0)
 		goto out_fail;
 	/* questions fetched only for the tasks' blocked flag stay out of the API */
 	if (!(t->ct.collect & CONF_COLLECT_QUESTION) && json_array_clear(s->questions) < 0) {
@@ -308,9 +302,12 @@ static int publish(struct target *t, struct err *e)
 	snapshot_slot_swap(&t->slot, s);
 	snapshot_put(t->cur);
 	t->cur = s;
-	t->last_publish = now_mono();
+	/* finished tasks keep their times: only pending questions and queued or
+	 * running tasks have ages to refresh */
+	t->ages = active_tasks || json_array_size(s->questions) > 0;
+	t->last_publish = vi_now_seconds();
 	if (rendered)
-		t->state.render_seconds = now_mono() - t0;
+		t->state.render_seconds = vi_now_seconds() - t0;
 	return 0;
 
 out_fail:
@@ -407,25 +404,6 @@ static int connect_target(struct target *t, struct err *e)
 	return build_filters(t, e);
 }
 
-/* True when the last snapshot holds an age that grows: a pending question,
- * or a task still queued or running (finished tasks keep their times). */
-static bool has_ages(const struct snapshot *s)
-{
-	size_t i;
-	json_t *task;
-
-	if (json_array_size(s->questions) > 0)
-		return true;
-	json_array_foreach(s->tasks, i, task)
-	{
-		const char *state = json_string_value(json_object_get(task, "state"));
-
-		if (state && (strcmp(state, "running") == 0 || strcmp(state, "queued") == 0))
-			return true;
-	}
-	return false;
-}
-
 /*
  * The server-side wait of the next WaitForUpdatesEx: long, but ending when the
  * time-derived values (question and task ages) are due for a refresh.
@@ -434,9 +412,9 @@ static int wait_seconds(struct target *t)
 {
 	double due;
 
-	if (!t->cur || !has_ages(t->cur))
+	if (!t->ages)
 		return TARGET_WAIT_S;
-	due = TARGET_REFRESH_S - (now_mono() - t->last_publish);
+	due = TARGET_REFRESH_S - (vi_now_seconds() - t->last_publish);
 	if (due < 1)
 		return 1;
 	return due < TARGET_WAIT_S ? (int)due : TARGET_WAIT_S;
@@ -450,17 +428,15 @@ static int cycle(struct target *t, struct err *e)
 {
 	struct apply_ctx a = {t, now_real(), 0};
 	struct vi_pc_handler h = {.on_change = on_change, .ud = &a};
-	unsigned long logins = vi_session_login_count(t->session);
 	char *version = NULL;
 	bool truncated = false, was_up = t->state.up != 0;
 	int rc;
 
 	rc = vi_pc_wait(t->session, t->version, t->synced ? wait_seconds(t) : 0, TARGET_MAX_OBJECTS,
 			&h, &version, &truncated, e);
-	if (vi_session_login_count(t->session) != logins && !stopping(t)) {
-		/* the session expired and was renewed (the wait failing with
-		 * NotAuthenticated, or not): its view and filters died with it.
-		 * Rebuild at once; neither an outage nor a back-off. */
+	if (rc < 0 && vi_session_renewed(e) && !stopping(t)) {
+		/* the session expired and was renewed: its view and filters died
+		 * with it. Rebuild at once; neither an outage nor a back-off. */
 		free(version);
 		err_clear(e);
 		log_msg(LOG_LEVEL_INFO, "target %s: session renewed, rebuilding the filter",
@@ -488,7 +464,7 @@ static int cycle(struct target *t, struct err *e)
 	t->state.up = 1;
 	t->state.last_update = now_real();
 	err_clear(&t->last_error);
-	if (a.changes == 0 && was_up && now_mono() - t->last_publish < TARGET_REFRESH_S)
+	if (a.changes == 0 && was_up && vi_now_seconds() - t->last_publish < TARGET_REFRESH_S)
 		return 0;
 	return publish(t, e);
 }
@@ -538,7 +514,7 @@ static void *target_main(void *arg)
 	if (vi_session_logged_in(t->session)) {
 		struct err e = {0};
 
-		t->logout_at = now_mono() + TARGET_LOGOUT_S;
+		t->logout_at = vi_now_seconds() + TARGET_LOGOUT_S;
 		vi_session_logout(t->session, &e);
 	}
 	return NULL;

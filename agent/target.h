@@ -12,14 +12,17 @@ struct target;
  * Starts the collection thread for ct (copied). It publishes a first snapshot
  * (vsphere_up 0) at once, then logs in, builds one view and filter and loops
  * on WaitForUpdatesEx (30 s server-side waits), publishing a new snapshot when
- * changes were applied, and at least every 15 s otherwise (ages, last update).
+ * changes were applied, and otherwise after each quiet wait (about every 30 s,
+ * for the last update), or every 15 s while a question is pending or a task is
+ * queued or running (their ages grow).
  * NULL with e set when the thread cannot be started.
  */
 struct target *target_start(const struct conf_target *ct, struct err *e);
 
 /*
  * Asks the thread to stop without waiting: a call in flight (a long wait, a
- * hung server) is aborted within about 100 ms. Stopping several targets:
+ * hung server) is aborted at once (the transport is woken up; it also polls
+ * the stop flag every second). Stopping several targets:
  * request every one first, then target_stop each. NULL is fine.
  */
 void target_request_stop(struct target *t);

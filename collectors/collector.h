@@ -132,5 +132,8 @@ extern const struct collector col_task_manager;
 /* Helper: VMs' runtime.question without the question families, so that tasks can
  * say they are blocked when `question` is not collected. */
 extern const struct collector col_vm_question;
+/* Helper: hosts' name and parent only, for the VMs' host, cluster and datacenter
+ * labels when `host` is not collected (its other properties change often). */
+extern const struct collector col_host_placement;
 
 #endif

@@ -36,6 +36,14 @@ const struct collector col_datacenter = {
 	.helper = 1,
 };
 
+const struct collector col_host_placement = {
+	.name = "host_placement",
+	.type = "HostSystem",
+	.paths = placement_paths,
+	.metrics = col_no_metrics,
+	.helper = 1,
+};
+
 const struct collector col_folder = {
 	.name = "folder",
 	.type = "Folder",
@@ -47,7 +55,8 @@ const struct collector col_folder = {
 const struct collector *const col_registry[] = {
 	&col_vm,     &col_host,		&col_datastore,	  &col_question,
 	&col_task,   &col_cluster,	&col_compute,	  &col_datacenter,
-	&col_folder, &col_task_manager, &col_vm_question, NULL,
+	&col_folder, &col_task_manager, &col_vm_question, &col_host_placement,
+	NULL,
 };
 
 const struct collector *col_find(const char *name)
