@@ -80,7 +80,7 @@ static struct snapshot *render(struct inventory *inv, double now)
 
 	assert_non_null(s);
 	assert_int_equal(render_collectors(inv, all_cols, NCOLS, "vc1", now, s, &e), 0);
-	assert_int_equal(render_json(inv, "vc1", now, s, &e), 0);
+	assert_int_equal(render_json(inv, "vc1", now, s, NULL, &e), 0);
 	snapshot_sort(s);
 	return s;
 }
