@@ -1,13 +1,22 @@
 /* agent/selfmetrics: the agent's own metrics for one target (API calls, errors, logins). */
+#include <stdbool.h>
 #include <string.h>
 
 #include "agent/render.h"
 #include "agent/selfmetrics.h"
 #include "util/buf.h"
 
-/* up to 60 s: a WaitForUpdatesEx includes its server-side wait (30 s when quiet) */
-static const double bucket_le[SELF_NBUCKETS - 1] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-						    1,	   2.5,	 5,	10,   30,  60};
+/* latencies of requests the server answers at once (WaitForUpdatesEx is left out) */
+static const double bucket_le[SELF_NBUCKETS - 1] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+						    0.5,   1,	 2.5,	5,    10,  30};
+
+/* WaitForUpdatesEx holds the reply until a change or its server-side wait
+ * (30 s when quiet) ends: its duration says how quiet the target is, not how
+ * fast it answers, so it stays out of the latency histogram. */
+static bool in_histogram(const char *method)
+{
+	return strcmp(method, "WaitForUpdatesEx") != 0;
+}
 
 void selfmetrics_init(struct selfmetrics *m)
 {
@@ -34,12 +43,14 @@ void selfmetrics_on_call(void *ud, const char *method, double seconds, size_t by
 		sm->count = 1;
 	}
 counted:
+	m->bytes += bytes;
+	if (!in_histogram(method))
+		return;
 	while (b < SELF_NBUCKETS - 1 && seconds > bucket_le[b])
 		b++;
 	m->buckets[b]++;
 	m->calls++;
 	m->seconds_sum += seconds;
-	m->bytes += bytes;
 }
 
 void selfmetrics_error(struct selfmetrics *m, enum err_kind kind)
@@ -134,8 +145,8 @@ int selfmetrics_render(const struct selfmetrics *m, const struct self_state *st,
 	prefix(&b, "vsphere_api_request_duration_seconds_count", target);
 	value(&b, (double)m->calls);
 	if (add(s, "vsphere_api_request_duration_seconds",
-		"Duration of SOAP requests to the target (WaitForUpdatesEx includes the "
-		"server-side wait).",
+		"Duration of SOAP requests to the target, WaitForUpdatesEx (which waits for "
+		"changes on the server) excepted.",
 		"histogram", &b, e) < 0)
 		goto out;
 	prefix(&b, "vsphere_api_received_bytes_total", target);

@@ -9,7 +9,7 @@
 #include "util/err.h"
 
 #define SELF_MAX_METHODS 32
-#define SELF_NBUCKETS	 14
+#define SELF_NBUCKETS	 13
 
 struct self_method {
 	char name[48];
@@ -23,7 +23,7 @@ struct selfmetrics {
 	size_t nmethods;
 	unsigned long errors[ERR_KIND_COUNT];
 	unsigned long buckets[SELF_NBUCKETS]; /* per bucket, not cumulative */
-	unsigned long calls;
+	unsigned long calls; /* calls in the duration histogram (not WaitForUpdatesEx) */
 	double seconds_sum;
 	unsigned long long bytes;
 };
@@ -40,7 +40,9 @@ struct self_state {
 void selfmetrics_init(struct selfmetrics *m);
 
 /* For struct vi_call_observer: ud is a struct selfmetrics. Counts the call by
- * method (the first SELF_MAX_METHODS method names), its duration and bytes. */
+ * method (the first SELF_MAX_METHODS method names) and its bytes, and its
+ * duration in the histogram unless it is a WaitForUpdatesEx (whose server-side
+ * wait is not latency). */
 void selfmetrics_on_call(void *ud, const char *method, double seconds, size_t bytes,
 			 const struct err *e);
 
