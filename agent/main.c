@@ -182,8 +182,9 @@ static void rebind(struct agent *a, const char *listen)
 	free(bound);
 }
 
-/* Stops targets: every one is asked first (a hung server aborts within
- * about 100 ms), then each is joined, so n targets take one delay, not n. */
+/* Stops targets: every one is asked first (a call in flight, even to a hung
+ * server, is woken up and aborted at once), then each is joined, so n targets
+ * take one logout delay, not n. */
 static void stop_targets(struct target **ts, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -40,6 +40,7 @@ static void add_help(struct buf *out, const char *s)
 	buf_add(out, run, (size_t)(s - run));
 }
 
+/* Compares the coding token [s, s+n) with name, ignoring case. */
 static int token_is(const char *s, size_t n, const char *name)
 {
 	return strlen(name) == n && strncasecmp(s, name, n) == 0;

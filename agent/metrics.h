@@ -51,7 +51,8 @@ struct metrics_page {
 	size_t gz_reused; /* bytes of gzip taken over from the previous page */
 };
 
-/* The plain body of p flattened into out (tests, debugging). 0 or -1 (out failed). */
+/* Test hook (only the unit tests call it): the plain body of p flattened into
+ * out. 0 or -1 (out failed). */
 int metrics_page_text(const struct metrics_page *p, struct buf *out);
 
 struct metrics_cache;
@@ -75,7 +76,7 @@ void metrics_cache_free(struct metrics_cache *mc);
 int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snapshot *const *snaps,
 		      size_t n, struct metrics_page **out, struct err *e);
 
-/* How many times the cache built a page (for tests and self-metrics). */
+/* Test hook (only the unit tests call it): how many times the cache built a page. */
 unsigned long metrics_cache_builds(struct metrics_cache *mc);
 
 /* Takes one more reference on p (released with metrics_page_put). */

@@ -15,11 +15,6 @@ void log_set_level(enum log_level level)
 	atomic_store(&current_level, (int)level);
 }
 
-enum log_level log_get_level(void)
-{
-	return (enum log_level)atomic_load(&current_level);
-}
-
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char line[2048];

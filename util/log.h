@@ -9,7 +9,6 @@ enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_
 
 /* Messages above level are dropped. Default LOG_LEVEL_INFO. Thread-safe. */
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 
 /* Writes one line "LEVEL message" to stderr (thread-safe, one write per line). */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -33,8 +33,9 @@ void vi_http_free(struct vi_http *h);
 
 /*
  * Abort hook: while vi_http_post() runs, should_abort(ud) is asked from
- * libcurl's progress callback (frequently during a transfer, at least about
- * every 100 ms while waiting); non-zero ends the call with ERR_CANCELLED,
+ * libcurl's progress callback (frequently during a transfer), at least once a
+ * second while waiting, and at once after vi_http_wakeup(); non-zero ends the
+ * call with ERR_CANCELLED,
  * message "...: call aborted". NULL removes the hook.
  */
 void vi_http_set_abort(struct vi_http *h, int (*should_abort)(void *ud), void *ud);
