@@ -207,12 +207,16 @@ func (s *simState) lifecycle(w http.ResponseWriter, r *http.Request, body []byte
 		return nil, nil
 	})
 	now := time.Now()
-	simulator.Map.Update(bt.task, []types.PropertyChange{
-		{Name: "info.name", Val: name},
-		{Name: "info.entityName", Val: vm.Name},
-		{Name: "info.cancelable", Val: bt.cancelable},
-		{Name: "info.startTime", Val: now},
-		{Name: "info.state", Val: types.TaskInfoStateRunning},
+	var vmName string
+	simulator.Map.WithLock(vm, func() { vmName = vm.Name })
+	simulator.Map.WithLock(bt.task, func() {
+		simulator.Map.Update(bt.task, []types.PropertyChange{
+			{Name: "info.name", Val: name},
+			{Name: "info.entityName", Val: vmName},
+			{Name: "info.cancelable", Val: bt.cancelable},
+			{Name: "info.startTime", Val: now},
+			{Name: "info.state", Val: types.TaskInfoStateRunning},
+		})
 	})
 	s.mu.Lock()
 	s.blocked[bt.task.Self.Value] = bt
@@ -250,7 +254,7 @@ func finishTask(t *simulator.Task, res types.AnyType, f types.BaseMethodFault, m
 	if cancelled {
 		changes = append(changes, types.PropertyChange{Name: "info.cancelled", Val: true})
 	}
-	simulator.Map.Update(t, changes)
+	simulator.Map.WithLock(t, func() { simulator.Map.Update(t, changes) })
 }
 
 // releaseTasks runs the real operation of every task blocked on vm (the question is gone).
@@ -305,11 +309,13 @@ func (s *simState) releaseTasks(vm *simulator.VirtualMachine) {
 			finishTask(bt.task, nil, &types.SystemError{Reason: "lost the inner task"}, "lost the inner task", false)
 			continue
 		}
-		if inner.Info.Error != nil {
-			finishTask(bt.task, nil, inner.Info.Error.Fault, inner.Info.Error.LocalizedMessage, false)
+		var info types.TaskInfo
+		simulator.Map.WithLock(inner, func() { info = inner.Info })
+		if info.Error != nil {
+			finishTask(bt.task, nil, info.Error.Fault, info.Error.LocalizedMessage, false)
 			continue
 		}
-		finishTask(bt.task, inner.Info.Result, nil, "", false)
+		finishTask(bt.task, info.Result, nil, "", false)
 	}
 }
 
