@@ -50,6 +50,24 @@ static const char merged_ab[] =
 	"vsphere_vm_power_state{target=\"a\",vm=\"odd/slash\",state=\"poweredOff\"} 0\n"
 	"vsphere_vm_power_state{target=\"b\",vm=\"x\",state=\"poweredOn\"} 0\n";
 
+/* merged_ab after a's vsphere_up went to 0 */
+static const char merged_a2b[] =
+	"# HELP vsphere_datastore_capacity_bytes Datastore capacity.\n"
+	"# TYPE vsphere_datastore_capacity_bytes gauge\n"
+	"vsphere_datastore_capacity_bytes{target=\"a\",datastore=\"ds1\"} 100\n"
+	"# HELP vsphere_host_memory_bytes Host memory \\\\ size\\nin bytes.\n"
+	"# TYPE vsphere_host_memory_bytes gauge\n"
+	"vsphere_host_memory_bytes{target=\"b\",host=\"h1\"} 4096\n"
+	"# HELP vsphere_up 1 when the last collection worked.\n"
+	"# TYPE vsphere_up gauge\n"
+	"vsphere_up{target=\"a\"} 0\n"
+	"vsphere_up{target=\"b\"} 0\n"
+	"# HELP vsphere_vm_power_state VM power state.\n"
+	"# TYPE vsphere_vm_power_state gauge\n"
+	"vsphere_vm_power_state{target=\"a\",vm=\"odd/slash\",state=\"poweredOn\"} 1\n"
+	"vsphere_vm_power_state{target=\"a\",vm=\"odd/slash\",state=\"poweredOff\"} 0\n"
+	"vsphere_vm_power_state{target=\"b\",vm=\"x\",state=\"poweredOn\"} 0\n";
+
 static struct snapshot snap_a, snap_b;
 
 static int setup(void **state)
@@ -220,7 +238,6 @@ static void test_gzip(void **state)
 	struct snapshot *big;
 	struct err e;
 	struct buf text, samples;
-	char *back;
 	size_t i;
 
 	(void)state;
@@ -246,11 +263,13 @@ static void test_gzip(void **state)
 	assert_int_equal(p->gz[0], 0x1f);
 	assert_int_equal(p->gz[1], 0x8b);
 	assert_true(p->gzlen < samples.len / 4);
-	back = strdup(page_text(p));
-	assert_non_null(back);
-	assert_non_null(strstr(back, samples.data));
-	assert_page(p, back);
-	free(back);
+	buf_init(&text, 0);
+	buf_addf(&text,
+		 "# HELP vsphere_vm_memory_bytes Memory.\n"
+		 "# TYPE vsphere_vm_memory_bytes gauge\n%s",
+		 samples.data);
+	assert_page(p, text.data);
+	buf_release(&text);
 	metrics_page_put(p);
 	metrics_cache_free(mc);
 	snapshot_put(big);
@@ -314,7 +333,6 @@ static void test_cache(void **state)
 	struct metrics_page *p1 = NULL, *p2 = NULL, *p3 = NULL;
 	struct err e;
 	struct buf want;
-	char *back;
 	size_t i;
 
 	(void)state;
@@ -351,8 +369,8 @@ static void test_cache(void **state)
 	assert_true(p2->gz_reused > 0);
 	buf_init(&want, 0);
 	assert_int_equal(merge(snaps, 2, &want), 0);
-	assert_non_null(strstr(want.data, "vsphere_up{target=\"a\"} 0\n"));
-	assert_page(p2, want.data);
+	assert_string_equal(want.data, merged_a2b);
+	assert_page(p2, merged_a2b);
 	buf_release(&want);
 	/* the old page stays valid for whoever still sends it */
 	assert_page(p1, merged_ab);
@@ -402,10 +420,7 @@ static void test_cache(void **state)
 	metrics_cache_free(mc);
 	snapshot_put(a3);
 	snapshot_put(b);
-	assert_non_null(strstr(page_text(p2), "vsphere_up{target=\"b\"} 0"));
-	back = strdup(page_text(p2));
-	assert_page(p2, back);
-	free(back);
+	assert_page(p2, merged_a2b);
 	metrics_page_put(p2);
 	metrics_page_put(p3);
 	metrics_page_put(NULL);
