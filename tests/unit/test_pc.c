@@ -716,9 +716,11 @@ static void test_bound_call_not_resent(void **state)
 	fake_stop(&f);
 }
 
-/* The Login body is sized for the worst escaping up front (never grown, so
- * no unwiped copy of the password is left behind by a realloc). */
-static void test_login_body_sized(void **state)
+/* A long password made only of XML metacharacters (3000 of them: the Login
+ * body's worst escaping, six times its length) goes out whole and escaped, and
+ * so does the user name. (Whether the body is ever reallocated on the way is
+ * not observable here.) */
+static void test_login_escapes_long_password(void **state)
 {
 	static const struct reply script[] = {
 		{200, NULL, SERVICE_CONTENT, 0, false},
@@ -748,8 +750,10 @@ static void test_login_body_sized(void **state)
 	assert_int_equal(vi_session_login(s, &e), 0);
 	buf_init(&want, 0);
 	buf_adds(&want, "<password>");
-	buf_add_xml(&want, password);
+	for (i = 0; i < 600; i++)
+		buf_adds(&want, "&quot;&amp;&lt;&gt;&apos;");
 	buf_adds(&want, "</password>");
+	assert_int_equal(want.len, strlen("<password></password>") + 600 * 25);
 	assert_non_null(strstr(f.req[1].data, want.data));
 	assert_non_null(strstr(f.req[1].data, "<userName>u&amp;&lt;&gt;</userName>"));
 	buf_release(&want);
@@ -937,7 +941,7 @@ int main(void)
 		cmocka_unit_test(test_missing_set),
 		cmocka_unit_test(test_continue_fails_cancels),
 		cmocka_unit_test(test_bound_call_not_resent),
-		cmocka_unit_test(test_login_body_sized),
+		cmocka_unit_test(test_login_escapes_long_password),
 		cmocka_unit_test(test_create_view_container_type),
 		cmocka_unit_test(test_task_filter_one_round_trip),
 	};
