@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -130,7 +131,9 @@ static const char *sim_vm(const char *power, int skip)
 	{
 		const char *name = json_string_value(json_object_get(v, "name"));
 
-		if (strncmp(name, "odd", 1) == 0 || strchr(name, '%'))
+		/* not the odd names ("odd...", "\xc3\xb6dd ...") nor encoded ones */
+		if (strncmp(name, "odd", 3) == 0 || (unsigned char)name[0] >= 0x80 ||
+		    strchr(name, '%'))
 			continue;
 		if (strcmp(json_string_value(json_object_get(v, "power")), power) != 0)
 			continue;
@@ -1140,8 +1143,8 @@ static void test_abort(void **state)
 		fail_msg("%s: %s", err_kind_name(e.kind), e.msg);
 	assert_non_null(strstr(e.msg, "call aborted"));
 	assert_non_null(strstr(e.msg, "CreateContainerView"));
-	if (took < 0.2 || took > 0.5)
-		fail_msg("woken abort after %.3f s (want 0.2..0.5)", took);
+	if (took < 0.2 || took > 0.9)
+		fail_msg("woken abort after %.3f s (want 0.2..0.9)", took);
 
 	/* no wake-up: the hook is asked again within a second */
 	simctl_do("/_sim/fault/clear", "{}");
@@ -1291,6 +1294,8 @@ static void test_tls_ca_and_insecure(void **state)
 	assert_int_equal(e.kind, ERR_TLS);
 	assert_non_null(strstr(e.msg, "127.0.0.1"));
 	/* a CA file that did not sign it */
+	if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) != 0)
+		fail_msg("/etc/ssl/certs/ca-certificates.crt: %s", strerror(errno));
 	tls_login(NULL, false, "/etc/ssl/certs/ca-certificates.crt", &e, -1);
 	assert_int_equal(e.kind, ERR_TLS);
 	assert_int_equal(sim_calls("Login"), 0);
@@ -1323,6 +1328,7 @@ static void test_esx(void **state)
 	err_clear(&e);
 	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), 0);
 	assert_int_equal(vi_pc_retrieve(s, view, &spec, 1, 2, &h, &pages, &e), 0);
+	assert_int_equal(pages, (int)((iv.n + 1) / 2));
 	for (i = 0; i < iv.n; i++)
 		assert_int_equal(iv.seen[i], 1);
 	assert_int_equal(iv.bad_names, 0);
