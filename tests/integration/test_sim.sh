@@ -236,6 +236,18 @@ r=$(soap CancelRetrievePropertiesEx "$PC<token>$tok</token>")
 like "$r" '<CancelRetrievePropertiesExResponse' "CancelRetrievePropertiesEx drops a token"
 r=$(soap ContinueRetrievePropertiesEx "$PC<token>$tok</token>")
 like "$r" '<InvalidArgumentFault' "a cancelled token is gone"
+# a token belongs to the session that made it
+r=$(soap RetrievePropertiesEx "$PC<specSet><propSet><type>VirtualMachine</type><pathSet>name</pathSet></propSet>$objs</specSet><options><maxObjects>5</maxObjects></options>")
+tok=$(xml_value "$r" token)
+mv "$VIMON_TEST_TMP/cookies" "$VIMON_TEST_TMP/cookies.first"
+r=$(soap_login)
+r=$(soap ContinueRetrievePropertiesEx "$PC<token>$tok</token>")
+like "$r" '<InvalidArgumentFault' "another session cannot continue the token"
+r=$(soap CancelRetrievePropertiesEx "$PC<token>$tok</token>")
+like "$r" '<InvalidArgumentFault' "nor cancel it"
+cp "$VIMON_TEST_TMP/cookies.first" "$VIMON_TEST_TMP/cookies"
+r=$(soap ContinueRetrievePropertiesEx "$PC<token>$tok</token>")
+is "$(printf '%s' "$r" | grep -o '<objects>' | wc -l)" "5" "the session that made it can"
 
 # ---- WaitForUpdatesEx maxObjectUpdates ------------------------------------------------------
 r=$(soap CreateContainerView "<_this type=\"ViewManager\">$SIM_VIEWMGR</_this><container type=\"Folder\">$SIM_ROOT</container><type>VirtualMachine</type><recursive>true</recursive>")
@@ -249,16 +261,40 @@ is "$(printf '%s' "$r" | grep -o '<objects>' | wc -l)" "4" "and the second page 
 r=$(soap CreateFilter "$PC<spec>$VSPEC</spec><partialUpdates>false</partialUpdates>")
 like "$r" '<CreateFilterResponse' "CreateFilter through the view"
 wfx() { soap WaitForUpdatesEx "$PC<version>$1</version><options><maxWaitSeconds>5</maxWaitSeconds><maxObjectUpdates>$2</maxObjectUpdates></options>"; }
+nobj() { printf '%s' "$1" | grep -o '<objectSet>' | wc -l; }
 r=$(wfx "$ver" 5)
-is "$(printf '%s' "$r" | grep -o '<objectSet>' | wc -l)" "5" "WaitForUpdatesEx with maxObjectUpdates 5 returns 5 object updates"
+is "$(nobj "$r")" "5" "WaitForUpdatesEx with maxObjectUpdates 5 returns 5 object updates"
 like "$r" '</filterSet><truncated>true</truncated></returnval>' "and says truncated"
-r=$(wfx "$(xml_value "$r" version)" 5)
-is "$(printf '%s' "$r" | grep -o '<objectSet>' | wc -l)" "5" "the next call returns the next 5 at once"
+v1=$(xml_value "$r" version)
+isnt "$v1" "$ver" "the truncated chunk has a version of its own"
+# a second collector of the same session (vimon's task waits use a private one) is not
+# handed the first one's pending chunk
+r=$(soap CreatePropertyCollector "$PC")
+PC2="<_this type=\"PropertyCollector\">$(xml_value "$r" returnval)</_this>"
+like "$PC2" '>.+<' "CreatePropertyCollector makes a second collector"
+r=$(soap CreateFilter "$PC2<spec><propSet><type>HostSystem</type><pathSet>name</pathSet></propSet><objectSet><obj type=\"HostSystem\">$HOST</obj></objectSet></spec><partialUpdates>false</partialUpdates>")
+r=$(soap WaitForUpdatesEx "$PC2<version></version><options><maxWaitSeconds>5</maxWaitSeconds><maxObjectUpdates>5</maxObjectUpdates></options>")
+is "$(nobj "$r")" "1" "WaitForUpdatesEx on the second collector gets its own update set"
+like "$r" "<obj type=\"HostSystem\">$HOST</obj>" "(its host)"
+r=$(wfx "$v1" 5)
+is "$(nobj "$r")" "5" "the first collector's next call with the chunk's version returns the next 5 at once"
 like "$r" '<truncated>true</truncated>' "still truncated"
-r=$(wfx "$(xml_value "$r" version)" 5)
-is "$(printf '%s' "$r" | grep -o '<objectSet>' | wc -l)" "4" "the third call returns the last 4"
+v2=$(xml_value "$r" version)
+check "with another version of its own ($v1, $v2)" test "$v2" != "$v1" -a "$v2" != "$ver"
+r=$(wfx "$v2" 5)
+is "$(nobj "$r")" "4" "the third call returns the last 4"
 unlike "$r" '<truncated>' "and is not truncated"
 ver=$(xml_value "$r" version)
+check "the last chunk carries the simulator's version ($ver)" test -n "$ver" -a "$ver" != "$v2"
+# a stale version while a truncated set is pending gets InvalidCollectorVersion
+r=$(soap CreateFilter "$PC<spec>$VSPEC</spec><partialUpdates>false</partialUpdates>")
+F2=$(xml_value "$r" returnval)
+r=$(wfx "$ver" 5)
+like "$r" '<truncated>true</truncated>' "a second filter on the view: truncated again"
+r=$(wfx "$ver" 5)
+like "$r" '<InvalidCollectorVersionFault' "a version other than the last chunk's gets InvalidCollectorVersion"
+r=$(soap DestroyPropertyFilter "<_this type=\"PropertyFilter\">$F2</_this>")
+like "$r" '<DestroyPropertyFilterResponse' "DestroyPropertyFilter"
 
 # a filter created for a task that has already finished still reports its state
 ODD=$(printf '%s' "$inv" | sed 's/},{/}\n{/g' | grep -F '"name":"odd|pipe"' | sed 's/.*"moref":"\(vm-[0-9]*\)".*/\1/')
@@ -277,6 +313,9 @@ ver=$(xml_value "$r" version)
 CV="<_this type=\"ViewManager\">ViewManager</_this><container type=\"Folder\">group-d1</container><type>VirtualMachine</type><recursive>true</recursive>"
 r=$(soap CreateContainerView "$CV")
 like "$r" '<CreateContainerViewResponse xmlns="urn:vim25"><returnval type="ContainerView">' "CreateContainerView works with a session"
+r=$(soap RetrievePropertiesEx "$PC<specSet><propSet><type>VirtualMachine</type><pathSet>name</pathSet></propSet>$objs</specSet><options><maxObjects>5</maxObjects></options>")
+tok=$(xml_value "$r" token)
+isnt "$tok" "" "a paging token before expiry"
 r=$(simctl POST /_sim/fault '{"kind":"expire-sessions"}')
 like "$r" '"kind":"expire-sessions"' "POST /_sim/fault expire-sessions"
 r=$(soap CreateContainerView "$CV")
@@ -290,6 +329,8 @@ r=$(soap_login)
 like "$r" '<LoginResponse' "logging in again works"
 r=$(soap CreateContainerView "$CV")
 like "$r" '<CreateContainerViewResponse' "and the new session works"
+r=$(soap ContinueRetrievePropertiesEx "$PC<token>$tok</token>")
+like "$r" '<InvalidArgumentFault' "a paging token does not outlive its session"
 
 # ---- injected faults -----------------------------------------------------------------------
 simctl POST /_sim/stats/reset '{}' >/dev/null

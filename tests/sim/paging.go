@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/xml"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -23,50 +22,29 @@ type pageSet struct {
 	objects [][]byte // raw <objects>...</objects> elements, in order
 	max     int
 	created time.Time
+	session string // the session key of the RetrievePropertiesEx ("" without one)
 }
 
 type span struct{ start, end int64 }
 
 // splitObjects finds the <objects> children of the reply's returnval, the end offset of the
-// <returnval> start tag and the offset of the <soapenv:Body> start tag's end.
+// <returnval> start tag and the offset of the <soapenv:Body> start tag's end (-1: none).
 func splitObjects(reply []byte) (objs []span, retvalOpen int64, bodyOpen int64, err error) {
-	d := xml.NewDecoder(bytes.NewReader(reply))
-	depth := 0
-	var cur span
 	retvalOpen, bodyOpen = -1, -1
-	for {
-		pos := d.InputOffset()
-		tok, terr := d.Token()
-		if terr != nil {
-			if retvalOpen < 0 && terr.Error() == "EOF" {
-				return nil, -1, bodyOpen, nil
-			}
-			if terr.Error() == "EOF" {
-				return objs, retvalOpen, bodyOpen, nil
-			}
-			return nil, -1, -1, terr
+	err = walkElements(reply, func(e *element, closed bool) {
+		switch {
+		case !closed && e.depth == 2 && e.name == "Body":
+			bodyOpen = e.open
+		case !closed && e.depth == 4 && e.name == "returnval":
+			retvalOpen = e.open
+		case closed && e.depth == 5 && e.name == "objects":
+			objs = append(objs, span{e.start, e.end})
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			// Envelope=1, Body=2, XxxResponse=3, returnval=4, objects=5
-			if depth == 2 && t.Name.Local == "Body" {
-				bodyOpen = d.InputOffset()
-			}
-			if depth == 4 && t.Name.Local == "returnval" {
-				retvalOpen = d.InputOffset()
-			}
-			if depth == 5 && t.Name.Local == "objects" {
-				cur.start = pos
-			}
-		case xml.EndElement:
-			if depth == 5 && t.Name.Local == "objects" {
-				cur.end = d.InputOffset()
-				objs = append(objs, cur)
-			}
-			depth--
-		}
+	})
+	if err != nil {
+		return nil, -1, -1, err
 	}
+	return objs, retvalOpen, bodyOpen, nil
 }
 
 func newToken() string {
@@ -141,7 +119,7 @@ func (s *simState) retrievePropertiesEx(w http.ResponseWriter, r *http.Request, 
 		_, _ = w.Write(reply)
 		return
 	}
-	ps := &pageSet{head: append([]byte(nil), reply[:bodyOpen]...), max: max, created: time.Now()}
+	ps := &pageSet{head: append([]byte(nil), reply[:bodyOpen]...), max: max, created: time.Now(), session: sessionKey(r)}
 	for _, o := range objs[max:] {
 		ps.objects = append(ps.objects, append([]byte(nil), reply[o.start:o.end]...))
 	}
@@ -162,13 +140,49 @@ func (s *simState) retrievePropertiesEx(w http.ResponseWriter, r *http.Request, 
 	_, _ = w.Write(out.Bytes())
 }
 
-func (s *simState) continueRetrieve(w http.ResponseWriter, body []byte) {
+// dropPages forgets the tokens of the given sessions. Called with s.mu held.
+func (s *simState) dropPages(sessions map[string]bool) {
+	for k, ps := range s.pages {
+		if sessions[ps.session] {
+			delete(s.pages, k)
+		}
+	}
+}
+
+// tokenOwner checks that the request may use the token: it was handed out in the request's
+// session, and that session is still alive (a token made without a session needs none).
+// It writes the fault and returns false otherwise.
+func (s *simState) tokenOwner(w http.ResponseWriter, r *http.Request, this types.ManagedObjectReference, token string) bool {
+	s.mu.Lock()
+	ps := s.pages[token]
+	s.mu.Unlock()
+	if ps == nil {
+		writeFault(w, fmt.Sprintf("unknown or expired token %q", token), &types.InvalidArgument{InvalidProperty: "token"})
+		return false
+	}
+	if ps.session == "" {
+		return true
+	}
+	if !s.requireSession(w, r, this) {
+		return false
+	}
+	if sessionKey(r) != ps.session {
+		writeFault(w, fmt.Sprintf("unknown or expired token %q", token), &types.InvalidArgument{InvalidProperty: "token"})
+		return false
+	}
+	return true
+}
+
+func (s *simState) continueRetrieve(w http.ResponseWriter, r *http.Request, body []byte) {
 	m, err := simulator.UnmarshalBody(types.TypeFunc(), body)
 	if err != nil {
 		writeFault(w, err.Error(), new(types.InvalidRequest))
 		return
 	}
 	req := m.Body.(*types.ContinueRetrievePropertiesEx)
+	if !s.tokenOwner(w, r, req.This, req.Token) {
+		return
+	}
 	s.mu.Lock()
 	ps := s.pages[req.Token]
 	var out []byte
@@ -185,13 +199,16 @@ func (s *simState) continueRetrieve(w http.ResponseWriter, body []byte) {
 	_, _ = w.Write(out)
 }
 
-func (s *simState) cancelRetrieve(w http.ResponseWriter, body []byte) {
+func (s *simState) cancelRetrieve(w http.ResponseWriter, r *http.Request, body []byte) {
 	m, err := simulator.UnmarshalBody(types.TypeFunc(), body)
 	if err != nil {
 		writeFault(w, err.Error(), new(types.InvalidRequest))
 		return
 	}
 	req := m.Body.(*types.CancelRetrievePropertiesEx)
+	if !s.tokenOwner(w, r, req.This, req.Token) {
+		return
+	}
 	s.mu.Lock()
 	_, ok := s.pages[req.Token]
 	delete(s.pages, req.Token)

@@ -37,7 +37,8 @@ type simState struct {
 	questions map[string]*question // by VM moref value
 	blocked   map[string]*blockedTask
 	pages     map[string]*pageSet
-	updates   map[string]*pendingUpdates // by session key
+	updates   map[string]*pendingUpdates // by updatesKey (session and collector)
+	updateSeq int                        // numbers the versions of truncated chunks
 	nextID    int
 
 	strictAuth bool // -strict-auth
@@ -196,10 +197,10 @@ func (s *simState) dispatch(w http.ResponseWriter, r *http.Request, body []byte,
 		s.retrievePropertiesEx(w, r, body)
 		return
 	case "ContinueRetrievePropertiesEx":
-		s.continueRetrieve(w, body)
+		s.continueRetrieve(w, r, body)
 		return
 	case "CancelRetrievePropertiesEx":
-		s.cancelRetrieve(w, body)
+		s.cancelRetrieve(w, r, body)
 		return
 	case "WaitForUpdatesEx":
 		s.waitForUpdatesEx(w, r, body)
@@ -249,7 +250,8 @@ func (s *simState) expireSessions() {
 	s.mu.Lock()
 	keys := s.sessions
 	s.sessions = make(map[string]bool)
-	s.updates = make(map[string]*pendingUpdates)
+	s.dropUpdates(keys)
+	s.dropPages(keys)
 	s.mu.Unlock()
 	sm := simulator.Map.SessionManager()
 	ctx := &simulator.Context{

@@ -3,9 +3,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 
@@ -23,11 +21,15 @@ type filterGroup struct {
 	emitted bool     // missingSet already sent
 }
 
-// pendingUpdates is what is left of a truncated update set for one session.
+// pendingUpdates is what is left of a truncated update set for one session's property collector.
 type pendingUpdates struct {
-	prefix []byte // the reply up to the first <filterSet>
-	suffix []byte // the reply after the last </filterSet>
-	groups []*filterGroup
+	head    []byte // the reply up to the content of <version>
+	mid     []byte // from the end of the version's content up to the first <filterSet>
+	final   []byte // the simulator's version (raw), which the last chunk carries
+	suffix  []byte // the reply after the last </filterSet>
+	groups  []*filterGroup
+	expect  string // the version the next WaitForUpdatesEx must pass: the last chunk's
+	session string // the session key
 }
 
 func (p *pendingUpdates) left() int {
@@ -38,71 +40,59 @@ func (p *pendingUpdates) left() int {
 	return n
 }
 
-// splitUpdates parses a WaitForUpdatesEx reply into its filter groups.
+// splitUpdates parses a WaitForUpdatesEx reply into its filter groups (nil: no filterSet).
 func splitUpdates(reply []byte) (*pendingUpdates, error) {
-	d := xml.NewDecoder(bytes.NewReader(reply))
-	depth := 0
 	p := &pendingUpdates{}
 	var g *filterGroup
-	var start, firstFS, lastFSEnd int64 = 0, -1, -1
-	for {
-		pos := d.InputOffset()
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
+	var firstFS, lastFSEnd, verOpen, verClose int64 = -1, -1, -1, -1
+	var fsStart int64
+	err := walkElements(reply, func(e *element, closed bool) {
+		// Envelope=1 Body=2 Response=3 returnval=4 version/filterSet=5 filter/objectSet/missingSet=6
+		switch {
+		case e.depth == 5 && e.name == "version" && closed && firstFS < 0:
+			verOpen, verClose = e.open, e.close
+		case e.depth == 5 && e.name == "filterSet" && !closed:
+			if firstFS < 0 {
+				firstFS = e.start
+			}
+			g = &filterGroup{}
+			fsStart = e.start
+		case e.depth == 5 && e.name == "filterSet" && closed && g != nil:
+			p.groups = append(p.groups, g)
+			g = nil
+			lastFSEnd = e.end
+		case e.depth == 6 && g != nil && !closed && e.name == "filter" && g.open == nil:
+			g.open = append([]byte(nil), reply[fsStart:e.start]...)
+		case e.depth == 6 && g != nil && closed:
+			piece := append([]byte(nil), reply[e.start:e.end]...)
+			switch e.name {
+			case "filter":
+				g.filter = piece
+			case "objectSet":
+				g.objects = append(g.objects, piece)
+			case "missingSet":
+				g.missing = append(g.missing, piece...)
+			}
 		}
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			// Envelope=1 Body=2 Response=3 returnval=4 filterSet=5 filter/objectSet/missingSet=6
-			if depth == 5 && t.Name.Local == "filterSet" {
-				if firstFS < 0 {
-					firstFS = pos
-				}
-				g = &filterGroup{}
-				start = pos
-			}
-			if depth == 6 && g != nil {
-				if t.Name.Local == "filter" && g.open == nil {
-					g.open = append([]byte(nil), reply[start:pos]...)
-				}
-				start = pos
-			}
-		case xml.EndElement:
-			if depth == 6 && g != nil {
-				piece := append([]byte(nil), reply[start:d.InputOffset()]...)
-				switch t.Name.Local {
-				case "filter":
-					g.filter = piece
-				case "objectSet":
-					g.objects = append(g.objects, piece)
-				case "missingSet":
-					g.missing = append(g.missing, piece...)
-				}
-			}
-			if depth == 5 && t.Name.Local == "filterSet" && g != nil {
-				p.groups = append(p.groups, g)
-				g = nil
-				lastFSEnd = d.InputOffset()
-			}
-			depth--
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	if firstFS < 0 {
+	if firstFS < 0 || verOpen < 0 {
 		return nil, nil
 	}
-	p.prefix = append([]byte(nil), reply[:firstFS]...)
+	p.head = append([]byte(nil), reply[:verOpen]...)
+	p.final = append([]byte(nil), reply[verOpen:verClose]...)
+	p.mid = append([]byte(nil), reply[verClose:firstFS]...)
 	p.suffix = append([]byte(nil), reply[lastFSEnd:]...)
 	return p, nil
 }
 
-// chunk takes up to max objectSets (max <= 0: all) and renders them as a reply.
-func (p *pendingUpdates) chunk(max int) []byte {
-	var out bytes.Buffer
-	out.Write(p.prefix)
+// chunk takes up to max objectSets (max <= 0: all) and renders them as a reply. A chunk that
+// leaves objects behind is truncated and carries the version next (p.expect becomes next);
+// the last chunk carries the simulator's own version.
+func (p *pendingUpdates) chunk(max int, next string) []byte {
+	var body bytes.Buffer
 	taken := 0
 	var rest []*filterGroup
 	for _, g := range p.groups {
@@ -111,16 +101,16 @@ func (p *pendingUpdates) chunk(max int) []byte {
 			n = max - taken
 		}
 		if n > 0 || (!g.emitted && len(g.missing) > 0) {
-			out.Write(g.open)
-			out.Write(g.filter)
+			body.Write(g.open)
+			body.Write(g.filter)
 			for _, o := range g.objects[:n] {
-				out.Write(o)
+				body.Write(o)
 			}
 			if !g.emitted {
-				out.Write(g.missing)
+				body.Write(g.missing)
 				g.emitted = true
 			}
-			out.WriteString("</filterSet>")
+			body.WriteString("</filterSet>")
 		}
 		taken += n
 		g.objects = g.objects[n:]
@@ -129,6 +119,16 @@ func (p *pendingUpdates) chunk(max int) []byte {
 		}
 	}
 	p.groups = rest
+	var out bytes.Buffer
+	out.Write(p.head)
+	if len(rest) > 0 {
+		out.WriteString(next) // made by waitForUpdatesEx: nothing to escape
+		p.expect = next
+	} else {
+		out.Write(p.final)
+	}
+	out.Write(p.mid)
+	out.Write(body.Bytes())
 	if len(rest) > 0 {
 		out.WriteString("<truncated>true</truncated>")
 	}
@@ -143,42 +143,84 @@ func sessionKey(r *http.Request) string {
 	return ""
 }
 
+// updatesKey names a session's property collector: truncated update sets are kept per
+// session and collector (a client may wait on several collectors, e.g. a private one per task).
+func updatesKey(session string, pc types.ManagedObjectReference) string {
+	return session + " " + pc.Value
+}
+
+// dropUpdates forgets the truncated update sets of the given sessions. Called with s.mu held.
+func (s *simState) dropUpdates(sessions map[string]bool) {
+	for k, p := range s.updates {
+		if sessions[p.session] {
+			delete(s.updates, k)
+		}
+	}
+}
+
 // waitForUpdatesEx serves the rest of a truncated update set, or passes the call to the
 // simulator and truncates its reply to options.maxObjectUpdates objects.
 func (s *simState) waitForUpdatesEx(w http.ResponseWriter, r *http.Request, body []byte) {
 	max := 0
+	var req *types.WaitForUpdatesEx
 	if m, err := simulator.UnmarshalBody(types.TypeFunc(), body); err == nil {
-		if req, ok := m.Body.(*types.WaitForUpdatesEx); ok && req.Options != nil {
-			max = int(req.Options.MaxObjectUpdates)
-		}
+		req, _ = m.Body.(*types.WaitForUpdatesEx)
 	}
-	key := sessionKey(r)
-	if key != "" {
+	if req == nil {
+		s.pass(w, r, body)
+		return
+	}
+	if req.Options != nil {
+		max = int(req.Options.MaxObjectUpdates)
+	}
+	session := sessionKey(r)
+	key := updatesKey(session, req.This)
+	if session != "" {
 		s.mu.Lock()
 		p := s.updates[key]
-		var out []byte
-		if p != nil {
-			out = p.chunk(max)
-			if p.left() == 0 {
-				delete(s.updates, key)
-			}
-		}
 		s.mu.Unlock()
 		if p != nil {
+			// The session first: a chunk is not handed to an expired session.
 			if !s.hasSession(r) {
 				s.mu.Lock()
 				delete(s.updates, key)
 				s.mu.Unlock()
-				writeFault(w, "", &types.NotAuthenticated{NoPermission: types.NoPermission{PrivilegeId: "System.View"}})
+				writeFault(w, "", &types.NotAuthenticated{NoPermission: types.NoPermission{Object: req.This, PrivilegeId: "System.View"}})
 				return
 			}
-			w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-			w.WriteHeader(http.StatusOK)
-			_, _ = w.Write(out)
-			return
+			var out []byte
+			bad := false
+			s.mu.Lock()
+			if p = s.updates[key]; p != nil {
+				switch req.Version {
+				case p.expect:
+					out = p.chunk(max, s.newVersion())
+					if p.left() == 0 {
+						delete(s.updates, key)
+					}
+				case "": // starting over: the simulator sends the whole set again
+					delete(s.updates, key)
+					p = nil
+				default:
+					delete(s.updates, key)
+					bad = true
+				}
+			}
+			s.mu.Unlock()
+			if bad {
+				writeFault(w, fmt.Sprintf("version %q is not the last truncated update set's", req.Version),
+					new(types.InvalidCollectorVersion))
+				return
+			}
+			if p != nil {
+				w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+				w.WriteHeader(http.StatusOK)
+				_, _ = w.Write(out)
+				return
+			}
 		}
 	}
-	if max <= 0 || key == "" {
+	if max <= 0 || session == "" {
 		s.pass(w, r, body)
 		return
 	}
@@ -194,13 +236,18 @@ func (s *simState) waitForUpdatesEx(w http.ResponseWriter, r *http.Request, body
 		_, _ = w.Write(reply)
 		return
 	}
-	out := p.chunk(max)
-	if p.left() > 0 {
-		s.mu.Lock()
-		s.updates[key] = p
-		s.mu.Unlock()
-	}
+	p.session = session
+	s.mu.Lock()
+	out := p.chunk(max, s.newVersion())
+	s.updates[key] = p
+	s.mu.Unlock()
 	w.Header().Set("Content-Length", fmt.Sprint(len(out)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
+}
+
+// newVersion makes the version of a truncated chunk. Called with s.mu held.
+func (s *simState) newVersion() string {
+	s.updateSeq++
+	return fmt.Sprintf("vimon-sim-%d", s.updateSeq)
 }
