@@ -309,6 +309,20 @@ like "$r" "<obj type=\"Task\">$T3</obj><changeSet><name>info.state</name><op>ass
 check "and does so without waiting for the timeout ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 2000
 ver=$(xml_value "$r" version)
 
+# injected InvalidCollectorVersion: the next WaitForUpdatesEx only
+r=$(simctl POST /_sim/fault '{"kind":"invalid-collector-version","method":"RetrievePropertiesEx"}')
+check "invalid-collector-version restricted to another method is refused" test $? -ne 0
+r=$(simctl POST /_sim/fault '{"kind":"invalid-collector-version"}')
+like "$r" '"method":"WaitForUpdatesEx"' "POST /_sim/fault invalid-collector-version applies to WaitForUpdatesEx"
+r=$(rpex VirtualMachine "$VM" name)
+like "$r" '<RetrievePropertiesExResponse' "other calls are not affected"
+r=$(wfu "$ver" 0)
+like "$r" '<detail><InvalidCollectorVersionFault xmlns="urn:vim25" xsi:type="InvalidCollectorVersion">' \
+	"the next WaitForUpdatesEx gets an InvalidCollectorVersion fault"
+is "$(soap_status)" "500" "with HTTP 500"
+r=$(wfu "$ver" 0)
+like "$r" '<WaitForUpdatesExResponse' "the one after it is answered again"
+
 # ---- sessions ------------------------------------------------------------------------------
 CV="<_this type=\"ViewManager\">ViewManager</_this><container type=\"Folder\">group-d1</container><type>VirtualMachine</type><recursive>true</recursive>"
 r=$(soap CreateContainerView "$CV")

@@ -492,6 +492,12 @@ func (s *simState) ctlFault(body []byte) (interface{}, error) {
 		f.left = 1
 	case "truncated", "html", "close", "http500":
 		f.left = 1
+	case "invalid-collector-version":
+		if f.Method != "" && f.Method != "WaitForUpdatesEx" {
+			return nil, badRequest("invalid-collector-version applies to WaitForUpdatesEx only")
+		}
+		f.Method = "WaitForUpdatesEx"
+		f.left = 1
 	default:
 		return nil, badRequest("unknown fault kind %q", f.Kind)
 	}

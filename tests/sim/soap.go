@@ -142,6 +142,10 @@ func (s *simState) serveSOAP(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 			panic(http.ErrAbortHandler)
+		case "invalid-collector-version":
+			s.dropCollectorUpdates(r, body)
+			writeFault(w, "injected fault: InvalidCollectorVersion", new(types.InvalidCollectorVersion))
+			return
 		case "http500":
 			w.Header().Set("Content-Length", "0")
 			w.WriteHeader(http.StatusInternalServerError)

@@ -158,6 +158,20 @@ func (s *simState) dropUpdates(sessions map[string]bool) {
 	}
 }
 
+// dropCollectorUpdates forgets the truncated update set pending for the session and collector
+// of a WaitForUpdatesEx request (the client starts over after InvalidCollectorVersion).
+func (s *simState) dropCollectorUpdates(r *http.Request, body []byte) {
+	m, err := simulator.UnmarshalBody(types.TypeFunc(), body)
+	if err != nil {
+		return
+	}
+	if req, ok := m.Body.(*types.WaitForUpdatesEx); ok {
+		s.mu.Lock()
+		delete(s.updates, updatesKey(sessionKey(r), req.This))
+		s.mu.Unlock()
+	}
+}
+
 // waitForUpdatesEx serves the rest of a truncated update set, or passes the call to the
 // simulator and truncates its reply to options.maxObjectUpdates objects.
 func (s *simState) waitForUpdatesEx(w http.ResponseWriter, r *http.Request, body []byte) {
