@@ -57,3 +57,17 @@ struct vi_node *test_xml_value(const char *xml)
 	assert_non_null(n);
 	return n;
 }
+
+void test_parse_vals(const char *xml, size_t len,
+		     int (*on_val)(void *ud, const char *path, const struct vi_node *n,
+				   struct err *e),
+		     void *ud)
+{
+	static const char *const paths[] = {"returnval/objects/propSet/val", NULL};
+	struct vi_reader_spec spec = {.paths = paths, .on_node = on_val, .ud = ud};
+	struct err e;
+
+	err_clear(&e);
+	if (vi_reader_parse(&spec, xml, len, &e) < 0)
+		fail_msg("parse: %s", e.msg);
+}
