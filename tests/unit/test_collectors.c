@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -14,6 +15,7 @@
 #include "agent/snapshot.h"
 #include "collectors/collector.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "tests/support/testutil.h"
 #include "vi/xml.h"
 
@@ -95,21 +97,10 @@ static const char *fam(const struct snapshot *s, const char *name)
 	return NULL;
 }
 
-static int has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)); p++) {
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return 1;
-	}
-	return 0;
-}
-
 #define assert_line(s, family, line)                                                               \
 	do {                                                                                       \
 		const char *text_ = fam(s, family);                                                \
-		if (!has_line(text_, line))                                                        \
+		if (!test_has_line(text_, line))                                                   \
 			fail_msg("missing line\n  %s\nin %s:\n%s", line, family, text_);           \
 	} while (0)
 
@@ -265,6 +256,42 @@ static void test_unknown_state(void **state)
 	assert_line(s, "vsphere_vm_power_state",
 		    "vsphere_vm_power_state{" VM1 ",state=\"poweredOff\"} 0");
 	snapshot_put(s);
+	inventory_free(inv);
+}
+
+/* Unknown states are logged (at debug) once per family and value, not once per process. */
+static void test_unknown_state_logged(void **state)
+{
+	struct inventory *inv = placement();
+	static const struct step steps[] = {
+		SET("VirtualMachine", "vm-1", "runtime.powerState", STR("sleepingLog")),
+		SET("VirtualMachine", "vm-1", "runtime.connectionState", STR("driftingLog")),
+	};
+	char path[] = "/tmp/test_collectors_log.XXXXXX";
+	char text[4096];
+	int fd = mkstemp(path), saved = dup(2);
+	ssize_t n;
+
+	(void)state;
+	assert_true(fd >= 0 && saved >= 0);
+	log_set_level(LOG_LEVEL_DEBUG);
+	dup2(fd, 2);
+	apply_steps(inv, steps, 2, 1000);
+	for (int i = 0; i < 3; i++)
+		snapshot_put(render(inv, 1000 + i));
+	dup2(saved, 2);
+	close(saved);
+	log_set_level(LOG_LEVEL_INFO);
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	close(fd);
+	unlink(path);
+	assert_true(n > 0);
+	text[n] = '\0';
+	/* both families say it, each once, although rendered three times */
+	assert_non_null(strstr(text, "vsphere_vm_power_state: state \"sleepingLog\""));
+	assert_non_null(strstr(text, "vsphere_vm_connection_state: state \"driftingLog\""));
+	assert_null(strstr(strstr(text, "sleepingLog") + 1, "sleepingLog"));
+	assert_null(strstr(strstr(text, "driftingLog") + 1, "driftingLog"));
 	inventory_free(inv);
 }
 
@@ -888,6 +915,7 @@ int main(void)
 		cmocka_unit_test(test_vm_families),
 		cmocka_unit_test(test_vm_changes),
 		cmocka_unit_test(test_unknown_state),
+		cmocka_unit_test(test_unknown_state_logged),
 		cmocka_unit_test(test_odd_names),
 		cmocka_unit_test(test_invalid_utf8_label),
 		cmocka_unit_test(test_render_value),

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/support/testutil.h"
 #include "util/err.h"
 #include "vi/http.h"
 
@@ -125,9 +126,6 @@ static int sink_count(void *ud, const char *data, size_t len, struct err *e)
 /* A port nobody listens on: ERR_CONNECT naming the host, no status. */
 static void test_connect_refused(void **state)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	char url[64];
 	struct vi_http_opts o = {.url = url, .connect_timeout_ms = 2000, .timeout_ms = 4000};
 	struct vi_http *h;
@@ -136,12 +134,7 @@ static void test_connect_refused(void **state)
 	long status = -1;
 
 	(void)state;
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	close(fd); /* bound, never listened: the port is closed */
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u/sdk", ntohs(sa.sin_port));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/sdk", test_closed_port());
 	err_clear(&e);
 	h = vi_http_new(&o, &e);
 	assert_non_null(h);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "tests/support/testutil.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "vi/pc.h"
@@ -23,12 +24,7 @@
 #include "vi/session.h"
 #include "vi/task.h"
 
-#define ENV(x)                                                                                     \
-	"<?xml version=\"1.0\" encoding=\"UTF-8\"?><soapenv:Envelope "                             \
-	"xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "                             \
-	"xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "                                          \
-	"xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Body>" x                 \
-	"</soapenv:Body></soapenv:Envelope>"
+#define ENV(x) TEST_ENV_OPEN x TEST_ENV_CLOSE
 
 #define SERVICE_CONTENT                                                                            \
 	ENV("<RetrieveServiceContentResponse xmlns=\"urn:vim25\"><returnval>"                      \
@@ -54,6 +50,11 @@
 #define VM_OBJ(id, name)                                                                           \
 	"<objects><obj type=\"VirtualMachine\">" id "</obj><propSet><name>name</name>"             \
 	"<val xsi:type=\"xsd:string\">" name "</val></propSet></objects>"
+
+/* The first two replies of every script: a session that logs in. */
+/* clang-format off */
+#define LOGIN_REPLIES {200, NULL, SERVICE_CONTENT, 0, false}, {200, NULL, LOGIN_OK, 0, false}
+/* clang-format on */
 
 struct reply {
 	int status;
@@ -228,6 +229,22 @@ static struct vi_session *session_on(struct fake *f, size_t max_reply, char *url
 	return s;
 }
 
+/* Starts the scripted server (whose script begins with LOGIN_REPLIES) and
+ * logs a session in on it; fails the test when the login fails. */
+static struct vi_session *fake_login(struct fake *f, const struct reply *script, size_t n,
+				     size_t max_reply, char *url, size_t size)
+{
+	struct vi_session *s;
+	struct err e;
+
+	fake_start(f, script, n);
+	s = session_on(f, max_reply, url, size);
+	err_clear(&e);
+	if (vi_session_login(s, &e) < 0)
+		fail_msg("login: %s", e.msg);
+	return s;
+}
+
 struct changes {
 	int n;
 	int enters, modifies, leaves, missing, done;
@@ -270,8 +287,7 @@ static int on_done(void *ud, const char *t, const char *m, enum vi_obj_kind k, s
 static void test_request_headers_keepalive(void **state)
 {
 	static const struct reply script[] = {
-		{200, NULL, SERVICE_CONTENT, 0, false},
-		{200, NULL, LOGIN_OK, 0, false},
+		LOGIN_REPLIES,
 		{200, NULL, WAIT(""), 0, false},
 	};
 	struct fake f;
@@ -283,10 +299,8 @@ static void test_request_headers_keepalive(void **state)
 	struct err e;
 
 	(void)state;
-	fake_start(&f, script, 3);
-	s = session_on(&f, 0, url, sizeof(url));
+	s = fake_login(&f, script, 3, 0, url, sizeof(url));
 	err_clear(&e);
-	assert_int_equal(vi_session_login(s, &e), 0);
 	assert_string_equal(vi_get_service_content(s)->api_version, "7.0.3.0");
 	/* no reply body: nothing changed, the version stays */
 	/* a wait longer than the transport's timeout (5 s here) is shortened */
@@ -334,8 +348,7 @@ static void test_gzip_and_cap(void **state)
 				"<obj type=\"VirtualMachine\">vm-1</obj></objectSet></filterSet>"
 				"<truncated>false</truncated></returnval>");
 	struct reply script[] = {
-		{200, NULL, SERVICE_CONTENT, 0, false},
-		{200, NULL, LOGIN_OK, 0, false},
+		LOGIN_REPLIES,
 		{200, "Content-Encoding: gzip\r\n", (const char *)small, 0, false},
 		{200, "Content-Encoding: gzip\r\n", (const char *)bomb, 0, false},
 	};
@@ -358,10 +371,8 @@ static void test_gzip_and_cap(void **state)
 	memset(big + n, ' ', sizeof(big) - n - 1);
 	script[3].len = gzip(big, sizeof(big) - 1, bomb, sizeof(bomb));
 	assert_true(script[3].len < 4096);
-	fake_start(&f, script, 4);
-	s = session_on(&f, 256 << 10, url, sizeof(url));
+	s = fake_login(&f, script, 4, 256 << 10, url, sizeof(url));
 	err_clear(&e);
-	assert_int_equal(vi_session_login(s, &e), 0);
 	assert_int_equal(vi_pc_wait(s, "6", 0, 0, &h, &version, &truncated, &e), 0);
 	assert_string_equal(version, "7");
 	assert_int_equal(ch.leaves, 1);
@@ -424,8 +435,7 @@ static void test_hostile_updates(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct reply script[] = {
-			{200, NULL, SERVICE_CONTENT, 0, false},
-			{200, NULL, LOGIN_OK, 0, false},
+			LOGIN_REPLIES,
 			{200, NULL, cases[i].body, 0, false},
 		};
 		struct changes ch = {0};
@@ -436,10 +446,8 @@ static void test_hostile_updates(void **state)
 		bool truncated = false;
 		struct err e;
 
-		fake_start(&f, script, 3);
-		s = session_on(&f, 0, url, sizeof(url));
+		s = fake_login(&f, script, 3, 0, url, sizeof(url));
 		err_clear(&e);
-		assert_int_equal(vi_session_login(s, &e), 0);
 		assert_int_equal(vi_pc_wait(s, "1", 0, 0, &h, &version, &truncated, &e), -1);
 		if (e.kind != cases[i].want)
 			fail_msg("case %zu: %s (%s)", i, err_kind_name(e.kind), e.msg);
@@ -455,8 +463,7 @@ static void test_paging_without_progress(void **state)
 	static const char *const paths[] = {"name", NULL};
 	static const struct vi_prop_spec spec = {.type = "VirtualMachine", .paths = paths};
 	static const struct reply script[] = {
-		{200, NULL, SERVICE_CONTENT, 0, false},
-		{200, NULL, LOGIN_OK, 0, false},
+		LOGIN_REPLIES,
 		{200, NULL,
 		 RETRIEVE("<returnval><token>t1</token>" VM_OBJ("vm-1", "a") "</returnval>"), 0,
 		 false},
@@ -479,10 +486,8 @@ static void test_paging_without_progress(void **state)
 	struct err e;
 
 	(void)state;
-	fake_start(&f, script, 5);
-	s = session_on(&f, 0, url, sizeof(url));
+	s = fake_login(&f, script, 5, 0, url, sizeof(url));
 	err_clear(&e);
-	assert_int_equal(vi_session_login(s, &e), 0);
 	assert_int_equal(vi_pc_retrieve(s, "session[1]view", &spec, 1, 1, &h, &pages, &e), -1);
 	assert_int_equal(e.kind, ERR_PROTOCOL);
 	assert_int_equal(pages, 2);
@@ -500,8 +505,7 @@ static void test_status_and_relogin(void **state)
 {
 	static const char *const types[] = {"VirtualMachine"};
 	static const struct reply script[] = {
-		{200, NULL, SERVICE_CONTENT, 0, false},
-		{200, NULL, LOGIN_OK, 0, false},
+		LOGIN_REPLIES,
 		/* a redirect with no body */
 		{302, "Location: https://elsewhere/\r\n", "", 0, false},
 		/* a proxy's HTML error page */
@@ -522,10 +526,8 @@ static void test_status_and_relogin(void **state)
 	struct err e;
 
 	(void)state;
-	fake_start(&f, script, sizeof(script) / sizeof(script[0]));
-	s = session_on(&f, 0, url, sizeof(url));
+	s = fake_login(&f, script, sizeof(script) / sizeof(script[0]), 0, url, sizeof(url));
 	err_clear(&e);
-	assert_int_equal(vi_session_login(s, &e), 0);
 	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), -1);
 	assert_int_equal(e.kind, ERR_HTTP);
 	assert_int_equal(e.http_status, 302);
@@ -589,8 +591,7 @@ static int on_fault_change(void *ud, const struct vi_change *c, struct err *e)
 static void test_missing_set(void **state)
 {
 	static const struct reply script[] = {
-		{200, NULL, SERVICE_CONTENT, 0, false},
-		{200, NULL, LOGIN_OK, 0, false},
+		LOGIN_REPLIES,
 		{200, NULL,
 		 WAIT("<returnval><version>2</version><filterSet><filter type=\"PropertyFilter\">f"
 		      "</filter><objectSet><kind>enter</kind><obj type=\"VirtualMachine\">vm-1"
@@ -614,10 +615,8 @@ static void test_missing_set(void **state)
 	struct err e;
 
 	(void)state;
-	fake_start(&f, script, 3);
-	s = session_on(&f, 0, url, sizeof(url));
+	s = fake_login(&f, script, 3, 0, url, sizeof(url));
 	err_clear(&e);
-	assert_int_equal(vi_session_login(s, &e), 0);
 	assert_int_equal(vi_pc_wait(s, "1", 0, 0, &h, &version, &truncated, &e), 0);
 	assert_string_equal(version, "2");
 	assert_int_equal(fs.props, 1);
@@ -639,8 +638,7 @@ static void test_continue_fails_cancels(void **state)
 	static const char *const paths[] = {"name", NULL};
 	static const struct vi_prop_spec spec = {.type = "VirtualMachine", .paths = paths};
 	static const struct reply script[] = {
-		{200, NULL, SERVICE_CONTENT, 0, false},
-		{200, NULL, LOGIN_OK, 0, false},
+		LOGIN_REPLIES,
 		{200, NULL,
 		 RETRIEVE("<returnval><token>t1</token>" VM_OBJ("vm-1", "a") "</returnval>"), 0,
 		 false},
@@ -659,10 +657,8 @@ static void test_continue_fails_cancels(void **state)
 	struct err e;
 
 	(void)state;
-	fake_start(&f, script, 5);
-	s = session_on(&f, 0, url, sizeof(url));
+	s = fake_login(&f, script, 5, 0, url, sizeof(url));
 	err_clear(&e);
-	assert_int_equal(vi_session_login(s, &e), 0);
 	assert_int_equal(vi_pc_retrieve(s, "session[1]view", &spec, 1, 1, &h, &pages, &e), -1);
 	assert_int_equal(e.kind, ERR_FAULT);
 	assert_string_equal(e.fault, "SystemError");
@@ -678,8 +674,7 @@ static void test_continue_fails_cancels(void **state)
 static void test_bound_call_not_resent(void **state)
 {
 	static const struct reply script[] = {
-		{200, NULL, SERVICE_CONTENT, 0, false},
-		{200, NULL, LOGIN_OK, 0, false},
+		LOGIN_REPLIES,
 		{500, NULL, FAULT("NotAuthenticated"), 0, false},
 		{200, NULL, LOGIN_OK, 0, false},
 		{200, NULL, WAIT("<returnval><version>9</version></returnval>"), 0, false},
@@ -693,10 +688,8 @@ static void test_bound_call_not_resent(void **state)
 	struct err e;
 
 	(void)state;
-	fake_start(&f, script, 5);
-	s = session_on(&f, 0, url, sizeof(url));
+	s = fake_login(&f, script, 5, 0, url, sizeof(url));
 	err_clear(&e);
-	assert_int_equal(vi_session_login(s, &e), 0);
 	assert_int_equal(vi_pc_wait(s, "7", 0, 0, &h, &version, &truncated, &e), -1);
 	assert_int_equal(e.kind, ERR_FAULT);
 	assert_string_equal(e.fault, "NotAuthenticated");
@@ -723,8 +716,7 @@ static void test_bound_call_not_resent(void **state)
 static void test_login_escapes_long_password(void **state)
 {
 	static const struct reply script[] = {
-		{200, NULL, SERVICE_CONTENT, 0, false},
-		{200, NULL, LOGIN_OK, 0, false},
+		LOGIN_REPLIES,
 	};
 	struct vi_session_opts o = {0};
 	struct fake f;
@@ -771,8 +763,7 @@ static void test_create_view_container_type(void **state)
 {
 	static const char *const types[] = {"VirtualMachine"};
 	static const struct reply script[] = {
-		{200, NULL, SERVICE_CONTENT, 0, false},
-		{200, NULL, LOGIN_OK, 0, false},
+		LOGIN_REPLIES,
 		{200, NULL, VIEW_REPLY, 0, false},
 		{200, NULL, VIEW_REPLY, 0, false},
 	};
@@ -782,10 +773,8 @@ static void test_create_view_container_type(void **state)
 	struct err e;
 
 	(void)state;
-	fake_start(&f, script, 4);
-	s = session_on(&f, 0, url, sizeof(url));
+	s = fake_login(&f, script, 4, 0, url, sizeof(url));
 	err_clear(&e);
-	assert_int_equal(vi_session_login(s, &e), 0);
 	assert_int_equal(vi_pc_create_view(s, "Datacenter", "dc-east", types, 1, &view, &e), 0);
 	assert_string_equal(view, "session[1]view");
 	free(view);
@@ -830,10 +819,8 @@ static void test_task_filter_one_round_trip(void **state)
 	struct err e;
 
 	(void)state;
-	fake_start(&f, script, 3);
-	s = session_on(&f, 0, url, sizeof(url));
+	s = fake_login(&f, script, 3, 0, url, sizeof(url));
 	err_clear(&e);
-	assert_int_equal(vi_session_login(s, &e), 0);
 	assert_string_equal(vi_get_service_content(s)->task_manager, "TaskManager");
 	assert_int_equal(vi_pc_create_task_filter(s, &filter, &e), 0);
 	assert_string_equal(filter, "f9");
@@ -851,8 +838,7 @@ static void test_task_filter_one_round_trip(void **state)
 static void test_task_replies(void **state)
 {
 	static const struct reply script[] = {
-		{200, NULL, SERVICE_CONTENT, 0, false},
-		{200, NULL, LOGIN_OK, 0, false},
+		LOGIN_REPLIES,
 		{200, NULL,
 		 ENV("<PowerOnVM_TaskResponse xmlns=\"urn:vim25\"></PowerOnVM_TaskResponse>"), 0,
 		 false},
@@ -896,10 +882,8 @@ static void test_task_replies(void **state)
 	struct err e;
 
 	(void)state;
-	fake_start(&f, script, sizeof(script) / sizeof(script[0]));
-	s = session_on(&f, 0, url, sizeof(url));
+	s = fake_login(&f, script, sizeof(script) / sizeof(script[0]), 0, url, sizeof(url));
 	err_clear(&e);
-	assert_int_equal(vi_session_login(s, &e), 0);
 	assert_int_equal(vi_vm_power_on(s, "vm-1", &task, &e), -1);
 	assert_int_equal(e.kind, ERR_PROTOCOL);
 	assert_null(task);

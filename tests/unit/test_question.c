@@ -31,17 +31,11 @@ static int on_val(void *ud, const char *path, const struct vi_node *n, struct er
 	return 0;
 }
 
-static const char *const val_paths[] = {"returnval/objects/propSet/val", NULL};
-
 /* Parses the question inside a RetrievePropertiesEx reply. */
 static int parse_reply(const char *xml, size_t len, struct parsed *p)
 {
-	struct vi_reader_spec spec = {.paths = val_paths, .on_node = on_val, .ud = p};
-	struct err e;
-
 	memset(p, 0, sizeof(*p));
-	err_clear(&e);
-	assert_int_equal(vi_reader_parse(&spec, xml, len, &e), 0);
+	test_parse_vals(xml, len, on_val, p);
 	assert_int_equal(p->seen, 1);
 	return p->rc;
 }
@@ -193,16 +187,13 @@ static int on_val_many(void *ud, const char *path, const struct vi_node *n, stru
 static void test_recorded(void **state)
 {
 	struct vi_question qs[3];
-	struct vi_reader_spec spec = {.paths = val_paths, .on_node = on_val_many, .ud = qs};
-	struct err e;
 	char *xml;
 	size_t len;
 
 	(void)state;
 	memset(qs, 0, sizeof(qs));
 	xml = test_read_fixture("sim_question.xml", &len);
-	err_clear(&e);
-	assert_int_equal(vi_reader_parse(&spec, xml, len, &e), 0);
+	test_parse_vals(xml, len, on_val_many, qs);
 	assert_string_equal(qs[0].id, "q-fixture");
 	assert_int_equal(qs[0].nchoices, 3);
 	assert_int_equal(qs[0].default_index, 2);

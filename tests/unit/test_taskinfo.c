@@ -33,16 +33,10 @@ static int on_val(void *ud, const char *path, const struct vi_node *n, struct er
 	return 0;
 }
 
-static const char *const val_paths[] = {"returnval/objects/propSet/val", NULL};
-
 static void parse_reply(const char *xml, size_t len, struct parsed *p)
 {
-	struct vi_reader_spec spec = {.paths = val_paths, .on_node = on_val, .ud = p};
-	struct err e;
-
 	memset(p, 0, sizeof(*p));
-	err_clear(&e);
-	assert_int_equal(vi_reader_parse(&spec, xml, len, &e), 0);
+	test_parse_vals(xml, len, on_val, p);
 }
 
 static void release_all(struct parsed *p)
