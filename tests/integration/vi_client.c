@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/support/testutil.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "vi/pc.h"
@@ -35,66 +36,23 @@
 static const char *sim_url;
 static const char *sim_base;
 
-/* ---- the simulator's control API ---- */
+/* ---- the simulator's control API (tests/support/simctl.c) ---- */
 
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-	buf_add(ud, p, size * n);
-	return size * n;
-}
-
-/* GET or POST a control endpoint; the decoded JSON reply (caller frees). */
+/* GET (json NULL) or POST a control endpoint; the decoded JSON reply (caller
+ * frees). Fails the test on an HTTP error. */
 static json_t *simctl(const char *path, const char *json)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-	struct buf url, out;
-	json_error_t jerr;
-	json_t *res;
-	long code = 0;
-
-	assert_non_null(c);
-	buf_init(&url, 0);
-	buf_init(&out, 0);
-	buf_addf(&url, "%s%s", sim_base, path);
-	curl_easy_setopt(c, CURLOPT_URL, url.data);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(c, CURLOPT_PROXY, "");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	if (json) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	}
-	if (curl_easy_perform(c) != CURLE_OK)
-		fail_msg("control API %s: request failed", path);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (code != 200)
-		fail_msg("control API %s %s: HTTP %ld %s", path, json ? json : "", code, out.data);
-	res = json_loads(out.data, 0, &jerr);
-	if (!res)
-		fail_msg("control API %s: bad JSON %s", path, out.data);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
-	buf_release(&url);
-	buf_release(&out);
-	return res;
+	return test_simctl(sim_base, path, json);
 }
 
 static void simctl_do(const char *path, const char *json)
 {
-	json_decref(simctl(path, json));
+	json_decref(test_simctl(sim_base, path, json));
 }
 
 static long sim_calls(const char *method)
 {
-	json_t *st = simctl("/_sim/stats", NULL);
-	long n = (long)json_integer_value(json_object_get(json_object_get(st, "calls"), method));
-
-	json_decref(st);
-	return n;
+	return test_sim_calls(sim_base, method);
 }
 
 /* The power state of a VM as the simulator sees it (static copy). */
@@ -435,12 +393,14 @@ static int on_inv_done(void *ud, const char *obj_type, const char *moref, enum v
 	return 0;
 }
 
-static void test_retrieve_paging(void **state)
+/* Every VM's name and power state through a container view of the root
+ * folder, page_size objects a page (0: no limit): each VM of the simulator's
+ * inventory arrives exactly once, with its name. Returns the page count. */
+static int retrieve_all(struct vi_session *s, int page_size)
 {
 	static const char *const types[] = {"VirtualMachine"};
 	static const char *const paths[] = {"name", "runtime.powerState", NULL};
 	const struct vi_prop_spec spec = {.type = "VirtualMachine", .paths = paths};
-	struct vi_session *s = logged_in();
 	json_t *inv = simctl("/_sim/inventory", NULL);
 	struct inventory_seen iv = {.vms = json_object_get(inv, "vms")};
 	struct vi_pc_handler h = {
@@ -450,34 +410,45 @@ static void test_retrieve_paging(void **state)
 	size_t i;
 	struct err e;
 
-	(void)state;
 	iv.n = json_array_size(iv.vms);
-	assert_true(iv.n > 6);
+	assert_true(iv.n > 0);
 	iv.seen = calloc(iv.n, sizeof(int));
+	assert_non_null(iv.seen);
 	err_clear(&e);
-	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), 0);
-	simctl_do("/_sim/stats/reset", "{}");
-	assert_int_equal(vi_pc_retrieve(s, view, &spec, 1, 3, &h, &pages, &e), 0);
-	assert_int_equal(pages, (int)((iv.n + 2) / 3));
-	assert_true(pages > 1);
-	assert_int_equal(sim_calls("RetrievePropertiesEx"), 1);
-	assert_int_equal(sim_calls("ContinueRetrievePropertiesEx"), pages - 1);
+	if (vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e) < 0)
+		fail_msg("CreateContainerView: %s", e.msg);
+	if (vi_pc_retrieve(s, view, &spec, 1, page_size, &h, &pages, &e) < 0)
+		fail_msg("retrieve (%d a page): %s", page_size, e.msg);
 	for (i = 0; i < iv.n; i++)
 		assert_int_equal(iv.seen[i], 1);
 	assert_int_equal(iv.objects_done, (int)iv.n);
 	assert_int_equal(iv.changes, 2 * (int)iv.n);
 	assert_int_equal(iv.bad_names, 0);
-
-	/* no page size: one round trip */
-	memset(iv.seen, 0, iv.n * sizeof(int));
-	iv.objects_done = 0;
-	assert_int_equal(vi_pc_retrieve(s, view, &spec, 1, 0, &h, &pages, &e), 0);
-	assert_int_equal(pages, 1);
-	assert_int_equal(iv.objects_done, (int)iv.n);
 	assert_int_equal(vi_pc_destroy_view(s, view, &e), 0);
 	free(view);
 	free(iv.seen);
 	json_decref(inv);
+	return pages;
+}
+
+static void test_retrieve_paging(void **state)
+{
+	struct vi_session *s = logged_in();
+	json_t *inv = simctl("/_sim/inventory", NULL);
+	size_t n = json_array_size(json_object_get(inv, "vms"));
+	int pages;
+
+	(void)state;
+	json_decref(inv);
+	assert_true(n > 6);
+	simctl_do("/_sim/stats/reset", "{}");
+	pages = retrieve_all(s, 3);
+	assert_int_equal(pages, (int)((n + 2) / 3));
+	assert_true(pages > 1);
+	assert_int_equal(sim_calls("RetrievePropertiesEx"), 1);
+	assert_int_equal(sim_calls("ContinueRetrievePropertiesEx"), pages - 1);
+	/* no page size: one round trip */
+	assert_int_equal(retrieve_all(s, 0), 1);
 	vi_session_free(s);
 }
 
@@ -1305,42 +1276,23 @@ static void test_tls_ca_and_insecure(void **state)
 
 static void test_esx(void **state)
 {
-	static const char *const types[] = {"VirtualMachine"};
-	static const char *const paths[] = {"name", "runtime.powerState", NULL};
-	const struct vi_prop_spec spec = {.type = "VirtualMachine", .paths = paths};
 	struct vi_session *s = logged_in();
 	json_t *inv = simctl("/_sim/inventory", NULL);
-	struct inventory_seen iv = {.vms = json_object_get(inv, "vms")};
-	struct vi_pc_handler h = {
-		.on_change = on_inv_change, .on_object_done = on_inv_done, .ud = &iv};
+	size_t n = json_array_size(json_object_get(inv, "vms"));
 	struct vi_task_info info;
-	char *view = NULL;
 	char vm[32];
-	int pages = 0;
-	size_t i;
 	struct err e;
 
 	(void)state;
+	json_decref(inv);
 	assert_string_equal(vi_get_service_content(s)->api_type, "HostAgent");
-	iv.n = json_array_size(iv.vms);
-	assert_true(iv.n > 0);
-	iv.seen = calloc(iv.n, sizeof(int));
+	assert_int_equal(retrieve_all(s, 2), (int)((n + 1) / 2));
 	err_clear(&e);
-	assert_int_equal(vi_pc_create_view(s, NULL, NULL, types, 1, &view, &e), 0);
-	assert_int_equal(vi_pc_retrieve(s, view, &spec, 1, 2, &h, &pages, &e), 0);
-	assert_int_equal(pages, (int)((iv.n + 1) / 2));
-	for (i = 0; i < iv.n; i++)
-		assert_int_equal(iv.seen[i], 1);
-	assert_int_equal(iv.bad_names, 0);
 	snprintf(vm, sizeof(vm), "%s", sim_vm("poweredOn", 0));
 	assert_int_equal(run_task(s, vi_vm_power_off, vm, &info, &e), 0);
 	vi_task_info_release(&info);
 	assert_int_equal(run_task(s, vi_vm_power_on, vm, &info, &e), 0);
 	vi_task_info_release(&info);
-	assert_int_equal(vi_pc_destroy_view(s, view, &e), 0);
-	free(view);
-	free(iv.seen);
-	json_decref(inv);
 	vi_session_free(s);
 }
 
@@ -1393,19 +1345,10 @@ static void test_state_change_sent_once(void **state)
 /* A loopback port that was bound and never listened on: closed. */
 static void closed_url(char *url, size_t size)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	close(fd);
-	snprintf(url, size, "https://127.0.0.1:%u/sdk", ntohs(sa.sin_port));
+	snprintf(url, size, "https://127.0.0.1:%u/sdk", test_closed_port());
 }
 
-static void test_closed_port(void **state)
+static void test_refused_port(void **state)
 {
 	struct vi_session_opts o;
 	struct vi_session *s;
@@ -1469,7 +1412,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_esx),
 	};
 	const struct CMUnitTest net[] = {
-		cmocka_unit_test(test_closed_port),
+		cmocka_unit_test(test_refused_port),
 		cmocka_unit_test(test_unresolvable),
 	};
 	const char *group = argc > 1 ? argv[1] : "basic";
