@@ -337,8 +337,9 @@ like "$r" '<NotAuthenticatedFault' "after expiry CreateContainerView gets NotAut
 r=$(soap AnswerVM "<_this type=\"VirtualMachine\">$VM</_this><questionId>x</questionId><answerChoice>1</answerChoice>")
 like "$r" '<NotAuthenticatedFault' "after expiry AnswerVM gets NotAuthenticated"
 r=$(rpex VirtualMachine "$VM" name)
-like "$r" '<missingSet><path>name</path><fault><fault [^>]*type="NotAuthenticated">' \
-	"after expiry RetrievePropertiesEx answers with a NotAuthenticated missingSet"
+like "$r" '<NotAuthenticatedFault' "after expiry RetrievePropertiesEx gets a NotAuthenticated fault"
+r=$(soap ContinueRetrievePropertiesEx "$PC<token>$tok</token>")
+like "$r" '<NotAuthenticatedFault' "and so does ContinueRetrievePropertiesEx"
 r=$(soap_login)
 like "$r" '<LoginResponse' "logging in again works"
 r=$(soap CreateContainerView "$CV")
@@ -425,22 +426,34 @@ simctl POST /_sim/stats/reset '{}' >/dev/null
 st=$(simctl GET /_sim/stats)
 like "$st" '"calls":\{\}' "stats/reset zeroes the call counts"
 
-# ---- -strict-auth --------------------------------------------------------------------------
+# ---- strict auth and gzip by default, -lenient-auth and -gzip=false -----------------------
 sim_stop
-sim_start -strict-auth -gzip -vm 1 -odd-names=false
+sim_start -vm 1 -odd-names=false
 r=$(rpex Folder "$SIM_ROOT" name)
-like "$r" '<NotAuthenticatedFault' "-strict-auth: RetrievePropertiesEx without a session gets NotAuthenticated"
+like "$r" '<NotAuthenticatedFault' "by default RetrievePropertiesEx without a session gets NotAuthenticated"
+r=$(soap RetrieveProperties "$PC<specSet><propSet><type>Folder</type><pathSet>name</pathSet></propSet><objectSet><obj type=\"Folder\">$SIM_ROOT</obj></objectSet></specSet>")
+like "$r" '<NotAuthenticatedFault' "and so does RetrieveProperties"
 r=$(soap_login)
-r=$(soap RetrievePropertiesEx "$PC<specSet><propSet><type>Folder</type><pathSet>name</pathSet></propSet><objectSet><obj type=\"Folder\">$SIM_ROOT</obj></objectSet></specSet><options/>")
-like "$r" '<val [^>]*type="xsd:string">Datacenters</val>' "-strict-auth: with a session it answers"
-
-# -gzip
+r=$(rpex Folder "$SIM_ROOT" name)
+like "$r" '<val [^>]*type="xsd:string">Datacenters</val>' "with a session it answers"
 soap_envelope "<RetrieveServiceContent xmlns=\"urn:vim25\">$SI</RetrieveServiceContent>" >"$VIMON_TEST_TMP/rsc.xml"
 hdr=$(curl -s -D - -o "$VIMON_TEST_TMP/rsc.gz" -H 'Accept-Encoding: gzip' --data-binary @"$VIMON_TEST_TMP/rsc.xml" "$SIM_URL" | tr -d '\r')
-like "$hdr" '^Content-Encoding: gzip$' "-gzip: a client that accepts gzip gets Content-Encoding gzip"
-like "$(gzip -dc "$VIMON_TEST_TMP/rsc.gz")" '<RetrieveServiceContentResponse xmlns="urn:vim25">.*</soapenv:Envelope>$' "-gzip: the body is the gzip-compressed reply"
+like "$hdr" '^Content-Encoding: gzip$' "by default a client that accepts gzip gets Content-Encoding gzip"
+like "$(gzip -dc "$VIMON_TEST_TMP/rsc.gz")" '<RetrieveServiceContentResponse xmlns="urn:vim25">.*</soapenv:Envelope>$' "the body is the gzip-compressed reply"
 hdr=$(curl -s -D - -o /dev/null --data-binary @"$VIMON_TEST_TMP/rsc.xml" "$SIM_URL" | tr -d '\r')
-unlike "$hdr" '^Content-Encoding' "-gzip: a client that does not ask gets plain XML"
+unlike "$hdr" '^Content-Encoding' "a client that does not ask gets plain XML"
+hdr=$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip;q=0, identity' --data-binary @"$VIMON_TEST_TMP/rsc.xml" "$SIM_URL" | tr -d '\r')
+unlike "$hdr" '^Content-Encoding' "nor one that refuses gzip (q=0)"
+
+sim_stop
+sim_start -lenient-auth -gzip=false -vm 1 -odd-names=false
+rm -f "$VIMON_TEST_TMP/cookies"
+r=$(rpex Folder "$SIM_ROOT" name)
+like "$r" '<missingSet><path>name</path><fault><fault [^>]*type="NotAuthenticated">' \
+	"-lenient-auth: RetrievePropertiesEx without a session answers with a NotAuthenticated missingSet"
+hdr=$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip' --data-binary @"$VIMON_TEST_TMP/rsc.xml" "$SIM_URL" | tr -d '\r')
+like "$hdr" '^HTTP/1.1 200' "-gzip=false: RetrieveServiceContent answers"
+unlike "$hdr" '^Content-Encoding' "-gzip=false: plain XML even for a client that accepts gzip"
 
 # ---- SIGTERM cleans up ----------------------------------------------------------------------
 sim_stop

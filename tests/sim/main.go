@@ -55,10 +55,14 @@ func parseFlags() *options {
 	flag.StringVar(&o.certOut, "cert-out", "", "with -tls: write the certificate (PEM) to this file")
 	flag.BoolVar(&o.parentWatch, "parent-watch", false, "exit when the parent process goes away")
 	flag.BoolVar(&o.powerOn, "poweron", true, "power on the generated VMs (the odd-name VMs stay powered off)")
-	flag.BoolVar(&o.strictAuth, "strict-auth", false, "RetrieveProperties(Ex) and ContinueRetrievePropertiesEx without a session get NotAuthenticated, as on a real server")
-	flag.BoolVar(&o.gzip, "gzip", false, "gzip SOAP replies when the request has Accept-Encoding: gzip")
+	flag.BoolVar(&o.strictAuth, "strict-auth", true, "property collector calls without a session get a NotAuthenticated fault, as on a real server (see -lenient-auth)")
+	lenient := flag.Bool("lenient-auth", false, "answer property collector calls without a session like the plain simulator (same as -strict-auth=false)")
+	flag.BoolVar(&o.gzip, "gzip", true, "gzip SOAP replies when the request has Accept-Encoding: gzip, as vCenter does (-gzip=false: never)")
 	flag.BoolVar(&o.verbose, "v", false, "let the simulator log to stderr")
 	flag.Parse()
+	if *lenient {
+		o.strictAuth = false
+	}
 	if flag.NArg() != 0 {
 		fatalf("unexpected argument %q", flag.Arg(0))
 	}

@@ -41,8 +41,8 @@ type simState struct {
 	updateSeq int                        // numbers the versions of truncated chunks
 	nextID    int
 
-	strictAuth bool // -strict-auth
-	gzip       bool // -gzip
+	strictAuth bool // -strict-auth (default), off with -lenient-auth
+	gzip       bool // -gzip (default)
 }
 
 func newSimState(m *simulator.Model, client *vim25.Client) *simState {
