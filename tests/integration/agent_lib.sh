@@ -93,5 +93,17 @@ wait_value() {
 	done
 }
 
+# wait_count N PATTERN: scrapes /metrics into $W/m until at least N lines match the
+# (basic) regular expression PATTERN, 10 s at most.
+wait_count() {
+	_i=0
+	metrics >"$W/m" 2>/dev/null
+	while [ "$(grep -c -- "$2" "$W/m")" -lt "$1" ] && [ $_i -lt 100 ]; do
+		sleep 0.1
+		metrics >"$W/m" 2>/dev/null
+		_i=$((_i + 1))
+	done
+}
+
 # py EXPR: a Python expression on the JSON on stdin (as j).
 py() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }

@@ -120,6 +120,12 @@ done_testing() {
 	exit 0
 }
 
+# free_port: prints a loopback TCP port that was free a moment ago (bound, then closed:
+# nothing listens on it).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # ---------------------------------------------------------------------------------------
 # The simulator
 

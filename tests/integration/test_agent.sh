@@ -118,12 +118,7 @@ simctl GET /_sim/inventory >"$W/inv.json"
 NVMS=$(py 'len(j["vms"])' <"$W/inv.json")
 NHOSTS=$(py 'len(j["hosts"])' <"$W/inv.json")
 NDS=$(py 'len(j["datastores"])' <"$W/inv.json")
-_i=0
-while [ "$(grep -c '^vsphere_vm_info{' "$W/m")" -lt "$NVMS" ] && [ $_i -lt 100 ]; do
-	sleep 0.1
-	metrics >"$W/m"
-	_i=$((_i + 1))
-done
+wait_count "$NVMS" '^vsphere_vm_info{'
 is "$(grep -c '^vsphere_vm_info{target="sim1"' "$W/m")" "$NVMS" "one vsphere_vm_info per VM of the inventory ($NVMS)"
 is "$(grep -c '^vsphere_host_info{target="sim1"' "$W/m")" "$NHOSTS" "one vsphere_host_info per host ($NHOSTS)"
 is "$(grep -c '^vsphere_datastore_info{target="sim1"' "$W/m")" "$NDS" "one vsphere_datastore_info per datastore ($NDS)"
@@ -338,12 +333,7 @@ EOF
 	like "$(cat "$AGENT_LOG")" 'reload: 1 targets kept, 1 started, 0 stopped' "the unchanged target keeps running"
 	is "$(value "$W/m" vsphere_session_logins_total 'target="sim1"')" "$logins1" "sim1 keeps its session (no new login)"
 	# both targets complete, then promtool
-	_i=0
-	while [ "$(grep -c '^vsphere_vm_info{target="sim2"' "$W/m")" -lt "$NVMS" ] && [ $_i -lt 100 ]; do
-		sleep 0.1
-		metrics >"$W/m"
-		_i=$((_i + 1))
-	done
+	wait_count "$NVMS" '^vsphere_vm_info{target="sim2"'
 	is "$(grep -c '^# TYPE vsphere_vm_info ' "$W/m"):$(grep -c '^vsphere_vm_info{target="sim2"' "$W/m")" "1:$NVMS" \
 		"two targets: one TYPE per family, samples of both"
 	if command -v promtool >/dev/null 2>&1; then
@@ -359,7 +349,7 @@ else
 fi
 
 # SIGHUP with a changed listen re-binds; the targets keep running
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 OLD_URL=$AGENT_URL
 sed -i "s/^listen = .*/listen = \"127.0.0.1:$PORT\";/" "$CONF"
 kill -HUP "$AGENT_PID"

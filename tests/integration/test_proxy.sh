@@ -27,7 +27,7 @@ PROXY_PORT=$(sed -n 's/^port //p' "$W/proxy.out")
 like "$PROXY_PORT" '^[0-9]+$' "the CONNECT proxy listens (port $PROXY_PORT)"
 
 # A closed port for the unreachable proxy.
-DEAD_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DEAD_PORT=$(free_port)
 
 cat >"$W/vimon.conf" <<CONF
 listen = "127.0.0.1:0";
