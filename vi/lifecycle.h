@@ -1,0 +1,95 @@
+/* vi/lifecycle: one lifecycle operation on one VM, with the ESX question algorithm. */
+#ifndef VIMON_VI_LIFECYCLE_H
+#define VIMON_VI_LIFECYCLE_H
+
+#include <stdbool.h>
+
+#include "util/err.h"
+#include "vi/question.h"
+#include "vi/session.h"
+
+enum vi_lc_op {
+	VI_LC_POWER_ON,
+	VI_LC_POWER_OFF,
+	VI_LC_RESET,
+	VI_LC_SUSPEND,
+	VI_LC_SHUTDOWN_GUEST, /* ShutdownGuest: no task */
+	VI_LC_REBOOT_GUEST,   /* RebootGuest: no task */
+	VI_LC_STANDBY_GUEST,  /* StandbyGuest: no task */
+};
+
+/* Every outcome of vi_lc_run, each distinct. */
+enum vi_lc_result {
+	VI_LC_DONE,		    /* the task succeeded (guest op: called, and the power
+				   * state reached when waiting for it) */
+	VI_LC_STARTED,		    /* no_wait: the task was started (or the guest op called) */
+	VI_LC_FAILED,		    /* the task ended in error: err has its fault and message */
+	VI_LC_BLOCKED,		    /* a question blocks the VM (before start, or while waiting
+				   * without auto-answer): question holds it */
+	VI_LC_ANSWERED_NOT_STARTED, /* auto-answer: a question pending before the start was
+				     * answered; the blocked task continues; op not started */
+	VI_LC_OTHER_TASK,	    /* another queued or running task on the VM: other_task */
+	VI_LC_CANCELLED,	    /* blocked while waiting without auto-answer; CancelTask done */
+	VI_LC_TIMEOUT,		    /* the overall timeout passed while waiting */
+	VI_LC_ERROR,		    /* could not talk to the server, bad VM, refused call: err */
+};
+
+/* Short stable name of a result ("done", "started", "failed", "blocked",
+ * "answered-not-started", "other-task", "cancelled", "timeout", "error"). */
+const char *vi_lc_result_name(enum vi_lc_result r);
+
+/* The operation's name as users type it ("power-on", "power-off", "reset",
+ * "suspend", "shutdown", "reboot", "standby"). */
+const char *vi_lc_op_name(enum vi_lc_op op);
+
+/* Parses a name of vi_lc_op_name() into *op. 0, or -1 when unknown. */
+int vi_lc_op_parse(const char *name, enum vi_lc_op *op);
+
+struct vi_lc_opts {
+	bool auto_answer;
+	bool no_wait;  /* start (or call) and return VI_LC_STARTED */
+	int timeout_s; /* overall bound, > 0 */
+	/*
+	 * Optional: called before any AnswerVM with the question and the choice
+	 * the algorithm would send (the default one). It may set *choice_key to
+	 * another key of q (borrowed from q), or return -1 to send nothing (the
+	 * run then ends VI_LC_BLOCKED with err from the hook: how remediation
+	 * enforces its never-twice rule and its choice rules). NULL: the default.
+	 */
+	int (*before_answer)(void *ud, const char *vm, const struct vi_question *q,
+			     const char **choice_key, struct err *e);
+	void *ud;
+};
+
+/* What happened. Strings and the question are owned by the report. */
+struct vi_lc_report {
+	enum vi_lc_result result;
+	char *task;		     /* the task started, or the blocked task answered for */
+	char *other_task;	     /* VI_LC_OTHER_TASK: the pending task */
+	struct vi_question question; /* the question met (answered or blocking); empty if none */
+	char *choice_key;	     /* the choice sent with AnswerVM, NULL when none was sent */
+	bool answered;		     /* an AnswerVM was sent and accepted */
+	bool cancel_refused;	     /* blocked task not cancelable (e.g. power-on) */
+	char message[512];	     /* one human sentence saying what happened */
+	struct err err;		     /* VI_LC_FAILED / VI_LC_ERROR / refused cancel: details */
+};
+
+/* Zeroes r (call before vi_lc_run). */
+void vi_lc_report_init(struct vi_lc_report *r);
+
+/* Frees what r holds and zeroes it. NULL is fine. */
+void vi_lc_report_release(struct vi_lc_report *r);
+
+/*
+ * Runs op on the VM with moref vm, as the ESX driver's "automatic question
+ * handling" describes, but watching the task's info and the VM's
+ * runtime.question through one property filter (a private collector) with
+ * bounded WaitForUpdatesEx calls, so a question raised while the task runs is
+ * seen. r (initialised) receives the outcome; r->message is always set.
+ * Returns 0 when the operation happened (VI_LC_DONE, VI_LC_STARTED), -1
+ * for every other result.
+ */
+int vi_lc_run(struct vi_session *s, const char *vm, enum vi_lc_op op, const struct vi_lc_opts *o,
+	      struct vi_lc_report *r);
+
+#endif
