@@ -51,6 +51,9 @@ static const char index_html[] = "<!DOCTYPE html>\n<html><head><title>vimon</tit
 				 "<li><a href=\"/api/v1/targets\">/api/v1/targets</a></li>\n"
 				 "<li><a href=\"/api/v1/questions\">/api/v1/questions</a></li>\n"
 				 "<li><a href=\"/api/v1/tasks\">/api/v1/tasks</a></li>\n"
+				 "<li><a href=\"/api/v1/vms\">/api/v1/vms</a></li>\n"
+				 "<li><a href=\"/api/v1/hosts\">/api/v1/hosts</a></li>\n"
+				 "<li><a href=\"/api/v1/datastores\">/api/v1/datastores</a></li>\n"
 				 "</ul>\n</body></html>\n";
 
 /* Every libmicrohttpd message at debug; a warning at most every so often. */
@@ -309,12 +312,54 @@ static enum MHD_Result serve_api(struct http_server *s, struct MHD_Connection *c
 	return queue_and_drop(c, MHD_HTTP_OK, r);
 }
 
+/* /api/v1/vms, hosts, datastores with their filters (?target=, ?name=, ?id=). */
+static enum MHD_Result serve_objects(struct http_server *s, struct MHD_Connection *c,
+				     enum snap_kind kind)
+{
+	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
+	struct api_filter f;
+	struct MHD_Response *r;
+	unsigned long epoch = 0;
+	size_t n, len = 0;
+	char *body;
+
+	f.target = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "target");
+	f.name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name");
+	f.id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "id");
+	n = get_snapshots(s, stack, &snaps, &epoch);
+	body = api_render_objects(kind, snaps, n, &f, &len);
+	put_snapshots(stack, snaps, n);
+	if (!body)
+		return serve_error(c, "rendering the JSON API: out of memory");
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_JSON) != MHD_YES) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	return queue_and_drop(c, MHD_HTTP_OK, r);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
 {
 	struct http_server *s = cls;
-	enum { P_NONE, P_INDEX, P_METRICS, P_HEALTHZ, P_TARGETS, P_QUESTIONS, P_TASKS } path;
+	enum {
+		P_NONE,
+		P_INDEX,
+		P_METRICS,
+		P_HEALTHZ,
+		P_TARGETS,
+		P_QUESTIONS,
+		P_TASKS,
+		P_VMS,
+		P_HOSTS,
+		P_DATASTORES,
+	} path;
 
 	(void)version;
 	(void)upload_data;
@@ -329,6 +374,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		path = P_QUESTIONS;
 	else if (strcmp(url, "/api/v1/tasks") == 0)
 		path = P_TASKS;
+	else if (strcmp(url, "/api/v1/vms") == 0)
+		path = P_VMS;
+	else if (strcmp(url, "/api/v1/hosts") == 0)
+		path = P_HOSTS;
+	else if (strcmp(url, "/api/v1/datastores") == 0)
+		path = P_DATASTORES;
 	else if (strcmp(url, "/") == 0)
 		path = P_INDEX;
 	else
@@ -351,6 +402,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	case P_TARGETS: return serve_api(s, c, API_TARGETS);
 	case P_QUESTIONS: return serve_api(s, c, API_QUESTIONS);
 	case P_TASKS: return serve_api(s, c, API_TASKS);
+	case P_VMS: return serve_objects(s, c, SNAP_VMS);
+	case P_HOSTS: return serve_objects(s, c, SNAP_HOSTS);
+	case P_DATASTORES: return serve_objects(s, c, SNAP_DATASTORES);
 	case P_INDEX: return MHD_queue_response(c, MHD_HTTP_OK, s->index);
 	case P_NONE: break;
 	}

@@ -12,6 +12,7 @@
 
 #define RENDER_MAX_DEPTH  32
 #define RENDER_MAX_LABELS 16
+#define RENDER_MAX_ROWS	  48
 /* The state line of a state set whose value is none of the known states. */
 #define RENDER_STATE_OTHER "other"
 
@@ -141,30 +142,47 @@ static const struct inv_obj *datacenter_of(struct render_ctx *x, const struct in
 	return NULL;
 }
 
+/* The text of an info label (decoded names; borrowed from o or x->tmp, or
+ * from dec for COL_RES_DECODE), or NULL. */
+static const char *info_text(struct render_ctx *x, const struct inv_obj *o,
+			     const struct col_label *l, int slot, struct buf *dec)
+{
+	const char *v = inventory_value(o, slot);
+
+	switch (l->resolve) {
+	case COL_RES_TEXT: return v;
+	case COL_RES_DECODE:
+		if (!v)
+			return NULL;
+		buf_reset(dec);
+		return vi_name_percent_decode(dec, v) == 0 ? dec->data : v;
+	case COL_RES_NAME: return obj_name(x, inventory_find(x->inv, NULL, v));
+	case COL_RES_CLUSTER: return obj_name(x, host_cluster(x, inventory_find(x->inv, NULL, v)));
+	case COL_RES_DATACENTER:
+		return obj_name(x, datacenter_of(x, inventory_find(x->inv, NULL, v)));
+	case COL_RES_SELF_CLUSTER: return obj_name(x, host_cluster(x, o));
+	case COL_RES_SELF_DATACENTER: return obj_name(x, datacenter_of(x, o));
+	}
+	return NULL;
+}
+
 /* Appends the value of an info label (escaped). */
 static void add_info_label(struct render_ctx *x, struct buf *b, const struct inv_obj *o,
 			   const struct col_label *l, int slot)
 {
 	const char *v = inventory_value(o, slot);
-	const struct inv_obj *ref = NULL;
-	const char *text = NULL;
+	struct buf dec;
+	const char *text;
 
-	switch (l->resolve) {
-	case COL_RES_TEXT: text = v; break;
-	case COL_RES_DECODE: render_name_label(b, v); return;
-	case COL_RES_NAME: text = obj_name(x, inventory_find(x->inv, NULL, v)); break;
-	case COL_RES_CLUSTER:
-		text = obj_name(x, host_cluster(x, inventory_find(x->inv, NULL, v)));
-		break;
-	case COL_RES_DATACENTER:
-		ref = inventory_find(x->inv, NULL, v);
-		text = obj_name(x, datacenter_of(x, ref));
-		break;
-	case COL_RES_SELF_CLUSTER: text = obj_name(x, host_cluster(x, o)); break;
-	case COL_RES_SELF_DATACENTER: text = obj_name(x, datacenter_of(x, o)); break;
+	if (l->resolve == COL_RES_DECODE) {
+		render_name_label(b, v);
+		return;
 	}
+	buf_init(&dec, 0);
+	text = info_text(x, o, l, slot, &dec);
 	if (text)
 		buf_add_label(b, text);
+	buf_release(&dec);
 }
 
 /* A stored value as a number: a boolean ("true"/"1"), a dateTime, or a decimal. */
@@ -838,6 +856,231 @@ out_fail:
 		err_set(e, ERR_NOMEM, "out of memory building the JSON API objects");
 	json_decref(qs);
 	json_decref(ts);
+	buf_release(&x.tmp);
+	return rc;
+}
+
+/* ---- the object lists of the JSON API (/api/v1/vms, hosts, datastores) ---- */
+
+/* Appends s as a JSON string (NULL: null); invalid UTF-8 becomes U+FFFD. */
+static void add_json_string(struct buf *b, struct buf *scratch, const char *s)
+{
+	if (!s) {
+		buf_adds(b, "null");
+		return;
+	}
+	buf_reset(scratch);
+	if (buf_add_utf8(scratch, s) < 0) {
+		b->failed = true;
+		return;
+	}
+	buf_addc(b, '"');
+	for (size_t i = 0; i < scratch->len; i++) {
+		unsigned char c = (unsigned char)scratch->data[i];
+
+		if (c == '"' || c == '\\') {
+			buf_addc(b, '\\');
+			buf_addc(b, (char)c);
+		} else if (c == '\n') {
+			buf_adds(b, "\\n");
+		} else if (c < 0x20 || c == 0x7f) {
+			buf_addf(b, "\\u%04x", c);
+		} else {
+			buf_addc(b, (char)c);
+		}
+	}
+	buf_addc(b, '"');
+}
+
+/* The member name of a row: the family without "vsphere_<subject>_". */
+static const char *row_key(const struct col_metric *m)
+{
+	const char *k = m->family;
+
+	if (strncmp(k, "vsphere_", 8) == 0)
+		k += 8;
+	if (strncmp(k, "vm_", 3) == 0)
+		return k + 3;
+	if (strncmp(k, "host_", 5) == 0)
+		return k + 5;
+	if (strncmp(k, "datastore_", 10) == 0)
+		return k + 10;
+	return k;
+}
+
+static void key(struct buf *b, const char *k)
+{
+	buf_adds(b, ",\"");
+	buf_adds(b, k);
+	buf_adds(b, "\":");
+}
+
+/* One object: target, id, name, then one member per row of the collector. */
+static void object_json(struct render_ctx *x, const struct collector *c, const struct inv_obj *o,
+			const struct row_slots *rs, struct buf *b, struct buf *scratch,
+			const char *name)
+{
+	struct buf dec;
+
+	buf_init(&dec, 0);
+	buf_adds(b, "{\"target\":");
+	add_json_string(b, scratch, x->target);
+	key(b, "id");
+	add_json_string(b, scratch, o->moref);
+	key(b, "name");
+	add_json_string(b, scratch, name);
+	for (size_t i = 0; c->metrics[i].family; i++) {
+		const struct col_metric *m = &c->metrics[i];
+		double d;
+
+		switch (m->kind) {
+		case COL_GAUGE:
+			key(b, row_key(m));
+			if (row_value(o, m, &rs[i], &d) < 0 || isnan(d))
+				buf_adds(b, "null");
+			else
+				render_value(b, d);
+			break;
+		case COL_STATESET: {
+			const char *v = inventory_value(o, rs[i].path);
+
+			key(b, row_key(m));
+			add_json_string(b, scratch, v ? v : m->dflt);
+			break;
+		}
+		case COL_INFO:
+			for (size_t l = 0; l < RENDER_MAX_LABELS && m->labels[l].label; l++) {
+				key(b, m->labels[l].label);
+				add_json_string(
+					b, scratch,
+					info_text(x, o, &m->labels[l], rs[i].labels[l], &dec));
+			}
+			break;
+		case COL_SPECIAL: break;
+		}
+	}
+	buf_addc(b, '}');
+	if (dec.failed)
+		b->failed = true;
+	buf_release(&dec);
+}
+
+static int by_name_cmp(const void *a, const void *b, void *ud)
+{
+	const struct snap_objects *o = ud;
+	const struct snap_object *x = &o->items[*(const size_t *)a];
+	const struct snap_object *y = &o->items[*(const size_t *)b];
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : strcmp(x->id, y->id);
+}
+
+static int by_id_cmp(const void *a, const void *b, void *ud)
+{
+	const struct snap_objects *o = ud;
+
+	return strcmp(o->items[*(const size_t *)a].id, o->items[*(const size_t *)b].id);
+}
+
+/* Fills the sorted indices of o. 0 or -1. */
+static int index_objects(struct snap_objects *o)
+{
+	char *p = o->names;
+
+	for (size_t i = 0; i < o->n; i++) {
+		o->items[i].name = p;
+		p += strlen(p) + 1;
+		o->items[i].id = p;
+		p += strlen(p) + 1;
+	}
+	o->by_name = malloc((o->n ? o->n : 1) * sizeof(*o->by_name));
+	o->by_id = malloc((o->n ? o->n : 1) * sizeof(*o->by_id));
+	if (!o->by_name || !o->by_id)
+		return -1;
+	for (size_t i = 0; i < o->n; i++)
+		o->by_name[i] = o->by_id[i] = i;
+	qsort_r(o->by_name, o->n, sizeof(*o->by_name), by_name_cmp, o);
+	qsort_r(o->by_id, o->n, sizeof(*o->by_id), by_id_cmp, o);
+	return 0;
+}
+
+int render_objects(const struct inventory *inv, const struct collector *c, const char *target,
+		   double now, struct snap_objects **out, struct err *e)
+{
+	int type = inventory_type_index(inv, c->type);
+	struct row_slots rs[RENDER_MAX_ROWS];
+	struct snap_objects *o = calloc(1, sizeof(*o));
+	struct buf text, names, scratch;
+	struct render_ctx x;
+	size_t n = 0, cap;
+	int rc = -1;
+
+	if (!o)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	o->refs = 1;
+	ctx_init(&x, inv, target, now);
+	buf_init(&text, 0);
+	buf_init(&names, 0);
+	buf_init(&scratch, 0);
+	cap = type >= 0 ? inv->types[type].count : 0;
+	o->items = calloc(cap ? cap : 1, sizeof(*o->items));
+	if (!o->items || col_nmetrics(c) > RENDER_MAX_ROWS)
+		goto out_free;
+	memset(rs, 0, sizeof(rs));
+	for (size_t i = 0; type >= 0 && c->metrics[i].family; i++) {
+		const struct col_metric *m = &c->metrics[i];
+		unsigned t = (unsigned)type;
+
+		rs[i].path = inventory_slot(inv, t, m->path);
+		rs[i].mul = inventory_slot(inv, t, m->mul);
+		rs[i].minus = inventory_slot(inv, t, m->minus);
+		rs[i].plus = inventory_slot(inv, t, m->plus);
+		for (size_t l = 0; m->labels && l < RENDER_MAX_LABELS && m->labels[l].label; l++)
+			rs[i].labels[l] = inventory_slot(inv, t, m->labels[l].path);
+	}
+	if (cap)
+		buf_grow(&text, cap * 640);
+	for (const struct inv_obj *ob = type >= 0 ? inv->types[type].head : NULL; ob && n < cap;
+	     ob = ob->next) {
+		const char *raw = inventory_value(ob, x.name_slot[ob->type]);
+		struct buf dec;
+
+		buf_init(&dec, 0);
+		if (!raw || vi_name_percent_decode(&dec, raw) < 0) {
+			buf_reset(&dec);
+			buf_add_utf8(&dec, raw ? raw : "");
+		}
+		if (n)
+			buf_adds(&text, ",\n");
+		o->items[n].off = text.len;
+		object_json(&x, c, ob, rs, &text, &scratch, dec.data);
+		o->items[n].len = text.len - o->items[n].off;
+		buf_add(&names, dec.data, dec.len + 1);
+		buf_add(&names, ob->moref, strlen(ob->moref) + 1);
+		if (dec.failed)
+			names.failed = true;
+		buf_release(&dec);
+		n++;
+	}
+	if (text.failed || names.failed || x.tmp.failed)
+		goto out_free;
+	o->n = n;
+	o->text = buf_detach(&text, &o->len);
+	o->names = buf_detach(&names, NULL);
+	if (!o->text || !o->names || index_objects(o) < 0)
+		goto out_free;
+	*out = o;
+	o = NULL;
+	rc = 0;
+
+out_free:
+	if (rc < 0)
+		err_set(e, ERR_NOMEM, "out of memory building the %s objects of the JSON API",
+			c->name);
+	snap_objects_put(o);
+	buf_release(&text);
+	buf_release(&names);
+	buf_release(&scratch);
 	buf_release(&x.tmp);
 	return rc;
 }

@@ -146,6 +146,8 @@ void snapshot_put(struct snapshot *s)
 	json_decref(s->target);
 	json_decref(s->questions);
 	json_decref(s->tasks);
+	for (int k = 0; k < SNAP_KINDS; k++)
+		snap_objects_put(s->objects[k]);
 	free(s);
 }
 
@@ -183,4 +185,21 @@ struct snapshot *snapshot_slot_get(struct snapshot_slot *slot)
 		snapshot_ref(s);
 	pthread_mutex_unlock(&slot->lock);
 	return s;
+}
+
+void snap_objects_ref(struct snap_objects *o)
+{
+	__atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
+}
+
+void snap_objects_put(struct snap_objects *o)
+{
+	if (!o || __atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	free(o->text);
+	free(o->names);
+	free(o->items);
+	free(o->by_name);
+	free(o->by_id);
+	free(o);
 }

@@ -17,6 +17,42 @@ struct snap_family {
 	int *shared; /* internal: references to samples when shared between snapshots, or NULL */
 };
 
+/* The object lists of the JSON API (/api/v1/vms, hosts, datastores). */
+enum snap_kind {
+	SNAP_VMS,
+	SNAP_HOSTS,
+	SNAP_DATASTORES,
+	SNAP_KINDS,
+};
+
+/* One object of such a list: its JSON text is text[off, off + len). */
+struct snap_object {
+	const char *name; /* decoded display name (in names) */
+	const char *id;	  /* managed object id (in names) */
+	size_t off, len;
+};
+
+/*
+ * The objects of one kind of one target, rendered once by the collection
+ * thread and shared read-only (reference counted) between snapshots until
+ * they change: a request copies text, it renders nothing.
+ */
+struct snap_objects {
+	char *text; /* the objects' JSON, joined by ",\n" */
+	size_t len;
+	char *names;		   /* the names and ids, NUL-terminated each */
+	struct snap_object *items; /* in inventory order */
+	size_t n;
+	size_t *by_name;   /* indices into items sorted by name, then id */
+	size_t *by_id;	   /* indices into items sorted by id */
+	unsigned long gen; /* what the collection thread rendered them from */
+	int refs;	   /* atomic */
+};
+
+/* Drops a reference to o; frees at zero. NULL is fine. */
+void snap_objects_put(struct snap_objects *o);
+void snap_objects_ref(struct snap_objects *o);
+
 /*
  * Published by the target's collection thread, read by HTTP threads. Never
  * changed after publication; freed when the last reference goes.
@@ -28,7 +64,8 @@ struct snapshot {
 	json_t *target;	   /* object: name, url, up, last_update, last_error, ... */
 	json_t *questions; /* array of question objects (see docs/api.md) */
 	json_t *tasks;	   /* array of task objects */
-	int refs;	   /* atomic */
+	struct snap_objects *objects[SNAP_KINDS]; /* NULL: not collected */
+	int refs;				  /* atomic */
 };
 
 /* A slot holding the current snapshot of one target. */

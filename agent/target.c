@@ -63,6 +63,8 @@ struct target {
 	bool ever_synced; /* for the log: first connection or recovery */
 	/* render_row_gen() of each row when its family was last rendered */
 	unsigned long gens[TARGET_MAX_COLS][TARGET_MAX_ROWS];
+	/* what the JSON API objects of cur were rendered from (render_objects) */
+	unsigned long obj_gens[SNAP_KINDS];
 	struct snapshot *cur; /* what we published last (our own reference) */
 	double last_publish;  /* monotonic time of the last publication */
 	bool ages;	  /* the last publication holds an age that grows (question, active task) */
@@ -266,6 +268,45 @@ static int publish_collector(struct target *t, size_t i, double now, struct snap
 	return 0;
 }
 
+/* The JSON API list a collector feeds, or -1. */
+static int objects_kind(const struct collector *c)
+{
+	if (c == &col_vm)
+		return SNAP_VMS;
+	if (c == &col_host)
+		return SNAP_HOSTS;
+	if (c == &col_datastore)
+		return SNAP_DATASTORES;
+	return -1;
+}
+
+/*
+ * The JSON API objects of collector i: shared with the last snapshot when
+ * nothing they read changed, else rendered again (here, on the collection
+ * thread, so that requests only copy text).
+ */
+static int publish_objects(struct target *t, size_t i, double now, struct snapshot *s,
+			   struct err *e)
+{
+	const struct collector *c = t->cols[i];
+	int k = objects_kind(c);
+	unsigned long g = 1;
+
+	if (k < 0)
+		return 0;
+	for (size_t r = 0; r < col_nmetrics(c); r++)
+		g += render_row_gen(t->inv, c, r);
+	if (t->cur && t->cur->objects[k] && t->obj_gens[k] == g) {
+		snap_objects_ref(t->cur->objects[k]);
+		s->objects[k] = t->cur->objects[k];
+		return 0;
+	}
+	if (render_objects(t->inv, c, t->ct.name, now, &s->objects[k], e) < 0)
+		return -1;
+	t->obj_gens[k] = g;
+	return 0;
+}
+
 static int publish(struct target *t, struct err *e)
 {
 	struct snapshot *s = snapshot_new();
@@ -277,6 +318,8 @@ static int publish(struct target *t, struct err *e)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (col_rendered(t, i) && publish_collector(t, i, now, s, &rendered, e) < 0)
+			goto out_fail;
+		if (col_rendered(t, i) && publish_objects(t, i, now, s, e) < 0)
 			goto out_fail;
 	}
 	if (render_json(t->inv, t->ct.name, now, s, &active_tasks, e) < 0)
