@@ -134,7 +134,13 @@ format:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/vimon \
 		$(DESTDIR)$(PREFIX)/share/vimon/prometheus $(DESTDIR)$(PREFIX)/lib/systemd/system
-	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(filter-out $(BUILD)/check_%,$(PROGRAMS)) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/lib/nagios/plugins $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/vimon/nagios
+	install -m 755 $(filter $(BUILD)/check_%,$(PROGRAMS)) $(DESTDIR)$(PREFIX)/lib/nagios/plugins/
+	install -m 644 packaging/man/check_vsphere.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	sed 's|/usr/lib/nagios/plugins/|$(PREFIX)/lib/nagios/plugins/|g' packaging/nagios/vimon.cfg \
+		>$(DESTDIR)$(PREFIX)/share/vimon/nagios/vimon.cfg
 	install -m 644 README.md $(wildcard docs/*.md) $(wildcard config/*.example) \
 		$(DESTDIR)$(PREFIX)/share/doc/vimon/
 	install -m 644 packaging/prometheus/vimon-alerts.yml $(DESTDIR)$(PREFIX)/share/vimon/prometheus/
