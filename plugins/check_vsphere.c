@@ -379,9 +379,11 @@ static void add_query_value(struct buf *b, const char *s)
 	}
 }
 
-/* GETs base+path and parses the JSON array it returns. NULL after unknown(). */
-static json_t *get_json(struct vi_http *h, const struct chk_opts *o, const char *path)
+/* GETs base+path and parses the JSON array it returns (counted in d). NULL after unknown(). */
+static json_t *get_json(struct vi_http *h, const struct chk_opts *o, struct chk_data *d,
+			const char *path)
 {
+	struct timespec t0, t1;
 	struct buf url, body, msg;
 	struct err e = {0};
 	json_error_t je;
@@ -393,10 +395,15 @@ static json_t *get_json(struct vi_http *h, const struct chk_opts *o, const char 
 	buf_init(&msg, 0);
 	buf_adds(&url, o->url);
 	buf_adds(&url, path);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (vi_http_get(h, url.data, sink, &body, &status, &e) < 0) {
 		buf_addf(&msg, "cannot read the vimon agent at %s: %s", url.data, e.msg);
 		unknown(o->mode, msg.data);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	d->calls++;
+	d->bytes += vi_http_last_bytes(h);
+	d->seconds += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (status != 200) {
 		buf_addf(&msg, "the vimon agent at %s answered HTTP %ld", url.data, status);
 		unknown(o->mode, msg.data);
@@ -499,7 +506,7 @@ static void fetch_agent(const struct chk_opts *o, struct chk_data *d)
 	h = vi_http_new(&ho, &e);
 	if (!h)
 		unknown(o->mode, e.msg);
-	d->targets = get_json(h, o, "/api/v1/targets");
+	d->targets = get_json(h, o, d, "/api/v1/targets");
 	if (o->target && !find_target(d->targets, o->target)) {
 		struct buf msg;
 		size_t i;
@@ -547,9 +554,9 @@ static void fetch_agent(const struct chk_opts *o, struct chk_data *d)
 			buf_adds(&path, "id=");
 			add_query_value(&path, o->id);
 		}
-		d->items = get_json(h, o, path.data);
+		d->items = get_json(h, o, d, path.data);
 	} else {
-		json_t *all = get_json(h, o, path.data);
+		json_t *all = get_json(h, o, d, path.data);
 
 		d->items = only_target(all, o->target);
 		json_decref(all);
@@ -568,7 +575,7 @@ static void fetch_agent(const struct chk_opts *o, struct chk_data *d)
 			buf_adds(&path, "?target=");
 			add_query_value(&path, o->target);
 		}
-		all = get_json(h, o, path.data);
+		all = get_json(h, o, d, path.data);
 		buf_init(&msg, 0);
 		buf_addf(&msg, "no %s named '", what);
 		plugin_add_text(&msg, o->name);
@@ -625,6 +632,11 @@ int main(int argc, char **argv)
 	}
 	plugin_output_init(&out, chk_mode_title(o.mode));
 	chk_evaluate(&o, &d, &out);
+	if (o.verbose)
+		plugin_output_line(&out, false, "%s: %lu %s, %zu bytes received in %.1f ms",
+				   o.direct ? "--direct" : o.url, d.calls,
+				   o.direct ? "vCenter calls" : "requests", d.bytes,
+				   d.seconds * 1000);
 	buf_init(&b, 0);
 	plugin_output_render(&out, &b);
 	fwrite(b.data, 1, b.len, stdout);

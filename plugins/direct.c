@@ -134,6 +134,18 @@ static json_t *question_json(struct direct_ctx *x, json_t *vm, const struct vi_n
 	return o;
 }
 
+/* Counts every SOAP call of the check (for -v and the benchmark). */
+static void on_call(void *ud, const char *method, double seconds, size_t bytes, const struct err *e)
+{
+	struct chk_data *d = ud;
+
+	(void)method;
+	(void)e;
+	d->calls++;
+	d->bytes += bytes;
+	d->seconds += seconds;
+}
+
 static int on_change(void *ud, const struct vi_change *c, struct err *e)
 {
 	struct direct_ctx *x = ud;
@@ -299,6 +311,7 @@ int chk_direct_fetch(const struct chk_opts *o, struct chk_data *d, struct err *e
 	s = vi_session_new(&so, e);
 	if (!s)
 		goto out_free;
+	vi_session_set_observer(s, &(struct vi_call_observer){on_call, d});
 	x.objs = json_object();
 	if (!x.objs) {
 		err_set(e, ERR_NOMEM, "out of memory");

@@ -57,6 +57,10 @@ struct chk_data {
 	json_t *targets;
 	json_t *items;
 	double now;
+	/* what reading them cost (for -v): requests or vCenter calls, bytes received */
+	unsigned long calls;
+	size_t bytes;
+	double seconds;
 };
 
 /* Evaluates o's mode on d into out. Never fails: problems are UNKNOWN states. */

@@ -195,6 +195,9 @@ expect 2 "VSPHERE VM CRITICAL" "the command line wins over --extra-opts" vm \
 out=$("$CHECK" vm --extra-opts=nosuch@"$W/plugins.ini" 2>&1)
 like "$?:$out" "^3:check_vsphere: --extra-opts: no section \\[nosuch\\]" "--extra-opts: a missing section exits 3"
 
+chk vm --name DC0_H0_VM1 -v
+like "$OUT" "$AGENT_URL: 2 requests, [0-9]+ bytes received in [0-9.]+ ms" "-v: what the check cost (2 requests)"
+
 # ---- 100 cached checks: zero vCenter logins -----------------------------------------------
 simctl POST /_sim/stats/reset '{}' >/dev/null
 i=0
@@ -275,6 +278,10 @@ STATS=$(simctl GET /_sim/stats)
 is "$(printf '%s' "$STATS" | py 'j["calls"].get("Login", 0)')" 3 "--direct: one Login per check (3 checks)"
 is "$(printf '%s' "$STATS" | py 'j["calls"].get("Logout", 0)')" 3 "--direct: one Logout per check, no session left"
 is "$(printf '%s' "$STATS" | py 'j["calls"].get("RetrievePropertiesEx", 0)')" 3 "--direct: one RetrievePropertiesEx per check"
+is "$(printf '%s' "$STATS" | py 'j["calls"].get("ContinueRetrievePropertiesEx", 0)')" 0 "--direct: no paging"
+OUT=$("$CHECK" questions --direct -c "$W/direct.conf" -T tls1 -v 2>&1)
+like "$?:$OUT" "^0:VSPHERE QUESTIONS OK - no pending question" "--direct questions: OK"
+like "$OUT" "--direct: 5 vCenter calls, [0-9]+ bytes received" "--direct -v: the calls of one check (content, login, view, retrieve, logout)"
 OUT=$("$CHECK" vm --direct -c "$W/direct.conf" -T badpin --name odd/slash 2>&1)
 like "$?:$OUT" "^3:VSPHERE VM UNKNOWN - .*thumbprint mismatch" "--direct: a wrong pin is UNKNOWN, the pin is enforced"
 OUT=$("$CHECK" vm --direct -c "$W/direct.conf" -T nope --name x 2>&1)
