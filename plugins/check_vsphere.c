@@ -55,7 +55,8 @@ static const char usage_text[] =
 	"  -T, --target NAME     the target (vimon.conf name); required when the agent has\n"
 	"                        several and the mode names one object\n"
 	"  -w, --warning RANGE   -c, --critical RANGE: [@][start:][end], start may be ~\n"
-	"                        (10, 10:, ~:10, 10:20, @10:20)\n"
+	"                        (10, 10:, ~:10, 10:20, @10:20); with --direct -c is the\n"
+	"                        configuration file: give the range as --critical\n"
 	"  -t, --timeout SECONDS the whole check (default 10)\n"
 	"      --max-age SECONDS data older than this is UNKNOWN (default 300)\n"
 	"  -n, --name NAME       the object's display name, as shown (decoded: a/b, not a%2fb)\n"
@@ -142,6 +143,8 @@ enum {
 	OPT_EXCLUDE,
 	OPT_DIRECT,
 	OPT_EXTRA,
+	OPT_CRITICAL,
+	OPT_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -150,8 +153,8 @@ static const struct option long_opts[] = {
 	{"url", required_argument, NULL, 'U'},
 	{"target", required_argument, NULL, 'T'},
 	{"warning", required_argument, NULL, 'w'},
-	{"critical", required_argument, NULL, 'c'},
-	{"config", required_argument, NULL, 'c'},
+	{"critical", required_argument, NULL, OPT_CRITICAL},
+	{"config", required_argument, NULL, OPT_CONFIG},
 	{"timeout", required_argument, NULL, 't'},
 	{"max-age", required_argument, NULL, OPT_MAX_AGE},
 	{"name", required_argument, NULL, 'n'},
@@ -228,6 +231,8 @@ static void parse_args(int argc, char **argv, struct chk_opts *o, struct raw_opt
 		case 'T': o->target = optarg; break;
 		case 'w': raw->warn = optarg; break;
 		case 'c': c_arg = optarg; break;
+		case OPT_CRITICAL: raw->crit = optarg; break;
+		case OPT_CONFIG: o->conf = optarg; break;
 		case 't': o->timeout = parse_seconds(optarg, "--timeout"); break;
 		case OPT_MAX_AGE: o->max_age = parse_seconds(optarg, "--max-age"); break;
 		case 'n': o->name = optarg; break;
@@ -260,10 +265,11 @@ static void parse_args(int argc, char **argv, struct chk_opts *o, struct raw_opt
 	if (optind + 1 < argc)
 		usage_error("unexpected argument \"%.40s\"", argv[optind + 1]);
 	o->mode = (enum chk_mode)mode;
-	/* -c is the critical range, or vimon.conf with --direct */
-	if (o->direct)
+	/* -c is the critical range, or vimon.conf with --direct (then --critical
+	 * gives the range) */
+	if (o->direct && c_arg && !o->conf)
 		o->conf = c_arg;
-	else
+	else if (c_arg && !raw->crit)
 		raw->crit = c_arg;
 	if (o->direct && !o->conf)
 		usage_error("--direct needs -c /etc/vimon/vimon.conf");

@@ -275,6 +275,8 @@ like "$?:$OUT" "^0:VSPHERE DATASTORE OK - datastore 'LocalDS_0'" "--direct datas
 OUT=$("$CHECK" host --direct -c "$W/direct.conf" -T tls1 --name DC0_H0 2>&1)
 like "$?:$OUT" "^0:VSPHERE HOST OK - host 'DC0_H0'" "--direct host: OK"
 STATS=$(simctl GET /_sim/stats)
+OUT=$("$CHECK" host --direct -c "$W/direct.conf" -T tls1 --name DC0_H0 -w 0.5 --critical 1 2>&1)
+like "$?:$OUT" "^2:VSPHERE HOST CRITICAL - host 'DC0_H0'" "--direct: -c is the configuration, --critical the range"
 is "$(printf '%s' "$STATS" | py 'j["calls"].get("Login", 0)')" 3 "--direct: one Login per check (3 checks)"
 is "$(printf '%s' "$STATS" | py 'j["calls"].get("Logout", 0)')" 3 "--direct: one Logout per check, no session left"
 is "$(printf '%s' "$STATS" | py 'j["calls"].get("RetrievePropertiesEx", 0)')" 3 "--direct: one RetrievePropertiesEx per check"
