@@ -80,6 +80,8 @@ static const char usage_text[] =
 	"at \"|\".\n";
 
 static char alarm_msg[512];
+/* The agent transport while one is open, freed by unknown() before it exits. */
+static struct vi_http *agent_http;
 
 /* SIGALRM: the check ran out of time; only async-signal-safe calls here. */
 static void on_alarm(int sig)
@@ -102,6 +104,7 @@ __attribute__((noreturn, format(printf, 1, 2))) static void usage_error(const ch
 	vprintf(fmt, ap);
 	va_end(ap);
 	fputs(" (see check_vsphere --help)\n", stdout);
+	fflush(stdout);
 	exit(PLUGIN_UNKNOWN);
 }
 
@@ -117,6 +120,11 @@ __attribute__((noreturn)) static void unknown(enum chk_mode m, const char *msg)
 	buf_init(&b, 0);
 	plugin_output_render(&out, &b);
 	fwrite(b.data, 1, b.len, stdout);
+	fflush(stdout);
+	buf_release(&b);
+	plugin_output_release(&out);
+	vi_http_free(agent_http);
+	agent_http = NULL;
 	exit(PLUGIN_UNKNOWN);
 }
 
@@ -512,6 +520,7 @@ static void fetch_agent(const struct chk_opts *o, struct chk_data *d)
 	h = vi_http_new(&ho, &e);
 	if (!h)
 		unknown(o->mode, e.msg);
+	agent_http = h;
 	d->targets = get_json(h, o, d, "/api/v1/targets");
 	if (o->target && !find_target(d->targets, o->target)) {
 		struct buf msg;
@@ -537,6 +546,7 @@ static void fetch_agent(const struct chk_opts *o, struct chk_data *d)
 		check_fresh(o, d->targets, d->now);
 	if (!lists[o->mode]) {
 		vi_http_free(h);
+		agent_http = NULL;
 		return;
 	}
 	buf_init(&path, 0);
@@ -594,6 +604,7 @@ static void fetch_agent(const struct chk_opts *o, struct chk_data *d)
 	}
 	buf_release(&path);
 	vi_http_free(h);
+	agent_http = NULL;
 }
 
 int main(int argc, char **argv)
