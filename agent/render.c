@@ -1004,8 +1004,70 @@ static int index_objects(struct snap_objects *o)
 	return 0;
 }
 
+/* FNV-1a over s and its terminating NUL (a NULL s hashes as one 0xff byte). */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	if (!s)
+		return (h ^ 0xff) * 1099511628211ULL;
+	do {
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	} while (*s++);
+	return h;
+}
+
+/* The signature of an object's stored values. */
+static uint64_t object_sig(const struct inventory *inv, const struct inv_obj *o)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < inv->types[o->type].nslots; i++)
+		h = fnv(h, inventory_value(o, (int)i));
+	return h;
+}
+
+/* What the names an object resolves depend on: the placement objects and their names. */
+static uint64_t placement_sig(const struct inventory *inv, const char *target)
+{
+	static const char *const placement[] = {"HostSystem",	   "ClusterComputeResource",
+						"ComputeResource", "Datacenter",
+						"Folder",	   NULL};
+	uint64_t h = fnv(14695981039346656037ULL, target);
+
+	for (size_t p = 0; placement[p]; p++) {
+		int t = inventory_type_index(inv, placement[p]);
+
+		if (t < 0)
+			continue;
+		h = (h ^ inv->types[t].struct_gen) * 1099511628211ULL;
+		h = (h ^ slot_gen(inv, t, "name")) * 1099511628211ULL;
+		h = (h ^ slot_gen(inv, t, "parent")) * 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The item of prev with that id, or NULL. */
+static const struct snap_object *prev_item(const struct snap_objects *prev, const char *id)
+{
+	size_t lo = 0, hi = prev ? prev->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct snap_object *it = &prev->items[prev->by_id[mid]];
+		int c = strcmp(it->id, id);
+
+		if (c == 0)
+			return it;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 int render_objects(const struct inventory *inv, const struct collector *c, const char *target,
-		   double now, struct snap_objects **out, struct err *e)
+		   double now, const struct snap_objects *prev, struct snap_objects **out,
+		   struct err *e)
 {
 	int type = inventory_type_index(inv, c->type);
 	struct row_slots rs[RENDER_MAX_ROWS];
@@ -1038,22 +1100,34 @@ int render_objects(const struct inventory *inv, const struct collector *c, const
 		for (size_t l = 0; m->labels && l < RENDER_MAX_LABELS && m->labels[l].label; l++)
 			rs[i].labels[l] = inventory_slot(inv, t, m->labels[l].path);
 	}
+	o->ctx = placement_sig(inv, target);
+	if (prev && prev->ctx != o->ctx)
+		prev = NULL;
 	if (cap)
-		buf_grow(&text, cap * 640);
+		buf_grow(&text, prev ? prev->len + prev->len / 8 + 4096 : cap * 640);
 	for (const struct inv_obj *ob = type >= 0 ? inv->types[type].head : NULL; ob && n < cap;
 	     ob = ob->next) {
 		const char *raw = inventory_value(ob, x.name_slot[ob->type]);
+		uint64_t sig = object_sig(inv, ob);
+		const struct snap_object *old = prev_item(prev, ob->moref);
 		struct buf dec;
 
 		buf_init(&dec, 0);
-		if (!raw || vi_name_percent_decode(&dec, raw) < 0) {
-			buf_reset(&dec);
-			buf_add_utf8(&dec, raw ? raw : "");
-		}
 		if (n)
 			buf_adds(&text, ",\n");
 		o->items[n].off = text.len;
-		object_json(&x, c, ob, rs, &text, &scratch, dec.data);
+		o->items[n].sig = sig;
+		if (old && old->sig == sig) {
+			/* the same values and names: the same text */
+			buf_add(&text, prev->text + old->off, old->len);
+			buf_adds(&dec, old->name);
+		} else {
+			if (!raw || vi_name_percent_decode(&dec, raw) < 0) {
+				buf_reset(&dec);
+				buf_add_utf8(&dec, raw ? raw : "");
+			}
+			object_json(&x, c, ob, rs, &text, &scratch, dec.data);
+		}
 		o->items[n].len = text.len - o->items[n].off;
 		buf_add(&names, dec.data, dec.len + 1);
 		buf_add(&names, ob->moref, strlen(ob->moref) + 1);

@@ -52,11 +52,15 @@ int render_json(const struct inventory *inv, const char *target, double now, str
  * named after the family without "vsphere_<subject>_": gauges as numbers in
  * base units (null without a sample; the same values as /metrics), state sets
  * as the state string, info rows as their labels. Rendered once here so that
- * requests only copy text. *out (NULL on entry) has one reference for the
- * caller (snap_objects_put). 0, or -1 with e set (ERR_NOMEM).
+ * requests only copy text. prev (may be NULL) is the previous rendering of the
+ * same collector and target: the text of an object whose values and resolved
+ * names did not change is copied from it instead of rendered again. *out (NULL
+ * on entry) has one reference for the caller (snap_objects_put). 0, or -1
+ * with e set (ERR_NOMEM).
  */
 int render_objects(const struct inventory *inv, const struct collector *c, const char *target,
-		   double now, struct snap_objects **out, struct err *e);
+		   double now, const struct snap_objects *prev, struct snap_objects **out,
+		   struct err *e);
 
 /* A new JSON string holding s (NULL: ""), with invalid UTF-8 bytes replaced
  * by U+FFFD. NULL only when out of memory. */

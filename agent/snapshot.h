@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* One metric family of one target: sample lines only (no HELP/TYPE), so that
  * /metrics can merge targets family by family with one HELP/TYPE each. */
@@ -30,6 +31,7 @@ struct snap_object {
 	const char *name; /* decoded display name (in names) */
 	const char *id;	  /* managed object id (in names) */
 	size_t off, len;
+	uint64_t sig; /* of the values it was rendered from (render_objects reuses equal ones) */
 };
 
 /*
@@ -46,6 +48,7 @@ struct snap_objects {
 	size_t *by_name;   /* indices into items sorted by name, then id */
 	size_t *by_id;	   /* indices into items sorted by id */
 	unsigned long gen; /* what the collection thread rendered them from */
+	uint64_t ctx;	   /* of the names the objects resolve (hosts, clusters, ...) */
 	int refs;	   /* atomic */
 };
 

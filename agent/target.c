@@ -301,7 +301,8 @@ static int publish_objects(struct target *t, size_t i, double now, struct snapsh
 		s->objects[k] = t->cur->objects[k];
 		return 0;
 	}
-	if (render_objects(t->inv, c, t->ct.name, now, &s->objects[k], e) < 0)
+	if (render_objects(t->inv, c, t->ct.name, now, t->cur ? t->cur->objects[k] : NULL,
+			   &s->objects[k], e) < 0)
 		return -1;
 	t->obj_gens[k] = g;
 	return 0;

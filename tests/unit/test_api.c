@@ -95,12 +95,13 @@ static struct snapshot *snap(struct inventory *inv, const char *name)
 
 	assert_non_null(s);
 	json_object_set_new(s->target, "name", json_string(name));
-	assert_int_equal(render_objects(inv, &col_vm, name, 1000, &s->objects[SNAP_VMS], &e), 0);
-	assert_int_equal(render_objects(inv, &col_host, name, 1000, &s->objects[SNAP_HOSTS], &e),
+	assert_int_equal(render_objects(inv, &col_vm, name, 1000, NULL, &s->objects[SNAP_VMS], &e),
 			 0);
 	assert_int_equal(
-		render_objects(inv, &col_datastore, name, 1000, &s->objects[SNAP_DATASTORES], &e),
-		0);
+		render_objects(inv, &col_host, name, 1000, NULL, &s->objects[SNAP_HOSTS], &e), 0);
+	assert_int_equal(render_objects(inv, &col_datastore, name, 1000, NULL,
+					&s->objects[SNAP_DATASTORES], &e),
+			 0);
 	return s;
 }
 
@@ -237,6 +238,59 @@ static void test_filters(void **state)
 	inventory_free(inv);
 }
 
+static void apply1(struct inventory *inv, const char *type, const char *moref, const char *path,
+		   const char *xml)
+{
+	struct vi_node *v = test_xml_value(xml);
+	struct vi_change c = {type, moref, VI_OBJ_MODIFY, path, VI_OP_ASSIGN, v, NULL};
+	struct err e = {0};
+
+	assert_int_equal(inventory_apply(inv, &c, 1000, &e), 0);
+	vi_node_free(v);
+}
+
+/* A new rendering copies the text of unchanged objects from the previous one. */
+static void test_reuse(void **state)
+{
+	struct inventory *inv = build();
+	struct snap_objects *a = NULL, *b = NULL, *c = NULL;
+	struct snapshot *s = snapshot_new();
+	struct err e = {0};
+	char *mark;
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(render_objects(inv, &col_vm, "vc1", 1000, NULL, &a, &e), 0);
+	/* mark vm-2's text in a: a reused text shows the mark */
+	mark = strstr(a->text, "poweredOff");
+	assert_non_null(mark);
+	mark[9] = 'X';
+	apply1(inv, "VirtualMachine", "vm-1", "summary.quickStats.balloonedMemory", I("128"));
+	assert_int_equal(render_objects(inv, &col_vm, "vc1", 1000, a, &b, &e), 0);
+	s->objects[SNAP_VMS] = b;
+	json_object_set_new(s->target, "name", json_string("vc1"));
+	j = get(&s, 1, SNAP_VMS, NULL, NULL, "vm-2");
+	assert_string_equal(str(json_array_get(j, 0), "power_state"), "poweredOfX");
+	json_decref(j);
+	j = get(&s, 1, SNAP_VMS, NULL, NULL, "vm-1");
+	assert_true(num(json_array_get(j, 0), "memory_ballooned_bytes") == 128.0 * 1048576);
+	json_decref(j);
+	/* a renamed host changes the VMs that name it, though their own values did not */
+	apply1(inv, "HostSystem", "host-1", "name", S("esx1.new"));
+	assert_int_equal(render_objects(inv, &col_vm, "vc1", 1000, b, &c, &e), 0);
+	s->objects[SNAP_VMS] = c;
+	j = get(&s, 1, SNAP_VMS, NULL, NULL, "vm-1");
+	assert_string_equal(str(json_array_get(j, 0), "host"), "esx1.new");
+	json_decref(j);
+	j = get(&s, 1, SNAP_VMS, NULL, NULL, "vm-2");
+	assert_string_equal(str(json_array_get(j, 0), "power_state"), "poweredOff");
+	json_decref(j);
+	snap_objects_put(a);
+	snap_objects_put(b);
+	snapshot_put(s);
+	inventory_free(inv);
+}
+
 /* Many objects: the sorted indices find every one of them. */
 static void test_many(void **state)
 {
@@ -282,6 +336,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_many),
 	};
 
