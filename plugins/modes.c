@@ -532,6 +532,7 @@ static void eval_datastore(const struct chk_opts *o, const struct chk_data *d,
 	{
 		const char *name = chk_string(ds, "name");
 		const char *mm = chk_string(ds, "maintenance_mode");
+		struct plugin_range uw, uc;
 		double cap = 0, free = 0, acc = 1, used, pct;
 		enum plugin_state st = PLUGIN_OK;
 
@@ -578,11 +579,21 @@ static void eval_datastore(const struct chk_opts *o, const struct chk_data *d,
 				   why.failed ? "?" : why.data);
 		if (cap <= 0)
 			continue;
+		/* the thresholds on the used bytes too, converted from percent or free space */
+		if (o->free) {
+			plugin_range_mirror(&o->warn, cap, &uw);
+			plugin_range_mirror(&o->crit, cap, &uc);
+		} else {
+			plugin_range_scale(&o->warn, cap / 100, &uw);
+			plugin_range_scale(&o->crit, cap / 100, &uc);
+		}
 		buf_reset(&label);
 		buf_addf(&label, "%s used", name);
 		plugin_output_perf(out, &(struct plugin_perf){.label = label.data,
 							      .value = used,
 							      .uom = "B",
+							      .warn = &uw,
+							      .crit = &uc,
 							      .has_min = true,
 							      .has_max = true,
 							      .max = cap});

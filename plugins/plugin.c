@@ -79,6 +79,18 @@ void plugin_range_scale(const struct plugin_range *r, double factor, struct plug
 	range_text(out);
 }
 
+void plugin_range_mirror(const struct plugin_range *r, double total, struct plugin_range *out)
+{
+	*out = *r;
+	if (!r->set)
+		return;
+	out->start_inf = r->end_inf;
+	out->end_inf = r->start_inf;
+	out->start = r->end_inf ? 0 : total - r->end;
+	out->end = r->start_inf ? 0 : total - r->start;
+	range_text(out);
+}
+
 int plugin_range_parse_units(const char *text, int units, struct plugin_range *r, struct err *e)
 {
 	const char *p = text, *colon;

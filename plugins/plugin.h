@@ -55,6 +55,11 @@ int plugin_range_parse_units(const char *text, int units, struct plugin_range *r
  * (thresholds given in MiB or percent shown in perfdata of bytes). */
 void plugin_range_scale(const struct plugin_range *r, double factor, struct plugin_range *out);
 
+/* *out = the range of total - v for r's range of v (thresholds on free space
+ * shown on a used-space perfdata item): [a, b] becomes [total - b, total - a],
+ * infinite ends swapped, "@" kept. */
+void plugin_range_mirror(const struct plugin_range *r, double total, struct plugin_range *out);
+
 /* true when v raises an alert for r (false for an unset range). */
 bool plugin_range_alert(const struct plugin_range *r, double v);
 

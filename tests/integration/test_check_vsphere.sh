@@ -141,15 +141,16 @@ expect 3 "VSPHERE HOST UNKNOWN - no host named 'DC0_C0_H9'; closest: 'DC0_C0_H" 
 
 # ---- datastore ----------------------------------------------------------------------------
 expect 0 "VSPHERE DATASTORE OK - datastore 'LocalDS_0': [0-9.]+% used" "datastore: OK" datastore
-like "$OUT" "'LocalDS_0 used'=[0-9]+B;;;0;[0-9]+ 'LocalDS_0 usage'=[0-9.]+%;80;90;0;100" \
-	"datastore: perfdata used bytes (max = capacity) and usage %"
 CAP=$(curl -s "$AGENT_URL/api/v1/datastores?name=LocalDS_0" | py 'int(j[0]["capacity_bytes"])')
+like "$OUT" "'LocalDS_0 used'=[0-9]+B;$((CAP * 80 / 100))(\\.[0-9]+)?;$((CAP * 90 / 100))(\\.[0-9]+)?;0;$CAP 'LocalDS_0 usage'=[0-9.]+%;80;90;0;100" \
+	"datastore: perfdata used bytes (thresholds in bytes, max = capacity) and usage %"
 simctl POST /_sim/datastore "{\"datastore\":\"LocalDS_0\",\"freeSpace\":$((CAP * 15 / 100))}" >/dev/null
 expect 1 "VSPHERE DATASTORE WARNING - datastore 'LocalDS_0': 85.0% used" "datastore: WARNING at 85% used" \
 	datastore --name LocalDS_0
 expect 2 "VSPHERE DATASTORE CRITICAL" "datastore: --free -w 100G: -c 10G: (15% of the capacity is below 10 GiB)" \
 	datastore --free -w 100G: -c 10G:
-like "$OUT" "'LocalDS_0 free'=[0-9]+B;107374182400:;10737418240:;0;" "datastore: --free perfdata in bytes"
+like "$OUT" "'LocalDS_0 used'=[0-9]+B;~:$((CAP - 107374182400));~:$((CAP - 10737418240));0;$CAP 'LocalDS_0 free'=[0-9]+B;107374182400:;10737418240:;0;" \
+	"datastore: --free perfdata in bytes, the free thresholds mirrored onto the used bytes"
 simctl POST /_sim/datastore "{\"datastore\":\"LocalDS_0\",\"freeSpace\":$((CAP / 2)),\"accessible\":false}" >/dev/null
 expect 2 "VSPHERE DATASTORE CRITICAL - datastore 'LocalDS_0': 50.0% used.*inaccessible" \
 	"datastore: CRITICAL when inaccessible" datastore --include '^Local'
@@ -183,6 +184,10 @@ like "$OUT" "CRITICAL: task $TASK PowerOnVM_Task on 'ödd ünïcödé 日本' \\
 soap AnswerVM "<_this type=\"VirtualMachine\">$UNI</_this><questionId>q-chk</questionId><answerChoice>2</answerChoice>" >/dev/null
 expect 0 "VSPHERE QUESTIONS OK - no pending question" "questions: OK after the answer" questions
 expect 0 "VSPHERE TASKS OK - 0 active tasks" "tasks: OK once the power-on has finished" tasks
+expect 3 "VSPHERE QUESTIONS UNKNOWN - the agent has no target nope" "questions: UNKNOWN for an unknown target" \
+	questions -T nope
+expect 3 "VSPHERE TARGET UNKNOWN - the agent has no target nope" "target: UNKNOWN for an unknown target" \
+	target -T nope
 expect 3 "VSPHERE TASKS UNKNOWN - the agent has no target nope \\(it has: sim1\\)" "tasks: UNKNOWN for an unknown target" \
 	tasks -T nope
 

@@ -160,7 +160,8 @@ static void test_datastore(void **state)
 	assert_non_null(strstr(
 		text,
 		"VSPHERE DATASTORE WARNING - 3 datastores, 2 with a problem, worst 'b'x' (WARNING) "
-		"| 'a used'=50B;;;0;100 'a usage'=50%;80;90;0;100 'b''x used'=85B;;;0;100"));
+		"| 'a used'=50B;80;90;0;100 'a usage'=50%;80;90;0;100 'b''x "
+		"used'=85B;80;90;0;100"));
 	/* problems first in the long output */
 	assert_non_null(strstr(text, "\nWARNING: datastore 'b'x'"));
 	assert_true(strstr(text, "WARNING: datastore 'c'") < strstr(text, "OK: datastore 'a'"));

@@ -130,6 +130,21 @@ static void test_range_units(void **state)
 	plugin_range_scale(&r, 1048576, &s);
 	assert_string_equal(s.text, "@10485760:20971520");
 	assert_true(plugin_range_alert(&s, 15728640));
+	/* thresholds on free space mirrored onto used space (capacity 1000) */
+	assert_int_equal(plugin_range_parse("100:", &r, NULL), 0);
+	plugin_range_mirror(&r, 1000, &s);
+	assert_string_equal(s.text, "~:900");
+	for (double used = 0; used <= 1000; used += 50)
+		assert_int_equal(plugin_range_alert(&s, used), plugin_range_alert(&r, 1000 - used));
+	assert_int_equal(plugin_range_parse("@100:300", &r, NULL), 0);
+	plugin_range_mirror(&r, 1000, &s);
+	assert_string_equal(s.text, "@700:900");
+	assert_int_equal(plugin_range_parse("~:50", &r, NULL), 0);
+	plugin_range_mirror(&r, 1000, &s);
+	assert_string_equal(s.text, "950:");
+	assert_int_equal(plugin_range_parse("10", &r, NULL), 0);
+	plugin_range_mirror(&r, 1000, &s);
+	assert_string_equal(s.text, "990:1000");
 }
 
 static void test_check_and_worst(void **state)
