@@ -141,6 +141,16 @@ char *api_render_objects(enum snap_kind kind, struct snapshot *const *snaps, siz
 	bool first = true;
 
 	buf_init(&b, 0);
+	if (!f->name && !f->id) {
+		size_t total = 8;
+
+		/* whole lists: one allocation, not a series of doublings and copies */
+		for (size_t i = 0; i < n; i++)
+			total += snaps[i] && snaps[i]->objects[kind]
+					 ? snaps[i]->objects[kind]->len + 2
+					 : 0;
+		buf_grow(&b, total);
+	}
 	buf_addc(&b, '[');
 	for (size_t i = 0; i < n; i++) {
 		const struct snapshot *s = snaps[i];

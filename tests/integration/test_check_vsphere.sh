@@ -61,6 +61,14 @@ like "$?:$out" '^3:check_vsphere: --warning: invalid threshold range "10:5"' "a 
 out=$("$CHECK" vm 2>&1)
 like "$?:$out" '^3:check_vsphere: mode vm needs --name NAME or --id MOREF' "vm without a name exits 3"
 
+out=$(mandoc -T lint "$TOP/packaging/man/check_vsphere.1" 2>&1)
+is "$?:$out" "0:" "the man page check_vsphere(1) passes mandoc -T lint"
+for m in questions tasks vm vm-memory host datastore target; do
+	grep -q "^\.It Cm $m" "$TOP/packaging/man/check_vsphere.1" || not_ok "the man page documents mode $m"
+	grep -q "check_vsphere $m" "$TOP/packaging/nagios/vimon.cfg" || not_ok "vimon.cfg has a command for mode $m"
+done
+ok "the man page and vimon.cfg cover every mode"
+
 # ---- agent and simulator ----------------------------------------------------------------
 if ! sim_start; then
 	not_ok "simulator starts"
