@@ -112,6 +112,7 @@ func (s *simState) control(w http.ResponseWriter, r *http.Request) {
 		"/_sim/fault/clear":    {http.MethodPost, s.ctlFaultClear},
 		"/_sim/stats":          {http.MethodGet, s.ctlStats},
 		"/_sim/stats/reset":    {http.MethodPost, s.ctlStatsReset},
+		"/_sim/churn":          {http.MethodPost, s.ctlChurn},
 	}
 	rt, ok := routes[strings.TrimSuffix(r.URL.Path, "/")]
 	if !ok {
@@ -543,7 +544,7 @@ func (s *simState) ctlStats([]byte) (interface{}, error) {
 		calls[k] = v
 	}
 	s.mu.Unlock()
-	return map[string]interface{}{"cpu_seconds": cpu, "calls": calls, "rss_bytes": rssBytes()}, nil
+	return map[string]interface{}{"cpu_seconds": cpu, "calls": calls, "rss_bytes": rssBytes(), "churn": s.churnStatus()}, nil
 }
 
 func (s *simState) ctlStatsReset([]byte) (interface{}, error) {

@@ -39,6 +39,7 @@ type simState struct {
 	pages     map[string]*pageSet
 	updates   map[string]*pendingUpdates // by updatesKey (session and collector)
 	updateSeq int                        // numbers the versions of truncated chunks
+	churn     *churnState
 	nextID    int
 
 	strictAuth bool // -strict-auth (default), off with -lenient-auth
@@ -61,6 +62,7 @@ func newSimState(m *simulator.Model, client *vim25.Client) *simState {
 		blocked:   make(map[string]*blockedTask),
 		pages:     make(map[string]*pageSet),
 		updates:   make(map[string]*pendingUpdates),
+		churn:     newChurnState(),
 	}
 }
 
@@ -209,6 +211,12 @@ func (s *simState) dispatch(w http.ResponseWriter, r *http.Request, body []byte,
 	case "WaitForUpdatesEx":
 		s.waitForUpdatesEx(w, r, body)
 		return
+	case "CreateFilter":
+		s.createFilter(w, r, body)
+		s.pokeCollectors()
+		return
+	case "DestroyPropertyFilter", "DestroyPropertyCollector":
+		s.forgetFilter(r, body)
 	}
 	s.pass(w, r, body)
 	if name == "CreateFilter" {
@@ -257,6 +265,7 @@ func (s *simState) expireSessions() {
 	s.dropUpdates(keys)
 	s.dropPages(keys)
 	s.mu.Unlock()
+	s.dropChurnSessions(keys)
 	sm := simulator.Map.SessionManager()
 	ctx := &simulator.Context{
 		Context: nil,
