@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand"
 	"net/http"
 	"net/http/httptest"
@@ -24,8 +25,9 @@ import (
 // changes the VM objects in place (under their lock, so RetrievePropertiesEx and new filters
 // see the values), remembers per property collector which VMs changed, and the next
 // WaitForUpdatesEx on that collector gets them from vimon-sim at once, as one update set (cut
-// to maxObjectUpdates like any other). One VM's change goes through Map.Update to end a wait
-// that is already blocked in the simulator.
+// to maxObjectUpdates like any other). While churn is on, the waits of such a collector go
+// to the simulator in slices of one second, so that a batch made during a wait is delivered
+// within a second without a Map.Update (which would cost a re-apply of every filter).
 
 // churnConfig is what /_sim/churn and the -churn flags set.
 type churnConfig struct {
@@ -369,11 +371,6 @@ func (s *simState) churnBatch(share float64) {
 	c.batches++
 	c.changes += int64(n)
 	c.mu.Unlock()
-	// End waits already blocked in the simulator: one real change (the first VM's uptime).
-	vm := vms[0]
-	simulator.Map.WithLock(vm, func() {
-		simulator.Map.Update(vm, []types.PropertyChange{{Name: "summary.quickStats.uptimeSeconds", Val: vm.Summary.QuickStats.UptimeSeconds}})
-	})
 }
 
 // churnEvent powers a random VM off or on, or raises or clears a question on one.
@@ -455,4 +452,61 @@ func (s *simState) churnStatus() map[string]interface{} {
 	_ = json.Unmarshal(b, &cfg)
 	return map[string]interface{}{"config": cfg, "batches": c.batches, "changes": c.changes,
 		"events": c.events, "delivered": c.delivered, "collectors": len(c.collectors)}
+}
+
+// churnWatched tells whether churn is on and the collector has a filter on VM quickStats.
+func (s *simState) churnWatched(key string) bool {
+	c := s.churn
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg.Enabled && c.collectors[key] != nil
+}
+
+var maxWaitElem = regexp.MustCompile(`<maxWaitSeconds>[0-9]+</maxWaitSeconds>`)
+
+// waitWithChurn serves a WaitForUpdatesEx of a collector that gets churn: pending churn at
+// once; otherwise the simulator's wait in slices of one second (the client's maxWaitSeconds
+// in all), delivering churn made meanwhile at the end of the slice it was made in.
+func (s *simState) waitWithChurn(w http.ResponseWriter, r *http.Request, body []byte, req *types.WaitForUpdatesEx,
+	key, session string, max int) {
+	var deadline time.Time
+	if req.Options != nil && req.Options.MaxWaitSeconds != nil && *req.Options.MaxWaitSeconds > 1 &&
+		maxWaitElem.Match(body) {
+		deadline = time.Now().Add(time.Duration(*req.Options.MaxWaitSeconds) * time.Second)
+	}
+	sliced := maxWaitElem.ReplaceAll(body, []byte("<maxWaitSeconds>1</maxWaitSeconds>"))
+	for {
+		if out := s.churnReply(key, req.Version); out != nil {
+			if !s.hasSession(r) {
+				writeFault(w, "", &types.NotAuthenticated{NoPermission: types.NoPermission{Object: req.This, PrivilegeId: "System.View"}})
+				return
+			}
+			w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+			s.serveUpdates(w, key, session, max, http.StatusOK, out)
+			return
+		}
+		left := time.Until(deadline)
+		last := deadline.IsZero() || left <= time.Second || !s.churnWatched(key)
+		rec := httptest.NewRecorder()
+		switch {
+		case deadline.IsZero():
+			s.pass(rec, r, body)
+		case last:
+			secs := int((left + time.Second - 1) / time.Second)
+			if secs < 1 {
+				secs = 1
+			}
+			s.pass(rec, r, maxWaitElem.ReplaceAll(body, []byte(fmt.Sprintf("<maxWaitSeconds>%d</maxWaitSeconds>", secs))))
+		default:
+			s.pass(rec, r, sliced)
+		}
+		reply := rec.Body.Bytes()
+		if last || rec.Code != http.StatusOK || bytes.Contains(reply, []byte("<returnval>")) {
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			s.serveUpdates(w, key, session, max, rec.Code, reply)
+			return
+		}
+	}
 }

@@ -234,17 +234,10 @@ func (s *simState) waitForUpdatesEx(w http.ResponseWriter, r *http.Request, body
 			}
 		}
 	}
-	// Churn waiting for this collector comes at once (see churn.go).
-	if session != "" {
-		if out := s.churnReply(key, req.Version); out != nil {
-			if !s.hasSession(r) {
-				writeFault(w, "", &types.NotAuthenticated{NoPermission: types.NoPermission{Object: req.This, PrivilegeId: "System.View"}})
-				return
-			}
-			w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-			s.serveUpdates(w, key, session, max, http.StatusOK, out)
-			return
-		}
+	// A collector that gets churn waits in slices (see churn.go).
+	if session != "" && s.churnWatched(key) {
+		s.waitWithChurn(w, r, body, req, key, session, max)
+		return
 	}
 	if max <= 0 || session == "" {
 		s.pass(w, r, body)
