@@ -63,6 +63,20 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# vimon_build_info's revision: the git commit built, or "unknown" (a tarball).
+# Only agent/process.c uses it; it is rebuilt when the revision changes.
+ifeq ($(origin REVISION),undefined)
+REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+endif
+REVISION_STAMP := $(BUILD)/revision.stamp
+$(REVISION_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(REVISION)" ] || echo "$(REVISION)" >$@
+$(call obj,agent/process.c): ALL_CFLAGS += -DVIMON_REVISION='"$(REVISION)"'
+$(call obj,agent/process.c): $(REVISION_STAMP)
+.PHONY: FORCE
+FORCE:
+
 $(LIBVIMON): $(call obj,$(UTIL_SRC) $(VI_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
