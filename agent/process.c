@@ -38,18 +38,16 @@ static int read_small(const char *path, char *buf, size_t size)
 	return n > 0 ? 0 : -1;
 }
 
-/* The system's boot time (btime of /proc/stat), or -1. */
-static double boot_time(void)
+/* Seconds since the epoch of a CLOCK_BOOTTIME instant (no /proc/stat, which a
+ * sandbox with ProcSubset=pid hides). */
+static double boottime_to_epoch(double boottime)
 {
-	char buf[8192];
-	const char *p;
+	struct timespec rt, bt;
 
-	if (read_small("/proc/stat", buf, sizeof(buf)) < 0)
+	if (clock_gettime(CLOCK_REALTIME, &rt) < 0 || clock_gettime(CLOCK_BOOTTIME, &bt) < 0)
 		return -1;
-	p = strstr(buf, "\nbtime ");
-	if (!p)
-		return -1;
-	return strtod(p + 7, NULL);
+	return (double)rt.tv_sec + (double)rt.tv_nsec / 1e9 -
+	       ((double)bt.tv_sec + (double)bt.tv_nsec / 1e9 - boottime);
 }
 
 /* Fields 14 (utime), 15 (stime), 22 (starttime), 23 (vsize), 24 (rss) of
@@ -57,7 +55,7 @@ static double boot_time(void)
 static void read_stat(struct process_stats *st)
 {
 	char buf[1024], *p, *end;
-	double ticks = (double)sysconf(_SC_CLK_TCK), page = (double)sysconf(_SC_PAGESIZE), bt;
+	double ticks = (double)sysconf(_SC_CLK_TCK), page = (double)sysconf(_SC_PAGESIZE);
 	double v[25] = {0};
 	int field;
 
@@ -80,9 +78,7 @@ static void read_stat(struct process_stats *st)
 	st->cpu_seconds = (v[14] + v[15]) / ticks;
 	st->virtual_bytes = v[23];
 	st->resident_bytes = v[24] * page;
-	bt = boot_time();
-	if (bt >= 0)
-		st->start_time = bt + v[22] / ticks;
+	st->start_time = boottime_to_epoch(v[22] / ticks);
 }
 
 static double count_fds(void)
