@@ -206,8 +206,8 @@ if [ -f "$DASHBOARD" ]; then
 	rc=$?
 	while IFS= read -r l; do
 		case $l in
-		"ok "*) ok "dashboard: ${l#ok }" ;;
-		"not ok "*) not_ok "dashboard: ${l#not ok }" ;;
+		"ok - "*) ok "dashboard: ${l#ok - }" ;;
+		"not ok - "*) not_ok "dashboard: ${l#not ok - }" ;;
 		*) diag "$l" ;;
 		esac
 	done <"$W/dash.tap"
