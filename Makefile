@@ -134,7 +134,10 @@ deps:
 check: deps
 	@sh tests/run.sh
 
-demo: deps all
+# Only what the demo needs (no test toolchain), then the programs and the simulator.
+demo:
+	@sh scripts/deps.sh demo
+	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh
 
 bench: all $(BENCH_BINS)
