@@ -149,6 +149,8 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 # Installation layout; the Debian package (debian/rules) installs through this rule too.
+# Data files are installed with /usr/lib/nagios/plugins/ (the Nagios definitions' path of
+# the plugins) replaced by NAGIOSPLUGINDIR.
 # Optional parts are installed when they exist in the tree: vimonctl (ctl/), the Nagios
 # plugins (plugins/check_*.c) and their definitions, the Grafana dashboard, every man
 # page in packaging/man.
@@ -201,7 +203,9 @@ install: programs man $(BUILD)/systemd/vimon@.service
 		install -m 644 $$f $(DESTDIR)$(MANDIR)/man$$sec/; done
 	set -e; for f in $(INSTALL_DATA); do \
 		d=$$(basename $$(dirname $$f)); install -d $(DESTDIR)$(DATADIR)/$$d; \
-		install -m 644 $$f $(DESTDIR)$(DATADIR)/$$d/; done
+		sed 's|/usr/lib/nagios/plugins/|$(NAGIOSPLUGINDIR)/|g' $$f \
+			>$(DESTDIR)$(DATADIR)/$$d/$$(basename $$f); \
+		chmod 644 $(DESTDIR)$(DATADIR)/$$d/$$(basename $$f); done
 	set -e; for f in $(UNITS); do \
 		sed 's|/usr/bin/|$(BINDIR)/|g' $$f >$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$f); \
 		chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$f); done
