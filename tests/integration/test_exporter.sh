@@ -145,6 +145,16 @@ code=$(curl -sS -o "$W/bad" -w '%{http_code}' "$AGENT_URL/api/v1/tasks?state=run
 is "$code:$(cat "$W/bad")" "400:invalid state: want a comma-separated list of queued, running, success, error, active" \
 	"an unknown state is a 400 naming the known ones"
 simctl POST /_sim/question/clear "{\"vm\":\"$VM\"}" >/dev/null
+
+# A reload keeps the --listen address, whatever listen the file now says.
+other=$(free_port)
+sed -i "s/^listen = .*/listen = \"127.0.0.1:$other\";/" "$W/vimon.conf"
+kill -HUP "$AGENT_PID"
+wait_log 'reload: '
+like "$(grep 'reload: ' "$AGENT_LOG")" 'reload: 1 targets kept, 0 started, 0 stopped' "SIGHUP reloads"
+is "$(curl -sS -o /dev/null -w '%{http_code}' "$AGENT_URL/healthz")" 200 "after a reload the agent still serves on --listen"
+is "$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$other/healthz" 2>/dev/null)" 000 \
+	"and not on the file's new listen"
 agent_stop
 is "$AGENT_EXIT" 0 "the agent stops cleanly"
 done_testing
