@@ -99,6 +99,25 @@ like "$("$X/usr/bin/vimon" --version)" "^vimon $VERSION\$" "the packaged vimon r
 out=$("$X/usr/bin/vimon" --check-config -c "$X/etc/vimon/vimon.conf" 2>&1)
 is "$?:$out" "0:$X/etc/vimon/vimon.conf: ok (0 targets, listen 0.0.0.0:9743)" \
 	"the packaged vimon.conf is valid and has no targets"
+# The packaged agent runs its packaged configuration (no targets) and says which commit
+# it was built from.
+port=$(free_port)
+"$X/usr/bin/vimon" -c "$X/etc/vimon/vimon.conf" --listen "127.0.0.1:$port" 2>"$W/agent.log" &
+apid=$!
+echo "$apid" >>"$VIMON_TEST_PIDS"
+i=0
+while ! grep -q 'listening on' "$W/agent.log" && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+curl -sS "http://127.0.0.1:$port/metrics" >"$W/metrics" 2>&1
+kill -TERM "$apid" 2>/dev/null
+wait "$apid"
+is "$?" 0 "the packaged agent with the packaged configuration runs and stops cleanly"
+rev=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+like "$(grep '^vimon_build_info' "$W/metrics")" "^vimon_build_info\\{version=\"$VERSION\",revision=\"$rev\"\\} 1\$" \
+	"the packaged vimon_build_info names the version and the commit built ($rev)"
+is "$(grep -c '^vsphere_' "$W/metrics")" 0 "with no targets it serves no vsphere_ series"
 like "$(cat "$X/usr/lib/sysusers.d/vimon.conf")" '^u vimon - ' "sysusers.d creates the vimon system user"
 like "$(cat "$X/usr/lib/tmpfiles.d/vimon.conf")" 'd /var/lib/vimon 0750 vimon vimon' "tmpfiles.d creates /var/lib/vimon for vimon"
 like "$(cat "$X/usr/lib/tmpfiles.d/vimon.conf")" 'd /etc/vimon 0750 root vimon' "tmpfiles.d lets group vimon (only) read /etc/vimon"
