@@ -199,7 +199,8 @@ like "$(grep -A3 '^\.It Cm thumbprint$' "$M/man5/vimon.conf.5")" 'SHA-256' \
 # ------------------------------------------------------------------------------------------
 # make install without the package: PREFIX and DESTDIR
 D=$W/destdir
-if make -s install BUILD="$W/build" PREFIX=/usr/local DESTDIR="$D" >"$W/install.out" 2>&1; then
+# (reuses the build of make check when there is one)
+if make -s install BUILD="${VIMON_BUILD:-$W/build}" PREFIX=/usr/local DESTDIR="$D" >"$W/install.out" 2>&1; then
 	ok "make install PREFIX=/usr/local DESTDIR=... works"
 else
 	not_ok "make install PREFIX=/usr/local DESTDIR=...: $(tail -10 "$W/install.out")"
