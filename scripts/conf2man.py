@@ -74,7 +74,7 @@ def render(entries):
         if g is None:
             out.append('.Ss Top-level keys')
         else:
-            out.append('.Ss Keys of each element of %s' % g)
+            out.append('.Ss Keys in %s' % g)
         out.append('.Bl -tag -width Ds')
         for where, key, example, comment in entries:
             if where != g:
