@@ -11,7 +11,7 @@ Usage: conf2man.py TEMPLATE EXAMPLE OUTPUT (the template's line @KEYS@ is replac
 import re
 import sys
 
-KEY = re.compile(r'^(\s*)(?:#\s*)?([a-z_][a-z0-9_]*)\s*=\s*(.*?)\s*$')
+KEY = re.compile(r'^()([a-z_][a-z0-9_]*)\s*=\s*(.*?)\s*$')
 
 
 def roff_line(text):
@@ -39,27 +39,46 @@ def text_lines(words_text, width=78):
     return out
 
 
+STRUCTURE = re.compile(r'^[{}()\[\],;]+$')
+
+
+def split_line(line):
+    """(indent, text, commented): the indentation of the content, counting a commented
+    line's content as indented like the '#' plus what follows it beyond one space, and
+    the content without the '#'."""
+    stripped = line.lstrip()
+    indent = len(line) - len(stripped)
+    if not stripped.startswith('#'):
+        return indent, stripped.rstrip(), False
+    body = stripped[1:]
+    inner = len(body) - len(body.lstrip())
+    return indent + max(inner - 1, 0), body.strip(), True
+
+
 def parse(path):
-    """[(group, key, example, [comment lines])] in file order, first appearance only."""
+    """[(group, key, example, [comment lines])] in file order, first appearance only.
+    group is None for the top level, else the top-level key whose group or list holds
+    the key. Commented-out settings count, at the indentation of their content."""
     entries, seen, comment, group = [], set(), [], None
     with open(path, encoding='utf-8') as f:
         for raw in f:
-            line = raw.rstrip('\n')
-            stripped = line.strip()
-            m = KEY.match(line)
-            if m and (m.group(3).endswith((';', '(', '{')) or m.group(3) in ('(', '{')):
-                indent, key, value = m.groups()
-                top = indent == '' and not stripped.startswith('#')
-                if top:
-                    group = key if value.startswith(('(', '{')) else None
-                where = None if top or indent == '' else group
+            indent, text, commented = split_line(raw.rstrip('\n'))
+            m = KEY.match(text)
+            if m and m.group(3).endswith((';', '(', '{')):
+                _, key, value = m.groups()
+                if indent == 0:
+                    group = key if value in ('(', '{') or value.endswith(('(', '{')) else None
+                where = None if indent == 0 else group
                 if comment and (where, key) not in seen:
                     seen.add((where, key))
-                    entries.append((where, key, stripped.lstrip('# ').rstrip(), comment))
+                    entries.append((where, key, text, comment))
                 comment = []
-                continue
-            if stripped.startswith('#'):
-                comment.append(stripped[1:].strip())
+            elif commented and text.startswith('#'):
+                comment.append(text.lstrip('#').strip())
+            elif commented and text and not STRUCTURE.match(text):
+                comment.append(text)
+            elif commented and not text:
+                comment.append('')
             else:
                 comment = []
     return entries
