@@ -63,6 +63,20 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# vimon_build_info's revision: the git commit built, or "unknown" (a tarball).
+# Only agent/process.c uses it; it is rebuilt when the revision changes.
+ifeq ($(origin REVISION),undefined)
+REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+endif
+REVISION_STAMP := $(BUILD)/revision.stamp
+$(REVISION_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(REVISION)" ] || echo "$(REVISION)" >$@
+$(call obj,agent/process.c): ALL_CFLAGS += -DVIMON_REVISION='"$(REVISION)"'
+$(call obj,agent/process.c): $(REVISION_STAMP)
+.PHONY: FORCE
+FORCE:
+
 $(LIBVIMON): $(call obj,$(UTIL_SRC) $(VI_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -120,7 +134,10 @@ deps:
 check: deps
 	@sh tests/run.sh
 
-demo: deps all
+# Only what the demo needs (no test toolchain), then the programs and the simulator.
+demo:
+	@sh scripts/deps.sh demo
+	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh
 
 bench: all $(BENCH_BINS)
@@ -131,15 +148,75 @@ lint:
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/vimon \
-		$(DESTDIR)$(PREFIX)/share/vimon/prometheus $(DESTDIR)$(PREFIX)/lib/systemd/system
-	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 README.md $(wildcard docs/*.md) $(wildcard config/*.example) \
-		$(DESTDIR)$(PREFIX)/share/doc/vimon/
-	install -m 644 packaging/prometheus/vimon-alerts.yml $(DESTDIR)$(PREFIX)/share/vimon/prometheus/
-	sed 's|/usr/bin/|$(PREFIX)/bin/|g' packaging/systemd/vimon.service \
-		>$(DESTDIR)$(PREFIX)/lib/systemd/system/vimon.service
+# Installation layout; the Debian package (debian/rules) installs through this rule too.
+# Data files are installed with /usr/lib/nagios/plugins/ (the Nagios definitions' path of
+# the plugins) replaced by NAGIOSPLUGINDIR.
+# Optional parts are installed when they exist in the tree: vimonctl (ctl/), the Nagios
+# plugins (plugins/check_*.c) and their definitions, the Grafana dashboard, every man
+# page in packaging/man.
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/vimon
+DATADIR ?= $(PREFIX)/share/vimon
+NAGIOSPLUGINDIR ?= $(PREFIX)/lib/nagios/plugins
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+INSTALL_BINS := $(sort $(filter-out $(BUILD)/check_%,$(PROGRAMS)) \
+	$(if $(wildcard ctl/*.c),$(BUILD)/vimonctl))
+INSTALL_PLUGINS := $(filter $(BUILD)/check_%,$(PROGRAMS))
+# vimon.conf(5) is generated: its keys come from config/vimon.conf.example.
+GEN_MAN := $(BUILD)/man/vimon.conf.5
+MAN_PAGES := $(sort $(wildcard packaging/man/*.[1-8]) $(GEN_MAN))
+INSTALL_DATA := $(wildcard packaging/prometheus/vimon-alerts.yml packaging/grafana/*.json \
+	packaging/nagios/*.cfg)
+UNITS := packaging/systemd/vimon.service $(BUILD)/systemd/vimon@.service
+
+.PHONY: programs man
+programs: $(INSTALL_BINS) $(INSTALL_PLUGINS)
+man: $(GEN_MAN)
+
+$(GEN_MAN): packaging/man/vimon.conf.5.in config/vimon.conf.example scripts/conf2man.py
+	@mkdir -p $(dir $@)
+	python3 scripts/conf2man.py packaging/man/vimon.conf.5.in config/vimon.conf.example $@
+
+# The template unit: the same service for /etc/vimon/INSTANCE.conf.
+$(BUILD)/systemd/vimon@.service: packaging/systemd/vimon.service
+	@mkdir -p $(dir $@)
+	sed -e 's|/etc/vimon/vimon\.conf|/etc/vimon/%i.conf|g' \
+		-e 's|^Description=.*|& (%i)|' \
+		-e 's|^# systemd unit for the vimon agent:.*|# systemd template unit for vimon: vimon@NAME runs /etc/vimon/NAME.conf.|' \
+		-e '/^# For several agents/d' $< >$@
+
+install: programs man $(BUILD)/systemd/vimon@.service
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	install -m 755 $(INSTALL_BINS) $(DESTDIR)$(BINDIR)/
+	$(if $(INSTALL_PLUGINS),install -d $(DESTDIR)$(NAGIOSPLUGINDIR))
+	$(if $(INSTALL_PLUGINS),install -m 755 $(INSTALL_PLUGINS) $(DESTDIR)$(NAGIOSPLUGINDIR)/)
+	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/docs
+	install -m 644 $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)/docs/
+	install -m 644 config/vimon.conf.example $(DESTDIR)$(DOCDIR)/examples/
+	set -e; for f in $(MAN_PAGES); do \
+		sec=$${f##*.}; install -d $(DESTDIR)$(MANDIR)/man$$sec; \
+		install -m 644 $$f $(DESTDIR)$(MANDIR)/man$$sec/; done
+	set -e; for f in $(INSTALL_DATA); do \
+		d=$$(basename $$(dirname $$f)); install -d $(DESTDIR)$(DATADIR)/$$d; \
+		sed 's|/usr/lib/nagios/plugins/|$(NAGIOSPLUGINDIR)/|g' $$f \
+			>$(DESTDIR)$(DATADIR)/$$d/$$(basename $$f); \
+		chmod 644 $(DESTDIR)$(DATADIR)/$$d/$$(basename $$f); done
+	set -e; for f in $(UNITS); do \
+		sed 's|/usr/bin/|$(BINDIR)/|g' $$f >$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$f); \
+		chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$f); done
+	install -m 644 packaging/systemd/vimon.sysusers $(DESTDIR)$(SYSUSERSDIR)/vimon.conf
+	install -m 644 packaging/systemd/vimon.tmpfiles $(DESTDIR)$(TMPFILESDIR)/vimon.conf
+
+# The Debian package, built by dpkg-buildpackage from a copy of the tree (scripts/deb.sh).
+DEB_OUT ?= $(BUILD)/deb
+.PHONY: deb
+deb:
+	@sh scripts/deb.sh $(DEB_OUT)
 
 clean:
 	rm -rf build build-*

@@ -117,6 +117,11 @@ static int listen_valid(const char *s)
 	return 1;
 }
 
+int conf_listen_valid(const char *s)
+{
+	return listen_valid(s);
+}
+
 /* Checks http(s)://host[:port][/path] without spaces. */
 static int url_valid(const char *s)
 {

@@ -66,4 +66,8 @@ int conf_collect_describe(unsigned bits, struct buf *out);
 /* true when t's url is plain http:// (the password travels in clear text). */
 bool conf_target_cleartext(const struct conf_target *t);
 
+/* 1 when s is a valid listen address ("HOST:PORT" or "[IPV6]:PORT", port
+ * 0-65535), as the `listen` key and vimon --listen take it; 0 otherwise. */
+int conf_listen_valid(const char *s);
+
 #endif

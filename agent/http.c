@@ -12,6 +12,7 @@
 
 #include "agent/api.h"
 #include "agent/metrics.h"
+#include "agent/process.h"
 #include "util/log.h"
 
 #define HTTP_THREADS	   2
@@ -30,6 +31,7 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_source src;
 	struct metrics_cache *cache;
+	struct process_metrics *process; /* process_* and vimon_build_info */
 	/* The newest page served (with our reference) and its responses: [0]
 	 * plain, [1] gzip, created on first use. Only a page with a larger build
 	 * number replaces it, so a scrape never goes back in time. */
@@ -230,6 +232,32 @@ static struct MHD_Response *page_response(struct metrics_page *page, int gzip)
 	return r;
 }
 
+/* Appends the process snapshot to the n snapshots in *snaps (moving them to
+ * the heap when stack is full); *n counts it. 0, or -1 when out of memory
+ * (*snaps and *n then still hold the targets' snapshots). */
+static int with_process(struct http_server *s, struct snapshot **stack, struct snapshot ***snaps,
+			size_t *n)
+{
+	struct snapshot *p = process_metrics_get(s->process), **all;
+
+	if (!p)
+		return -1;
+	if (*snaps == stack && *n < HTTP_STACK_TARGETS) {
+		stack[(*n)++] = p;
+		return 0;
+	}
+	all = realloc(*snaps == stack ? NULL : *snaps, (*n + 1) * sizeof(*all));
+	if (!all) {
+		snapshot_put(p);
+		return -1;
+	}
+	if (*snaps == stack)
+		memcpy(all, stack, *n * sizeof(*all));
+	all[(*n)++] = p;
+	*snaps = all;
+	return 0;
+}
+
 static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connection *c)
 {
 	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
@@ -244,7 +272,11 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 
 	err_clear(&e);
 	n = get_snapshots(s, stack, &snaps, &epoch);
-	rc = metrics_cache_get(s->cache, epoch, snaps, n, &page, &e);
+	rc = with_process(s, stack, &snaps, &n);
+	if (rc == 0)
+		rc = metrics_cache_get(s->cache, epoch, snaps, n, &page, &e);
+	else
+		err_set(&e, ERR_NOMEM, "building /metrics: out of memory");
 	put_snapshots(stack, snaps, n);
 	if (rc < 0)
 		return serve_error(c, e.msg);
@@ -283,11 +315,12 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 	return ret;
 }
 
+static enum MHD_Result queue_json(struct MHD_Connection *c, char *body, size_t len);
+
 static enum MHD_Result serve_api(struct http_server *s, struct MHD_Connection *c,
 				 enum api_list what)
 {
 	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
-	struct MHD_Response *r;
 	unsigned long epoch = 0;
 	size_t n, len = 0;
 	char *body;
@@ -295,6 +328,34 @@ static enum MHD_Result serve_api(struct http_server *s, struct MHD_Connection *c
 	n = get_snapshots(s, stack, &snaps, &epoch);
 	body = api_render(what, snaps, n, &len);
 	put_snapshots(stack, snaps, n);
+	return queue_json(c, body, len);
+}
+
+/* /api/v1/tasks[?state=LIST]: an unknown state is a 400 saying which are known. */
+static enum MHD_Result serve_tasks(struct http_server *s, struct MHD_Connection *c)
+{
+	static const char bad[] = "invalid state: want a comma-separated list of queued, running, "
+				  "success, error, active\n";
+	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
+	const char *arg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
+	unsigned long epoch = 0;
+	size_t n, len = 0;
+	unsigned states;
+	char *body;
+
+	if (api_task_states(arg, &states) < 0)
+		return queue_and_drop(c, MHD_HTTP_BAD_REQUEST, static_response(bad, CT_TEXT));
+	n = get_snapshots(s, stack, &snaps, &epoch);
+	body = api_render_tasks(snaps, n, states, &len);
+	put_snapshots(stack, snaps, n);
+	return queue_json(c, body, len);
+}
+
+/* Queues a JSON body (malloc'd, taken; NULL: out of memory) with status 200. */
+static enum MHD_Result queue_json(struct MHD_Connection *c, char *body, size_t len)
+{
+	struct MHD_Response *r;
+
 	if (!body)
 		return serve_error(c, "rendering the JSON API: out of memory");
 	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
@@ -350,7 +411,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	case P_HEALTHZ: return MHD_queue_response(c, MHD_HTTP_OK, s->healthz);
 	case P_TARGETS: return serve_api(s, c, API_TARGETS);
 	case P_QUESTIONS: return serve_api(s, c, API_QUESTIONS);
-	case P_TASKS: return serve_api(s, c, API_TASKS);
+	case P_TASKS: return serve_tasks(s, c);
 	case P_INDEX: return MHD_queue_response(c, MHD_HTTP_OK, s->index);
 	case P_NONE: break;
 	}
@@ -415,11 +476,13 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 	pthread_mutex_init(&s->log_lock, NULL);
 	log_backoff_init(&s->log_backoff, HTTP_LOG_BACKOFF);
 	s->cache = metrics_cache_new();
+	s->process = process_metrics_new();
 	s->healthz = static_response("ok\n", CT_TEXT);
 	s->not_found = static_response("not found\n", CT_TEXT);
 	s->not_allowed = static_response("method not allowed\n", CT_TEXT);
 	s->index = static_response(index_html, "text/html; charset=utf-8");
-	if (!s->cache || !s->healthz || !s->not_found || !s->not_allowed || !s->index ||
+	if (!s->cache || !s->process || !s->healthz || !s->not_found || !s->not_allowed ||
+	    !s->index ||
 	    MHD_add_response_header(s->not_allowed, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") !=
 		    MHD_YES) {
 		err_set(e, ERR_NOMEM, "out of memory");
@@ -485,5 +548,6 @@ void http_stop(struct http_server *s)
 	pthread_mutex_destroy(&s->resp_lock);
 	pthread_mutex_destroy(&s->log_lock);
 	metrics_cache_free(s->cache);
+	process_metrics_free(s->process);
 	free(s);
 }

@@ -23,17 +23,20 @@ struct agent {
 	unsigned long epoch; /* changes with the set of targets */
 	struct conf *conf;
 	struct http_server *http;
-	char *listen; /* the listen address actually bound (NULL: none) */
+	char *listen;		     /* the listen address actually bound (NULL: none) */
+	const char *listen_override; /* --listen (NULL: the configuration's) */
 };
 
 static const char usage_text[] =
-	"Usage: vimon [-v]... [-c FILE]\n"
-	"       vimon --check-config [-c FILE]\n"
+	"Usage: vimon [-v]... [-c FILE] [-l HOST:PORT]\n"
+	"       vimon --check-config [-c FILE] [-l HOST:PORT]\n"
 	"Watches VMware vCenter servers and ESX hosts and serves Prometheus metrics.\n"
 	"\n"
 	"  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
 	"      --check-config  validate the configuration: exit 0, or print every problem\n"
 	"                      as FILE:LINE: message and exit 2\n"
+	"  -l, --listen HOST:PORT  serve HTTP there instead of the configuration's listen\n"
+	"                      (\"[IPV6]:PORT\" too; kept across reloads)\n"
 	"  -v, --verbose       more logging (repeatable)\n"
 	"  -h, --help          this help\n"
 	"  -V, --version       print the version\n"
@@ -193,6 +196,21 @@ static void stop_targets(struct target **ts, size_t n)
 		target_stop(ts[i]);
 }
 
+/* Replaces c->listen with override (--listen) when given. 0, or -1 when out of memory. */
+static int apply_listen(struct conf *c, const char *override)
+{
+	char *copy;
+
+	if (!override)
+		return 0;
+	copy = strdup(override);
+	if (!copy)
+		return -1;
+	free(c->listen);
+	c->listen = copy;
+	return 0;
+}
+
 static void reload(struct agent *a)
 {
 	struct conf *nc = NULL;
@@ -212,6 +230,12 @@ static void reload(struct agent *a)
 		return;
 	}
 	buf_release(&problems);
+	if (apply_listen(nc, a->listen_override) < 0) {
+		log_msg(LOG_LEVEL_ERROR,
+			"reload: out of memory; keeping the running configuration");
+		conf_free(nc);
+		return;
+	}
 	next = calloc(nc->ntargets + 1, sizeof(*next));
 	if (!next) {
 		log_msg(LOG_LEVEL_ERROR,
@@ -264,7 +288,7 @@ static void reload(struct agent *a)
 		stopped);
 }
 
-static int check_config(const char *path)
+static int check_config(const char *path, const char *listen)
 {
 	struct buf problems;
 	struct conf *c = NULL;
@@ -275,6 +299,12 @@ static int check_config(const char *path)
 		report_problems(&problems, 0);
 		buf_release(&problems);
 		return 2;
+	}
+	if (apply_listen(c, listen) < 0) {
+		fputs("vimon: out of memory\n", stderr);
+		conf_free(c);
+		buf_release(&problems);
+		return 1;
 	}
 	for (i = 0; i < c->ntargets; i++)
 		if (c->targets[i].insecure)
@@ -298,21 +328,26 @@ static int check_config(const char *path)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
-		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'C'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"listen", required_argument, NULL, 'l'},
+		{NULL, 0, NULL, 0},
 	};
-	const char *path = DEFAULT_CONFIG;
+	const char *path = DEFAULT_CONFIG, *listen = NULL;
 	struct agent a;
 	struct buf problems;
 	sigset_t sigs;
 	int opt, check = 0, verbose = 0, sig, status = 1;
 	size_t i, n;
 
-	while ((opt = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:l:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 'C': check = 1; break;
+		case 'l': listen = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("vimon %s\n", VIMON_VERSION); return 0;
@@ -324,8 +359,13 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 2;
 	}
+	if (listen && !conf_listen_valid(listen)) {
+		fprintf(stderr, "vimon: invalid --listen \"%s\" (want HOST:PORT or [IPV6]:PORT)\n",
+			listen);
+		return 2;
+	}
 	if (check)
-		return check_config(path);
+		return check_config(path, listen);
 	log_set_level(verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 
 	/* Signals go to sigwait below: block them before any thread starts. */
@@ -345,6 +385,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	buf_release(&problems);
+	a.listen_override = listen;
+	if (apply_listen(a.conf, listen) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "out of memory");
+		goto out_conf;
+	}
 	log_msg(LOG_LEVEL_INFO, "vimon %s starting: %s, %zu target%s", VIMON_VERSION, path,
 		a.conf->ntargets, a.conf->ntargets == 1 ? "" : "s");
 	a.targets = calloc(a.conf->ntargets + 1, sizeof(*a.targets));

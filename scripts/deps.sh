@@ -1,11 +1,19 @@
 #!/bin/sh
 # Installs every build and test dependency on Debian 12 with apt-get, once.
 # When everything is present it only checks (dpkg-query, well under a second).
+# `deps.sh demo` installs only what `make demo` needs: the build libraries and the Go
+# toolchain with govmomi for the simulator (curl and python3 for the demo script).
 set -eu
+
+DEMO_PKGS="make gcc pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev libmicrohttpd-dev libconfig-dev
+libjansson-dev zlib1g-dev golang-go golang-github-vmware-govmomi-dev curl python3"
+[ "${1:-}" = demo ] && VIMON_DEPS_PKGS=${VIMON_DEPS_PKGS:-$DEMO_PKGS}
 
 PKGS=${VIMON_DEPS_PKGS:-"make gcc pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev libmicrohttpd-dev libconfig-dev
 libjansson-dev zlib1g-dev libcmocka-dev golang-go golang-github-vmware-govmomi-dev prometheus
 clang libclang-rt-14-dev valgrind clang-format curl wrk procps openssl python3 git gzip locales"}
+# the package and its checks (make deb, test_package), the alerting end-to-end test
+[ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS debhelper dpkg-dev lintian mandoc systemd prometheus-alertmanager"
 
 status=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null || true)
 missing=

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Acceptance tests of vimon-sim (tests/sim): the simulator contract in BRIEF.md, through curl.
+# Acceptance tests of vimon-sim (tests/sim): the simulator's contract (tests/sim/README.md), through curl.
 . "$(dirname "$0")/lib.sh"
 
 SI='<_this type="ServiceInstance">ServiceInstance</_this>'
