@@ -153,7 +153,8 @@ static int on_wait_round(void *ud, struct err *e)
 	struct wait_state *w = ud;
 
 	if (w->gone)
-		return err_set(e, ERR_PROTOCOL, "task %s disappeared while waiting for it", w->task);
+		return err_set(e, ERR_PROTOCOL, "task %s disappeared while waiting for it",
+			       w->task);
 	if (!w->changed)
 		return 0;
 	w->changed = false;
