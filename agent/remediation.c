@@ -16,6 +16,7 @@
 #include "agent/render.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "vi/lifecycle.h"
 #include "vi/session.h"
 #include "vi/task.h"
 
@@ -1172,11 +1173,315 @@ out:
 	return status;
 }
 
+/* ---- POST /api/v1/vms/power ---- */
+
+#define REM_POWER_TIMEOUT_S 30 /* an action holds one HTTP thread at most this long */
+#define REM_POWER_CLAIMS    8
+
+/* What the before_answer hook of a power action did. */
+struct power_run {
+	struct remediation *r;
+	struct rem_target *t;
+	const char *client;
+	struct vi_lc_report *rep;
+	char by[160];
+	struct {
+		char *qid;
+		char *choice;
+		json_t *q; /* the question as audited */
+	} claims[REM_POWER_CLAIMS];
+	size_t nclaims;
+};
+
+/* The question in the JSON API's shape, for the rules and the audit. */
+static json_t *question_obj(const struct vi_question *q, const char *vm, const char *vm_id)
+{
+	const struct vi_question_choice *d = vi_question_default(q);
+	json_t *o = json_object(), *ids = json_array(), *ch = json_array();
+
+	if (!o || !ids || !ch) {
+		json_decref(o);
+		json_decref(ids);
+		json_decref(ch);
+		return NULL;
+	}
+	for (size_t i = 0; i < q->nmsgs; i++)
+		json_array_append_new(ids, jstr(q->msgs[i].id));
+	for (size_t i = 0; i < q->nchoices; i++)
+		json_array_append_new(ch, json_pack("{s:o,s:o,s:o}", "key", jstr(q->choices[i].key),
+						    "label", jstr(q->choices[i].label), "summary",
+						    jstr(q->choices[i].summary)));
+	json_object_set_new(o, "vm", jstr(vm));
+	json_object_set_new(o, "vm_id", jstr(vm_id));
+	json_object_set_new(o, "id", jstr(q->id));
+	json_object_set_new(o, "text", jstr(q->text));
+	json_object_set_new(o, "message_ids", ids);
+	json_object_set_new(o, "choices", ch);
+	json_object_set_new(o, "default", d ? jstr(d->key) : json_null());
+	return o;
+}
+
+/* Audits the answer of claim i with its outcome, and settles it. */
+static void settle_claim(struct power_run *u, size_t i, const char *state, const char *result,
+			 const char *why)
+{
+	struct rem_dec d;
+	const json_t *q = u->claims[i].q;
+
+	dec_from_question(&d, u->t->ct.name, q, NULL);
+	d.client = u->client;
+	d.action = "answer";
+	d.decision = "answer";
+	d.result = result;
+	d.choice = u->claims[i].choice;
+	if (strcmp(result, "answered") == 0)
+		snprintf(d.message, sizeof(d.message),
+			 "Answered question %s of VM %s with choice %s (\"%s\") during a power "
+			 "action.",
+			 d.qid, d.vm, d.choice, choice_label(d.choices, d.choice));
+	else
+		snprintf(d.message, sizeof(d.message),
+			 "AnswerVM for question %s of VM %s during a power action: %s%s", d.qid,
+			 d.vm, why,
+			 strcmp(result, "outcome_unknown") == 0 ? "; it is not resent." : ".");
+	remstate_settle(u->r->state, d.target, d.vm_id, d.qid, state, NULL);
+	record(u->r, &d);
+}
+
+/*
+ * vi_lc_run's before_answer: the never-twice claim (written before AnswerVM
+ * goes out), the rate limit, and the choice a remediation rule names for
+ * the question's message id (else the default).
+ */
+static int power_before_answer(void *ud, const char *vm, const struct vi_question *q,
+			       const char **choice_key, struct err *e)
+{
+	struct power_run *u = ud;
+	struct remediation *r = u->r;
+	struct remstate_entry prev;
+	json_t *qo;
+	int idx, rc;
+	char why[512];
+
+	qo = question_obj(q, u->rep->vm_name ? u->rep->vm_name : vm, vm);
+	if (!qo)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	idx = rem_rules_match(r->rules, u->t->ct.name, qo);
+	if (idx >= 0) {
+		const struct conf_rem_rule *rule = rem_rules_get(r->rules, (size_t)idx);
+
+		if (rule->action == CONF_REM_ANSWER && strcmp(rule->answer, "default") != 0) {
+			*choice_key = rem_choice_find(qo, rule->answer, false, why, sizeof(why));
+			if (!*choice_key) {
+				json_decref(qo);
+				return err_set(e, ERR_QUESTION,
+					       "remediation rule %d wants \"%s\" but %s", idx + 1,
+					       rule->answer, why);
+			}
+			/* borrowed from q, as the hook requires */
+			for (size_t i = 0; i < q->nchoices; i++)
+				if (strcmp(q->choices[i].key, *choice_key) == 0)
+					*choice_key = q->choices[i].key;
+		}
+	}
+	if (!*choice_key) {
+		json_decref(qo);
+		return err_set(e, ERR_QUESTION, "question %s has no default choice", q->id);
+	}
+	if (u->nclaims == REM_POWER_CLAIMS) {
+		json_decref(qo);
+		return err_set(e, ERR_QUESTION, "too many questions in one power action");
+	}
+	if (!rate_take(r, u->t, now_real())) {
+		json_decref(qo);
+		return err_set(e, ERR_QUESTION,
+			       "target %s reached its limit of %d actions per hour", u->t->ct.name,
+			       r->per_hour);
+	}
+	rc = remstate_claim(r->state, u->t->ct.name, vm, q->id, u->by, *choice_key, &prev, e);
+	if (rc <= 0) {
+		json_decref(qo);
+		if (rc == 0)
+			return err_set(e, ERR_QUESTION,
+				       "question %s was already answered (by %s, choice %s: %s); "
+				       "never twice",
+				       q->id, prev.by, prev.choice,
+				       strcmp(prev.state, "sending") == 0 ? "unknown" : prev.state);
+		return -1;
+	}
+	/* an earlier claim of this run was answered, or the run would have ended */
+	if (u->nclaims > 0)
+		settle_claim(u, u->nclaims - 1, "answered", "answered", "");
+	u->claims[u->nclaims].qid = strdup(q->id);
+	u->claims[u->nclaims].choice = strdup(*choice_key);
+	u->claims[u->nclaims].q = qo;
+	u->nclaims++;
+	return 0;
+}
+
+/*
+ * Settles the run's last claim (earlier ones were settled as answered when
+ * the run went on). vi_lc_run ends at once when an AnswerVM it sent failed
+ * (VI_LC_ERROR, "could not be answered", the question kept), and with
+ * VI_LC_BLOCKED when it sent nothing for the question it kept.
+ */
+static void settle_last(struct power_run *u, const struct vi_lc_report *rep)
+{
+	size_t i = u->nclaims - 1;
+	bool same = rep->question.id && strcmp(rep->question.id, u->claims[i].qid) == 0;
+
+	if (same && rep->result == VI_LC_BLOCKED)
+		settle_claim(u, i, "released", "error", rep->err.msg);
+	else if (same && rep->result == VI_LC_ERROR &&
+		 strstr(rep->message, "could not be answered")) {
+		if (rep->err.kind == ERR_FAULT)
+			settle_claim(u, i, "failed", "failed", rep->err.msg);
+		else if (never_sent(&rep->err))
+			settle_claim(u, i, "released", "error", rep->err.msg);
+		else
+			settle_claim(u, i, "unknown", "outcome_unknown", rep->err.msg);
+	} else {
+		settle_claim(u, i, "answered", "answered", "");
+	}
+}
+
+static unsigned power_status(const struct vi_lc_report *rep)
+{
+	switch (rep->result) {
+	case VI_LC_DONE:
+	case VI_LC_STARTED:
+	case VI_LC_ANSWERED_NOT_STARTED: return 200;
+	case VI_LC_BLOCKED:
+	case VI_LC_OTHER_TASK:
+	case VI_LC_CANCELLED: return 409;
+	case VI_LC_TIMEOUT: return 504;
+	case VI_LC_FAILED: return 502;
+	case VI_LC_ERROR: return err_is_fault(&rep->err, "ManagedObjectNotFound") ? 404 : 502;
+	}
+	return 500;
+}
+
+static unsigned post_power(struct remediation *r, const char *body, size_t len, const char *client,
+			   char **reply, size_t *reply_len)
+{
+	static const char *const names[] = {"target", "vm_id", "op"};
+	static const char *const bools[] = {"auto_answer"};
+	struct power_run u;
+	struct vi_lc_report rep;
+	struct vi_lc_opts o;
+	struct rem_dec d;
+	enum vi_lc_op op;
+	const char *vals[3];
+	bool auto_answer = false;
+	json_t *root = NULL;
+	char why[512];
+	unsigned status;
+
+	if (rem_parse_body(body, len, names, 3, bools, 1, &root, vals, &auto_answer, why,
+			   sizeof(why)) < 0)
+		return reply_json(400, "bad_request", why, NULL, reply, reply_len);
+	for (size_t i = 0; i < 3; i++) {
+		if (!vals[i]) {
+			snprintf(why, sizeof(why),
+				 "missing \"%s\" (want target, vm_id, op and optionally "
+				 "auto_answer)",
+				 names[i]);
+			status = reply_json(400, "bad_request", why, NULL, reply, reply_len);
+			goto out;
+		}
+	}
+	if (vi_lc_op_parse(vals[2], &op) < 0) {
+		snprintf(why, sizeof(why),
+			 "unknown op \"%.64s\" (want power-on, power-off, reset, suspend, "
+			 "shutdown, reboot or standby)",
+			 vals[2]);
+		status = reply_json(400, "bad_request", why, NULL, reply, reply_len);
+		goto out;
+	}
+	memset(&u, 0, sizeof(u));
+	u.r = r;
+	u.client = client;
+	u.t = find_target(r, vals[0]);
+	if (!u.t) {
+		snprintf(why, sizeof(why), "There is no target named \"%.200s\".", vals[0]);
+		status = reply_json(404, "unknown_target", why, NULL, reply, reply_len);
+		goto out;
+	}
+	memset(&d, 0, sizeof(d));
+	d.target = u.t->ct.name;
+	d.vm_id = vals[1];
+	d.vm = vals[1];
+	d.client = client;
+	d.action = "power";
+	d.decision = "power";
+	if (!rate_take(r, u.t, now_real())) {
+		d.decision = "skip";
+		d.result = "rate_limited";
+		snprintf(d.message, sizeof(d.message),
+			 "Not running %s on VM %s: target %s reached its limit of %d actions per "
+			 "hour.",
+			 vals[2], vals[1], d.target, r->per_hour);
+		record(r, &d);
+		status = reply_json(429, d.result, d.message, NULL, reply, reply_len);
+		goto out;
+	}
+	snprintf(u.by, sizeof(u.by), "http %s (%s)", client ? client : "?", vals[2]);
+	vi_lc_report_init(&rep);
+	u.rep = &rep;
+	memset(&o, 0, sizeof(o));
+	o.auto_answer = auto_answer;
+	o.timeout_s = REM_POWER_TIMEOUT_S;
+	o.before_answer = power_before_answer;
+	o.ud = &u;
+	pthread_mutex_lock(&u.t->lock);
+	if (ensure_login(u.t, &rep.err) < 0) {
+		rep.result = VI_LC_ERROR;
+		snprintf(rep.message, sizeof(rep.message), "cannot log in to %.64s: %.400s",
+			 d.target, rep.err.msg);
+	} else {
+		vi_lc_run(u.t->s, vals[1], op, &o, &rep);
+	}
+	pthread_mutex_unlock(&u.t->lock);
+	if (u.nclaims > 0)
+		settle_last(&u, &rep);
+	if (rep.vm_name)
+		d.vm = rep.vm_name;
+	d.task = rep.task;
+	d.result = vi_lc_result_name(rep.result);
+	d.choice = rep.choice_key;
+	if (rep.question.id) {
+		d.qid = rep.question.id;
+		d.text = rep.question.text;
+		d.message_id = rep.question.nmsgs ? rep.question.msgs[0].id : NULL;
+	}
+	snprintf(d.message, sizeof(d.message), "%s", rep.message);
+	if (d.message[0] >= 'a' && d.message[0] <= 'z')
+		d.message[0] = (char)(d.message[0] - 'a' + 'A');
+	record(r, &d);
+	status = reply_json(power_status(&rep), d.result, d.message,
+			    json_pack("{s:s,s:s,s:s,s:b,s:o,s:o,s:o}", "target", d.target, "vm_id",
+				      vals[1], "op", vi_lc_op_name(op), "auto_answer", auto_answer,
+				      "task", jstr(rep.task), "question_id", jstr(rep.question.id),
+				      "choice", jstr(rep.choice_key)),
+			    reply, reply_len);
+	vi_lc_report_release(&rep);
+	for (size_t i = 0; i < u.nclaims; i++) {
+		free(u.claims[i].qid);
+		free(u.claims[i].choice);
+		json_decref(u.claims[i].q);
+	}
+out:
+	json_decref(root);
+	return status;
+}
+
 unsigned remediation_post(struct remediation *r, const char *path, const char *body, size_t len,
 			  const char *client, char **reply, size_t *reply_len)
 {
 	if (strcmp(path, "/api/v1/questions/answer") == 0)
 		return post_answer(r, body, len, client, reply, reply_len);
+	if (strcmp(path, "/api/v1/vms/power") == 0)
+		return post_power(r, body, len, client, reply, reply_len);
 	return reply_json(404, "not_found", "There is no such action.", NULL, reply, reply_len);
 }
 
@@ -1209,9 +1514,12 @@ char *remediation_decisions(struct remediation *r, size_t *len)
 
 char *remediation_actions_json(const struct remediation *r, size_t *len)
 {
-	json_t *o = json_pack("{s:b,s:b,s:b,s:[s]}", "enabled", remediation_actions_enabled(r),
-			      "remediation", r && r->enabled, "dry_run", r && r->dry_run, "actions",
-			      "/api/v1/questions/answer");
+	bool on = remediation_actions_enabled(r);
+	json_t *o =
+		json_pack("{s:b,s:b,s:b,s:o}", "enabled", on, "remediation", r && r->enabled,
+			  "dry_run", r && r->dry_run, "actions",
+			  on ? json_pack("[s,s]", "/api/v1/questions/answer", "/api/v1/vms/power")
+			     : json_array());
 	char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	char *t;
 	size_t l;

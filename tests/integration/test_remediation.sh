@@ -129,7 +129,8 @@ conf "$A" "enabled = true; dry_run = false; min_pending = 1; max_actions_per_hou
     { message_id = "msg.serial.file.open"; answer = "Append"; },
     { message_id = "msg.cancel.me"; action = "cancel"; },
     { message_id = "msg.race"; answer = "default"; min_pending = 0; },
-    { message_id = "msg.report.me"; action = "report"; }' "api_token_file = \"$W/token\";"
+    { message_id = "msg.report.me"; action = "report"; },
+    { message_id = "msg.power.q"; answer = "I Moved It"; min_pending = 3600; }' "api_token_file = \"$W/token\";"
 simctl POST /_sim/vm/power "{\"vm\":\"$VM0\",\"state\":\"poweredOff\"}" >/dev/null
 simctl POST /_sim/vm/power "{\"vm\":\"$VM3\",\"state\":\"poweredOff\"}" >/dev/null
 if ! agent_start "$A"; then
@@ -212,6 +213,30 @@ is "$(post "$TOKEN" "{\"target\":\"sim\",\"vm_id\":\"$VM6\",\"question_id\":\"qh
 is "$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$AGENT_URL/api/v1/questions")" 405 \
 	"POST on a read-only path is still 405"
 
+# power actions (vi/lifecycle): done, blocked without auto-answer, auto-answer with the
+# choice a rule names for the message id
+ODD=$(vm 'odd%2fslash')
+is "$(post "$TOKEN" "{\"target\":\"sim\",\"vm_id\":\"$ODD\",\"op\":\"power-on\"}" /api/v1/vms/power)" 200 \
+	"power-on of a powered-off VM: 200"
+is "$(jq -r .result "$W/reply"):$(power "$ODD")" "done:poweredOn" "the result is done and the VM is on"
+like "$(grep '"action":"power"' "$AUD" | tail -n 1)" '"vm":"odd/slash".*"client":"127.0.0.1".*"result":"done"' \
+	"the power action is audited with the decoded VM name and the client"
+is "$(post "$TOKEN" "{\"target\":\"sim\",\"vm_id\":\"$ODD\",\"op\":\"jump\"}" /api/v1/vms/power)" 400 \
+	"an unknown op gets 400"
+n0=$(calls AnswerVM)
+is "$(post "$TOKEN" "{\"target\":\"sim\",\"vm_id\":\"$VM1\",\"op\":\"power-off\",\"auto_answer\":false}" /api/v1/vms/power)" 409 \
+	"a pending question without auto_answer: 409"
+like "$(jq -r '.result + " " + .message' "$W/reply")" '^blocked .*qn' "the reply says which question blocks"
+is "$(($(calls AnswerVM) - n0))" 0 "and nothing was answered"
+simctl POST /_sim/question "{\"vm\":\"$VM0\",\"preset\":\"msg.uuid.altered\",\"message_ids\":[\"msg.power.q\"],\"during_next_task_ms\":300}" >/dev/null
+is "$(post "$TOKEN" "{\"target\":\"sim\",\"vm_id\":\"$VM0\",\"op\":\"power-off\",\"auto_answer\":true}" /api/v1/vms/power)" 200 \
+	"power-off with auto_answer and a question raised while it runs: 200"
+is "$(jq -r '.result + " " + .choice' "$W/reply"):$(power "$VM0")" "done 1:poweredOff" \
+	"answered with the rule's choice for the message id (key 1, I _Moved It), then done"
+is "$(($(calls AnswerVM) - n0))" 1 "one AnswerVM for the two power actions"
+like "$(grep '"message_id":"msg.power.q"' "$AUD" | grep '"action":"answer"')" '"choice":"1".*"result":"answered"' \
+	"the answer sent during the power action is audited"
+
 # a race between the rule (min_pending 0) and the HTTP action: one AnswerVM
 simctl POST /_sim/fault '{"kind":"delay","ms":1500,"method":"AnswerVM","count":1}' >/dev/null
 n0=$(calls AnswerVM)
@@ -225,8 +250,10 @@ is "$(grep '"question_id":"qz"' "$AUD" | grep -c '"result":"answered"')" 1 "one 
 
 # metrics and the audit log are well-formed
 metrics >"$W/m"
-like "$(grep '^vsphere_remediation_actions_total' "$W/m")" 'action="answer",result="answered"} 3' \
-	"vsphere_remediation_actions_total counts the answers (qa by rule, qh by HTTP, qz by either)"
+like "$(grep '^vsphere_remediation_actions_total' "$W/m")" 'action="answer",result="answered"} 4' \
+	"vsphere_remediation_actions_total counts the answers (qa by rule, qh by HTTP, msg.power.q in a power action, qz by either)"
+like "$(grep '^vsphere_remediation_actions_total' "$W/m")" 'action="power",result="done"} 2' \
+	"and the power actions"
 if command -v promtool >/dev/null 2>&1; then
 	promtool check metrics <"$W/m" >"$W/promtool.out" 2>&1
 	is "$?" 0 "promtool check metrics passes"
@@ -235,7 +262,7 @@ else
 fi
 jq -e . "$AUD" >/dev/null 2>&1
 is "$?" 0 "every audit line is JSON (jq)"
-is "$(jq -r '[.time, .target, .vm, .vm_id, .question_id, .message_id, .text, (.choices|type), .decision, .result] | map(type) | unique | join(",")' "$AUD" | sort -u)" \
+is "$(jq -r 'select(.action != "power") | [.time, .target, .vm, .vm_id, .question_id, .message_id, .text, (.choices|type), .decision, .result] | map(type) | unique | join(",")' "$AUD" | sort -u)" \
 	"string" "audit lines carry time, target, vm, vm_id, question id, message id, text, choices, decision, result"
 is "$(stat -c %a "$AUD")" 600 "the audit log is mode 600"
 agent_stop
@@ -286,7 +313,8 @@ agent_stop
 # An answer whose outcome is unknown is not resent, across a restart
 
 D=$W/d.conf
-conf "$D" "enabled = true; dry_run = false; min_pending = 0;" '{ message_id = "msg.lost"; answer = "default"; }'
+conf "$D" "enabled = true; dry_run = false; min_pending = 0;" '{ message_id = "msg.lost"; answer = "default"; }' \
+	"api_token_file = \"$W/token\";"
 ask "$VM7" ql msg.lost
 simctl POST /_sim/fault '{"kind":"close","method":"AnswerVM","count":1}' >/dev/null
 n0=$(calls AnswerVM)
@@ -300,6 +328,10 @@ until_true 10 audit_has '"result":"already_answered"' "$W/d.audit"
 sleep 1.5
 is "$(($(calls AnswerVM) - n0))" 1 "after a restart the question is not answered again"
 like "$(grep already_answered "$W/d.audit")" "outcome is unknown; not resending" "the restart's decision says why"
+is "$(post "$TOKEN" "{\"target\":\"sim\",\"vm_id\":\"$VM7\",\"op\":\"power-off\",\"auto_answer\":true}" /api/v1/vms/power)" 409 \
+	"a power action with auto_answer does not answer a question answered before (409)"
+like "$(jq -r .message "$W/reply")" "already answered" "and says so"
+is "$(($(calls AnswerVM) - n0))" 1 "still one AnswerVM"
 agent_stop
 
 printf '{"target":"sim","vm_id":"vm-1"\n' >"$W/d.state"
