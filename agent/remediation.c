@@ -1,4 +1,4 @@
-/* agent/remediation: answers or cancels what VM questions block, by rule or on an HTTP action, audited. */
+/* agent/remediation: the remediation module: rules applied by its own thread, audit, never-twice, rate limit, metrics. */
 #include "agent/remediation.h"
 
 #include <errno.h>
@@ -11,13 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/remrule.h"
-#include "agent/remstate.h"
+#include "agent/rem_internal.h"
 #include "agent/render.h"
 #include "util/buf.h"
-#include "util/log.h"
-#include "vi/lifecycle.h"
-#include "vi/session.h"
 #include "vi/task.h"
 
 #define REM_TICK_MS	  1000
@@ -31,63 +27,7 @@
 	"Remediation decisions (rules and HTTP actions) by target, action (answer, cancel, "       \
 	"report, power) and result."
 
-struct rem_counter {
-	struct rem_counter *next;
-	char *target, *action, *result;
-	unsigned long n;
-};
-
-/* One target the module acts on, with its own session. */
-struct rem_target {
-	struct conf_target ct; /* deep copy */
-	struct vi_session *s;
-	pthread_mutex_t lock; /* one call at a time on s */
-	/* rate window (under the module's lock): times of the last actions */
-	double *sent;
-	size_t cap, head, n;
-};
-
-struct remediation {
-	pthread_mutex_t lock; /* counters, ring, rate windows, generation, audit writes */
-	struct rem_target *targets;
-	size_t ntargets;
-	struct rem_rules *rules;
-	struct remstate *state;
-	int audit_fd;
-	char *audit_path;
-	bool enabled, dry_run;
-	int per_hour;
-	char *token; /* NULL: no HTTP actions */
-	struct rem_source src;
-	struct snapshot_slot *slot;
-	unsigned long generation;
-	struct rem_counter *counters;
-	json_t *ring; /* decisions, newest first */
-	json_t *seen; /* rule thread only: key -> {"r": result, "t": time} */
-	struct log_backoff audit_backoff;
-	pthread_t thread;
-	bool thread_started;
-	pthread_mutex_t stop_lock;
-	pthread_cond_t stop_cond;
-	int stop;	  /* atomic */
-	double logout_at; /* monotonic deadline of the final logouts, 0 before */
-};
-
-/* One decision, as audited. Strings borrowed. */
-struct rem_dec {
-	const char *target, *vm, *vm_id, *qid, *message_id, *text;
-	const json_t *choices;
-	char rule[64]; /* "" for HTTP actions */
-	const char *client;
-	const char *action;   /* answer, cancel, report, power */
-	const char *decision; /* answer, cancel, report, skip, dry-run, power */
-	const char *result;
-	const char *choice; /* the key sent (or that would be) */
-	const char *task;
-	char message[768];
-};
-
-static double now_real(void)
+double rem_now(void)
 {
 	struct timespec ts;
 
@@ -191,7 +131,7 @@ static void counters_free(struct rem_counter *c)
 
 /* ---- audit ---- */
 
-static json_t *jstr(const char *s)
+json_t *rem_jstr(const char *s)
 {
 	return s ? render_json_string(s) : json_null();
 }
@@ -213,7 +153,7 @@ static json_t *decision_json(const struct rem_dec *d)
 	json_t *o = json_object();
 	char when[64];
 	char text[REM_TEXT_MAX + 1];
-	double now = now_real();
+	double now = rem_now();
 
 	if (!o)
 		return NULL;
@@ -221,21 +161,21 @@ static json_t *decision_json(const struct rem_dec *d)
 	snprintf(text, sizeof(text), "%s", d->text ? d->text : "");
 	json_object_set_new(o, "time", json_string(when));
 	json_object_set_new(o, "timestamp", json_real(now));
-	json_object_set_new(o, "target", jstr(d->target));
-	json_object_set_new(o, "vm", jstr(d->vm));
-	json_object_set_new(o, "vm_id", jstr(d->vm_id));
-	json_object_set_new(o, "question_id", jstr(d->qid));
-	json_object_set_new(o, "message_id", jstr(d->message_id));
-	json_object_set_new(o, "text", d->text ? jstr(text) : json_null());
+	json_object_set_new(o, "target", rem_jstr(d->target));
+	json_object_set_new(o, "vm", rem_jstr(d->vm));
+	json_object_set_new(o, "vm_id", rem_jstr(d->vm_id));
+	json_object_set_new(o, "question_id", rem_jstr(d->qid));
+	json_object_set_new(o, "message_id", rem_jstr(d->message_id));
+	json_object_set_new(o, "text", d->text ? rem_jstr(text) : json_null());
 	json_object_set_new(o, "choices", d->choices ? json_deep_copy(d->choices) : json_array());
-	json_object_set_new(o, "rule", d->rule[0] ? jstr(d->rule) : json_null());
-	json_object_set_new(o, "client", jstr(d->client));
-	json_object_set_new(o, "action", jstr(d->action));
-	json_object_set_new(o, "decision", jstr(d->decision));
-	json_object_set_new(o, "choice", jstr(d->choice));
-	json_object_set_new(o, "task", jstr(d->task));
-	json_object_set_new(o, "result", jstr(d->result));
-	json_object_set_new(o, "message", jstr(d->message));
+	json_object_set_new(o, "rule", d->rule[0] ? rem_jstr(d->rule) : json_null());
+	json_object_set_new(o, "client", rem_jstr(d->client));
+	json_object_set_new(o, "action", rem_jstr(d->action));
+	json_object_set_new(o, "decision", rem_jstr(d->decision));
+	json_object_set_new(o, "choice", rem_jstr(d->choice));
+	json_object_set_new(o, "task", rem_jstr(d->task));
+	json_object_set_new(o, "result", rem_jstr(d->result));
+	json_object_set_new(o, "message", rem_jstr(d->message));
 	return o;
 }
 
@@ -264,7 +204,7 @@ static void audit_write(struct remediation *r, const char *line, size_t len)
 }
 
 /* Audits, keeps and counts one decision, and logs it. */
-static void record(struct remediation *r, const struct rem_dec *d)
+void rem_record(struct remediation *r, const struct rem_dec *d)
 {
 	json_t *o = decision_json(d);
 	char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -297,7 +237,7 @@ static void record(struct remediation *r, const struct rem_dec *d)
 /* ---- rate limit ---- */
 
 /* Takes one action from target t's hourly budget: true, or false when spent. */
-static bool rate_take(struct remediation *r, struct rem_target *t, double now)
+bool rem_rate_take(struct remediation *r, struct rem_target *t, double now)
 {
 	bool ok = false;
 
@@ -319,7 +259,7 @@ static bool rate_take(struct remediation *r, struct rem_target *t, double now)
 
 /* ---- acting ---- */
 
-static struct rem_target *find_target(struct remediation *r, const char *name)
+struct rem_target *rem_find_target(struct remediation *r, const char *name)
 {
 	for (size_t i = 0; name && i < r->ntargets; i++)
 		if (strcmp(r->targets[i].ct.name, name) == 0)
@@ -328,7 +268,7 @@ static struct rem_target *find_target(struct remediation *r, const char *name)
 }
 
 /* Logs in when needed. Called with t->lock held. */
-static int ensure_login(struct rem_target *t, struct err *e)
+int rem_login(struct rem_target *t, struct err *e)
 {
 	if (vi_session_logged_in(t->s))
 		return 0;
@@ -337,7 +277,7 @@ static int ensure_login(struct rem_target *t, struct err *e)
 
 /* true when a failed state-changing call certainly never reached vCenter's
  * handler (so it may be tried again); anything else may have been applied. */
-static bool never_sent(const struct err *e)
+bool rem_never_sent(const struct err *e)
 {
 	switch (e->kind) {
 	case ERR_NOMEM:
@@ -351,7 +291,7 @@ static bool never_sent(const struct err *e)
 }
 
 /* The label of choice key in choices, or "". */
-static const char *choice_label(const json_t *choices, const char *key)
+const char *rem_choice_label(const json_t *choices, const char *key)
 {
 	const json_t *ch;
 	size_t i;
@@ -389,10 +329,10 @@ static void already(struct rem_dec *d, const struct remstate_entry *prev)
  * Answers d's question with d->choice on t, by the never-twice rule and the
  * rate limit (dry: decides only). Fills d's decision, result and message.
  */
-static void do_answer(struct remediation *r, struct rem_target *t, struct rem_dec *d,
-		      const char *by, bool dry)
+void rem_answer(struct remediation *r, struct rem_target *t, struct rem_dec *d, const char *by,
+		bool dry)
 {
-	const char *label = choice_label(d->choices, d->choice);
+	const char *label = rem_choice_label(d->choices, d->choice);
 	struct remstate_entry prev;
 	struct err e;
 	int rc;
@@ -403,7 +343,7 @@ static void do_answer(struct remediation *r, struct rem_target *t, struct rem_de
 		already(d, &prev);
 		return;
 	}
-	if (!rate_take(r, t, now_real())) {
+	if (!rem_rate_take(r, t, rem_now())) {
 		d->decision = "skip";
 		d->result = "rate_limited";
 		snprintf(d->message, sizeof(d->message),
@@ -423,7 +363,7 @@ static void do_answer(struct remediation *r, struct rem_target *t, struct rem_de
 	}
 	d->decision = "answer";
 	pthread_mutex_lock(&t->lock);
-	if (ensure_login(t, &e) < 0) {
+	if (rem_login(t, &e) < 0) {
 		d->result = "error";
 		snprintf(d->message, sizeof(d->message),
 			 "Question %s of VM %s not answered: cannot log in to %s: %s", d->qid,
@@ -454,7 +394,7 @@ static void do_answer(struct remediation *r, struct rem_target *t, struct rem_de
 		snprintf(d->message, sizeof(d->message),
 			 "AnswerVM for question %s of VM %s failed: %s", d->qid, d->vm, e.msg);
 		remstate_settle(r->state, d->target, d->vm_id, d->qid, "failed", NULL);
-	} else if (never_sent(&e)) {
+	} else if (rem_never_sent(&e)) {
 		d->result = "error";
 		snprintf(d->message, sizeof(d->message),
 			 "Question %s of VM %s not answered (nothing was sent): %s", d->qid, d->vm,
@@ -479,7 +419,7 @@ static void do_cancel(struct remediation *r, struct rem_target *t, struct rem_de
 
 	err_clear(&e);
 	d->action = "cancel";
-	if (!rate_take(r, t, now_real())) {
+	if (!rem_rate_take(r, t, rem_now())) {
 		d->decision = "skip";
 		d->result = "rate_limited";
 		snprintf(d->message, sizeof(d->message),
@@ -499,7 +439,7 @@ static void do_cancel(struct remediation *r, struct rem_target *t, struct rem_de
 	}
 	d->decision = "cancel";
 	pthread_mutex_lock(&t->lock);
-	if (ensure_login(t, &e) < 0) {
+	if (rem_login(t, &e) < 0) {
 		d->result = "error";
 		snprintf(d->message, sizeof(d->message),
 			 "Task %s of VM %s not cancelled: cannot log in to %s: %s", d->task, d->vm,
@@ -514,7 +454,7 @@ static void do_cancel(struct remediation *r, struct rem_target *t, struct rem_de
 		d->result = "failed";
 		snprintf(d->message, sizeof(d->message), "CancelTask %s of VM %s failed: %s",
 			 d->task, d->vm, e.msg);
-	} else if (never_sent(&e)) {
+	} else if (rem_never_sent(&e)) {
 		d->result = "error";
 		snprintf(d->message, sizeof(d->message),
 			 "Task %s of VM %s not cancelled (nothing was sent): %s", d->task, d->vm,
@@ -531,7 +471,7 @@ static void do_cancel(struct remediation *r, struct rem_target *t, struct rem_de
 /* ---- the rule thread ---- */
 
 /* The current snapshots (each with a reference) in a malloc'd array; *n their count. */
-static struct snapshot **get_snapshots(struct remediation *r, size_t *n)
+struct snapshot **rem_get_snapshots(struct remediation *r, size_t *n)
 {
 	size_t max = REM_SNAPS, got;
 	unsigned long epoch;
@@ -555,21 +495,21 @@ static struct snapshot **get_snapshots(struct remediation *r, size_t *n)
 	}
 }
 
-static void put_snapshots(struct snapshot **v, size_t n)
+void rem_put_snapshots(struct snapshot **v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++)
 		snapshot_put(v[i]);
 	free(v);
 }
 
-static const char *snap_target(const struct snapshot *s)
+const char *rem_snap_target(const struct snapshot *s)
 {
 	return s && s->target ? json_string_value(json_object_get(s->target, "name")) : NULL;
 }
 
 /* Fills the question part of d from the question object q. */
-static void dec_from_question(struct rem_dec *d, const char *target, const json_t *q,
-			      const char *message_id)
+void rem_dec_from_question(struct rem_dec *d, const char *target, const json_t *q,
+			   const char *message_id)
 {
 	const json_t *ids = json_object_get(q, "message_ids");
 
@@ -646,7 +586,7 @@ static void note(struct remediation *r, json_t *next, const char *key, const str
 		json_object_set(next, key, prev);
 		return;
 	}
-	record(r, d);
+	rem_record(r, d);
 	json_object_set_new(next, key, json_pack("{s:s,s:f}", "r", d->result, "t", now));
 }
 
@@ -732,7 +672,7 @@ static void consider(struct remediation *r, struct rem_target *t, const struct s
 		return;
 	rule = rem_rules_get(r->rules, (size_t)idx);
 	min = rem_rules_min_pending(r->rules, (size_t)idx);
-	dec_from_question(&d, target, q, rule->message_id);
+	rem_dec_from_question(&d, target, q, rule->message_id);
 	if (!d.vm_id || !d.qid)
 		return;
 	snprintf(d.rule, sizeof(d.rule), "%d (line %d)", idx + 1, rule->line);
@@ -781,7 +721,7 @@ static void consider(struct remediation *r, struct rem_target *t, const struct s
 				 d.qid, d.vm, idx + 1, rule->answer, why);
 		} else {
 			snprintf(by, sizeof(by), "rule %d", idx + 1);
-			do_answer(r, t, &d, by, r->dry_run);
+			rem_answer(r, t, &d, by, r->dry_run);
 		}
 	}
 	note(r, next, key, &d, now);
@@ -792,15 +732,15 @@ out:
 static void tick(struct remediation *r)
 {
 	json_t *next = json_object();
-	double now = now_real();
+	double now = rem_now();
 	struct snapshot **v;
 	size_t n = 0;
 
 	if (!next)
 		return;
-	v = get_snapshots(r, &n);
+	v = rem_get_snapshots(r, &n);
 	for (size_t i = 0; i < n && !stopping(r); i++) {
-		struct rem_target *t = find_target(r, snap_target(v[i]));
+		struct rem_target *t = rem_find_target(r, rem_snap_target(v[i]));
 		const json_t *q;
 		size_t k;
 
@@ -813,7 +753,7 @@ static void tick(struct remediation *r)
 			consider(r, t, v[i], q, next, now);
 		}
 	}
-	put_snapshots(v, n);
+	rem_put_snapshots(v, n);
 	json_decref(r->seen);
 	r->seen = next;
 }
@@ -886,7 +826,7 @@ static void carry(struct remediation *r, struct remediation *prev)
 	r->ring = json_incref(prev->ring);
 	r->generation = prev->generation;
 	for (size_t i = 0; i < r->ntargets; i++) {
-		struct rem_target *t = &r->targets[i], *o = find_target(prev, t->ct.name);
+		struct rem_target *t = &r->targets[i], *o = rem_find_target(prev, t->ct.name);
 
 		if (!o)
 			continue;
@@ -1017,525 +957,4 @@ void remediation_free(struct remediation *r)
 	pthread_mutex_destroy(&r->stop_lock);
 	pthread_cond_destroy(&r->stop_cond);
 	free(r);
-}
-
-/* ---- HTTP actions ---- */
-
-bool remediation_actions_enabled(const struct remediation *r)
-{
-	return r && r->token;
-}
-
-int remediation_authorize(const struct remediation *r, const char *authorization)
-{
-	return r ? rem_bearer_ok(r->token, authorization) : 0;
-}
-
-/* The reply {"result", "message", extra members...} as text; status passed through. */
-static unsigned reply_json(unsigned status, const char *result, const char *message, json_t *extra,
-			   char **out, size_t *len)
-{
-	json_t *o = extra ? extra : json_object();
-	char *s;
-
-	*out = NULL;
-	*len = 0;
-	if (!o)
-		return 500;
-	json_object_set_new(o, "result", jstr(result));
-	json_object_set_new(o, "message", jstr(message));
-	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (s) {
-		size_t l = strlen(s);
-		char *t = realloc(s, l + 2);
-
-		if (!t) {
-			free(s);
-			return 500;
-		}
-		t[l] = '\n';
-		t[l + 1] = '\0';
-		*out = t;
-		*len = l + 1;
-	}
-	return status;
-}
-
-/* A copy of the pending question (target, vm_id, question_id) from the
- * current snapshots, or NULL. */
-static json_t *find_question(struct remediation *r, const char *target, const char *vm_id,
-			     const char *qid)
-{
-	struct snapshot **v;
-	json_t *found = NULL;
-	size_t n = 0;
-
-	v = get_snapshots(r, &n);
-	for (size_t i = 0; i < n && !found; i++) {
-		const char *name = snap_target(v[i]);
-		const json_t *q;
-		size_t k;
-
-		if (!name || strcmp(name, target) != 0)
-			continue;
-		json_array_foreach(v[i]->questions, k, q)
-		{
-			const char *a = json_string_value(json_object_get(q, "vm_id"));
-			const char *b = json_string_value(json_object_get(q, "id"));
-
-			if (a && b && strcmp(a, vm_id) == 0 && strcmp(b, qid) == 0) {
-				found = json_deep_copy(q);
-				break;
-			}
-		}
-	}
-	put_snapshots(v, n);
-	return found;
-}
-
-static unsigned status_of(const char *result)
-{
-	static const struct {
-		const char *result;
-		unsigned status;
-	} map[] = {
-		{"answered", 200},	  {"already_answered", 409}, {"rate_limited", 429},
-		{"no_choice", 400},	  {"failed", 502},	     {"error", 502},
-		{"outcome_unknown", 504},
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i].result, result) == 0)
-			return map[i].status;
-	return 500;
-}
-
-static unsigned post_answer(struct remediation *r, const char *body, size_t len, const char *client,
-			    char **reply, size_t *reply_len)
-{
-	static const char *const names[] = {"target", "vm_id", "question_id", "choice"};
-	const char *vals[4];
-	struct rem_target *t;
-	json_t *root = NULL, *q = NULL;
-	struct rem_dec d;
-	char why[512], by[160];
-	unsigned status;
-
-	if (rem_parse_body(body, len, names, 4, NULL, 0, &root, vals, NULL, why, sizeof(why)) < 0)
-		return reply_json(400, "bad_request", why, NULL, reply, reply_len);
-	for (size_t i = 0; i < 4; i++) {
-		if (!vals[i]) {
-			snprintf(why, sizeof(why),
-				 "missing \"%s\" (want target, vm_id, "
-				 "question_id and choice)",
-				 names[i]);
-			status = reply_json(400, "bad_request", why, NULL, reply, reply_len);
-			goto out;
-		}
-	}
-	t = find_target(r, vals[0]);
-	if (!t) {
-		snprintf(why, sizeof(why), "There is no target named \"%.200s\".", vals[0]);
-		status = reply_json(404, "unknown_target", why, NULL, reply, reply_len);
-		goto out;
-	}
-	q = find_question(r, vals[0], vals[1], vals[2]);
-	if (!q) {
-		snprintf(why, sizeof(why),
-			 "VM %.120s of target %.120s has no pending question %.120s (answered "
-			 "meanwhile, or never asked).",
-			 vals[1], vals[0], vals[2]);
-		status = reply_json(409, "not_pending", why, NULL, reply, reply_len);
-		goto out;
-	}
-	dec_from_question(&d, t->ct.name, q, NULL);
-	d.client = client;
-	d.action = "answer";
-	d.choice = rem_choice_find(q, vals[3], true, why, sizeof(why));
-	if (!d.choice) {
-		d.decision = "skip";
-		d.result = "no_choice";
-		snprintf(d.message, sizeof(d.message), "Question %s of VM %s not answered: %s.",
-			 d.qid, d.vm, why);
-	} else {
-		snprintf(by, sizeof(by), "http %s", client ? client : "?");
-		do_answer(r, t, &d, by, false);
-	}
-	record(r, &d);
-	status = reply_json(status_of(d.result), d.result, d.message,
-			    json_pack("{s:s,s:s,s:s,s:o}", "target", d.target, "vm_id", d.vm_id,
-				      "question_id", d.qid, "choice", jstr(d.choice)),
-			    reply, reply_len);
-out:
-	json_decref(q);
-	json_decref(root);
-	return status;
-}
-
-/* ---- POST /api/v1/vms/power ---- */
-
-#define REM_POWER_TIMEOUT_S 30 /* an action holds one HTTP thread at most this long */
-#define REM_POWER_CLAIMS    8
-
-/* What the before_answer hook of a power action did. */
-struct power_run {
-	struct remediation *r;
-	struct rem_target *t;
-	const char *client;
-	struct vi_lc_report *rep;
-	char by[160];
-	struct {
-		char *qid;
-		char *choice;
-		json_t *q; /* the question as audited */
-	} claims[REM_POWER_CLAIMS];
-	size_t nclaims;
-};
-
-/* The question in the JSON API's shape, for the rules and the audit. */
-static json_t *question_obj(const struct vi_question *q, const char *vm, const char *vm_id)
-{
-	const struct vi_question_choice *d = vi_question_default(q);
-	json_t *o = json_object(), *ids = json_array(), *ch = json_array();
-
-	if (!o || !ids || !ch) {
-		json_decref(o);
-		json_decref(ids);
-		json_decref(ch);
-		return NULL;
-	}
-	for (size_t i = 0; i < q->nmsgs; i++)
-		json_array_append_new(ids, jstr(q->msgs[i].id));
-	for (size_t i = 0; i < q->nchoices; i++)
-		json_array_append_new(ch, json_pack("{s:o,s:o,s:o}", "key", jstr(q->choices[i].key),
-						    "label", jstr(q->choices[i].label), "summary",
-						    jstr(q->choices[i].summary)));
-	json_object_set_new(o, "vm", jstr(vm));
-	json_object_set_new(o, "vm_id", jstr(vm_id));
-	json_object_set_new(o, "id", jstr(q->id));
-	json_object_set_new(o, "text", jstr(q->text));
-	json_object_set_new(o, "message_ids", ids);
-	json_object_set_new(o, "choices", ch);
-	json_object_set_new(o, "default", d ? jstr(d->key) : json_null());
-	return o;
-}
-
-/* Audits the answer of claim i with its outcome, and settles it. */
-static void settle_claim(struct power_run *u, size_t i, const char *state, const char *result,
-			 const char *why)
-{
-	struct rem_dec d;
-	const json_t *q = u->claims[i].q;
-
-	dec_from_question(&d, u->t->ct.name, q, NULL);
-	d.client = u->client;
-	d.action = "answer";
-	d.decision = "answer";
-	d.result = result;
-	d.choice = u->claims[i].choice;
-	if (strcmp(result, "answered") == 0)
-		snprintf(d.message, sizeof(d.message),
-			 "Answered question %s of VM %s with choice %s (\"%s\") during a power "
-			 "action.",
-			 d.qid, d.vm, d.choice, choice_label(d.choices, d.choice));
-	else
-		snprintf(d.message, sizeof(d.message),
-			 "AnswerVM for question %s of VM %s during a power action: %s%s", d.qid,
-			 d.vm, why,
-			 strcmp(result, "outcome_unknown") == 0 ? "; it is not resent." : ".");
-	remstate_settle(u->r->state, d.target, d.vm_id, d.qid, state, NULL);
-	record(u->r, &d);
-}
-
-/*
- * vi_lc_run's before_answer: the never-twice claim (written before AnswerVM
- * goes out), the rate limit, and the choice a remediation rule names for
- * the question's message id (else the default).
- */
-static int power_before_answer(void *ud, const char *vm, const struct vi_question *q,
-			       const char **choice_key, struct err *e)
-{
-	struct power_run *u = ud;
-	struct remediation *r = u->r;
-	struct remstate_entry prev;
-	json_t *qo;
-	int idx, rc;
-	char why[512];
-
-	qo = question_obj(q, u->rep->vm_name ? u->rep->vm_name : vm, vm);
-	if (!qo)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	idx = rem_rules_match(r->rules, u->t->ct.name, qo);
-	if (idx >= 0) {
-		const struct conf_rem_rule *rule = rem_rules_get(r->rules, (size_t)idx);
-
-		if (rule->action == CONF_REM_ANSWER && strcmp(rule->answer, "default") != 0) {
-			*choice_key = rem_choice_find(qo, rule->answer, false, why, sizeof(why));
-			if (!*choice_key) {
-				json_decref(qo);
-				return err_set(e, ERR_QUESTION,
-					       "remediation rule %d wants \"%s\" but %s", idx + 1,
-					       rule->answer, why);
-			}
-			/* borrowed from q, as the hook requires */
-			for (size_t i = 0; i < q->nchoices; i++)
-				if (strcmp(q->choices[i].key, *choice_key) == 0)
-					*choice_key = q->choices[i].key;
-		}
-	}
-	if (!*choice_key) {
-		json_decref(qo);
-		return err_set(e, ERR_QUESTION, "question %s has no default choice", q->id);
-	}
-	if (u->nclaims == REM_POWER_CLAIMS) {
-		json_decref(qo);
-		return err_set(e, ERR_QUESTION, "too many questions in one power action");
-	}
-	if (!rate_take(r, u->t, now_real())) {
-		json_decref(qo);
-		return err_set(e, ERR_QUESTION,
-			       "target %s reached its limit of %d actions per hour", u->t->ct.name,
-			       r->per_hour);
-	}
-	rc = remstate_claim(r->state, u->t->ct.name, vm, q->id, u->by, *choice_key, &prev, e);
-	if (rc <= 0) {
-		json_decref(qo);
-		if (rc == 0)
-			return err_set(e, ERR_QUESTION,
-				       "question %s was already answered (by %s, choice %s: %s); "
-				       "never twice",
-				       q->id, prev.by, prev.choice,
-				       strcmp(prev.state, "sending") == 0 ? "unknown" : prev.state);
-		return -1;
-	}
-	/* an earlier claim of this run was answered, or the run would have ended */
-	if (u->nclaims > 0)
-		settle_claim(u, u->nclaims - 1, "answered", "answered", "");
-	u->claims[u->nclaims].qid = strdup(q->id);
-	u->claims[u->nclaims].choice = strdup(*choice_key);
-	u->claims[u->nclaims].q = qo;
-	u->nclaims++;
-	return 0;
-}
-
-/*
- * Settles the run's last claim (earlier ones were settled as answered when
- * the run went on). vi_lc_run ends at once when an AnswerVM it sent failed
- * (VI_LC_ERROR, "could not be answered", the question kept), and with
- * VI_LC_BLOCKED when it sent nothing for the question it kept.
- */
-static void settle_last(struct power_run *u, const struct vi_lc_report *rep)
-{
-	size_t i = u->nclaims - 1;
-	bool same = rep->question.id && strcmp(rep->question.id, u->claims[i].qid) == 0;
-
-	if (same && rep->result == VI_LC_BLOCKED)
-		settle_claim(u, i, "released", "error", rep->err.msg);
-	else if (same && rep->result == VI_LC_ERROR &&
-		 strstr(rep->message, "could not be answered")) {
-		if (rep->err.kind == ERR_FAULT)
-			settle_claim(u, i, "failed", "failed", rep->err.msg);
-		else if (never_sent(&rep->err))
-			settle_claim(u, i, "released", "error", rep->err.msg);
-		else
-			settle_claim(u, i, "unknown", "outcome_unknown", rep->err.msg);
-	} else {
-		settle_claim(u, i, "answered", "answered", "");
-	}
-}
-
-static unsigned power_status(const struct vi_lc_report *rep)
-{
-	switch (rep->result) {
-	case VI_LC_DONE:
-	case VI_LC_STARTED:
-	case VI_LC_ANSWERED_NOT_STARTED: return 200;
-	case VI_LC_BLOCKED:
-	case VI_LC_OTHER_TASK:
-	case VI_LC_CANCELLED: return 409;
-	case VI_LC_TIMEOUT: return 504;
-	case VI_LC_FAILED: return 502;
-	case VI_LC_ERROR: return err_is_fault(&rep->err, "ManagedObjectNotFound") ? 404 : 502;
-	}
-	return 500;
-}
-
-static unsigned post_power(struct remediation *r, const char *body, size_t len, const char *client,
-			   char **reply, size_t *reply_len)
-{
-	static const char *const names[] = {"target", "vm_id", "op"};
-	static const char *const bools[] = {"auto_answer"};
-	struct power_run u;
-	struct vi_lc_report rep;
-	struct vi_lc_opts o;
-	struct rem_dec d;
-	enum vi_lc_op op;
-	const char *vals[3];
-	bool auto_answer = false;
-	json_t *root = NULL;
-	char why[512];
-	unsigned status;
-
-	if (rem_parse_body(body, len, names, 3, bools, 1, &root, vals, &auto_answer, why,
-			   sizeof(why)) < 0)
-		return reply_json(400, "bad_request", why, NULL, reply, reply_len);
-	for (size_t i = 0; i < 3; i++) {
-		if (!vals[i]) {
-			snprintf(why, sizeof(why),
-				 "missing \"%s\" (want target, vm_id, op and optionally "
-				 "auto_answer)",
-				 names[i]);
-			status = reply_json(400, "bad_request", why, NULL, reply, reply_len);
-			goto out;
-		}
-	}
-	if (vi_lc_op_parse(vals[2], &op) < 0) {
-		snprintf(why, sizeof(why),
-			 "unknown op \"%.64s\" (want power-on, power-off, reset, suspend, "
-			 "shutdown, reboot or standby)",
-			 vals[2]);
-		status = reply_json(400, "bad_request", why, NULL, reply, reply_len);
-		goto out;
-	}
-	memset(&u, 0, sizeof(u));
-	u.r = r;
-	u.client = client;
-	u.t = find_target(r, vals[0]);
-	if (!u.t) {
-		snprintf(why, sizeof(why), "There is no target named \"%.200s\".", vals[0]);
-		status = reply_json(404, "unknown_target", why, NULL, reply, reply_len);
-		goto out;
-	}
-	memset(&d, 0, sizeof(d));
-	d.target = u.t->ct.name;
-	d.vm_id = vals[1];
-	d.vm = vals[1];
-	d.client = client;
-	d.action = "power";
-	d.decision = "power";
-	if (!rate_take(r, u.t, now_real())) {
-		d.decision = "skip";
-		d.result = "rate_limited";
-		snprintf(d.message, sizeof(d.message),
-			 "Not running %s on VM %s: target %s reached its limit of %d actions per "
-			 "hour.",
-			 vals[2], vals[1], d.target, r->per_hour);
-		record(r, &d);
-		status = reply_json(429, d.result, d.message, NULL, reply, reply_len);
-		goto out;
-	}
-	snprintf(u.by, sizeof(u.by), "http %s (%s)", client ? client : "?", vals[2]);
-	vi_lc_report_init(&rep);
-	u.rep = &rep;
-	memset(&o, 0, sizeof(o));
-	o.auto_answer = auto_answer;
-	o.timeout_s = REM_POWER_TIMEOUT_S;
-	o.before_answer = power_before_answer;
-	o.ud = &u;
-	pthread_mutex_lock(&u.t->lock);
-	if (ensure_login(u.t, &rep.err) < 0) {
-		rep.result = VI_LC_ERROR;
-		snprintf(rep.message, sizeof(rep.message), "cannot log in to %.64s: %.400s",
-			 d.target, rep.err.msg);
-	} else {
-		vi_lc_run(u.t->s, vals[1], op, &o, &rep);
-	}
-	pthread_mutex_unlock(&u.t->lock);
-	if (u.nclaims > 0)
-		settle_last(&u, &rep);
-	if (rep.vm_name)
-		d.vm = rep.vm_name;
-	d.task = rep.task;
-	d.result = vi_lc_result_name(rep.result);
-	d.choice = rep.choice_key;
-	if (rep.question.id) {
-		d.qid = rep.question.id;
-		d.text = rep.question.text;
-		d.message_id = rep.question.nmsgs ? rep.question.msgs[0].id : NULL;
-	}
-	snprintf(d.message, sizeof(d.message), "%s", rep.message);
-	if (d.message[0] >= 'a' && d.message[0] <= 'z')
-		d.message[0] = (char)(d.message[0] - 'a' + 'A');
-	record(r, &d);
-	status = reply_json(power_status(&rep), d.result, d.message,
-			    json_pack("{s:s,s:s,s:s,s:b,s:o,s:o,s:o}", "target", d.target, "vm_id",
-				      vals[1], "op", vi_lc_op_name(op), "auto_answer", auto_answer,
-				      "task", jstr(rep.task), "question_id", jstr(rep.question.id),
-				      "choice", jstr(rep.choice_key)),
-			    reply, reply_len);
-	vi_lc_report_release(&rep);
-	for (size_t i = 0; i < u.nclaims; i++) {
-		free(u.claims[i].qid);
-		free(u.claims[i].choice);
-		json_decref(u.claims[i].q);
-	}
-out:
-	json_decref(root);
-	return status;
-}
-
-unsigned remediation_post(struct remediation *r, const char *path, const char *body, size_t len,
-			  const char *client, char **reply, size_t *reply_len)
-{
-	if (strcmp(path, "/api/v1/questions/answer") == 0)
-		return post_answer(r, body, len, client, reply, reply_len);
-	if (strcmp(path, "/api/v1/vms/power") == 0)
-		return post_power(r, body, len, client, reply, reply_len);
-	return reply_json(404, "not_found", "There is no such action.", NULL, reply, reply_len);
-}
-
-char *remediation_decisions(struct remediation *r, size_t *len)
-{
-	char *s, *t;
-	size_t l;
-
-	*len = 0;
-	if (!r)
-		s = strdup("[]");
-	else {
-		pthread_mutex_lock(&r->lock);
-		s = json_dumps(r->ring, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		pthread_mutex_unlock(&r->lock);
-	}
-	if (!s)
-		return NULL;
-	l = strlen(s);
-	t = realloc(s, l + 2);
-	if (!t) {
-		free(s);
-		return NULL;
-	}
-	t[l] = '\n';
-	t[l + 1] = '\0';
-	*len = l + 1;
-	return t;
-}
-
-char *remediation_actions_json(const struct remediation *r, size_t *len)
-{
-	bool on = remediation_actions_enabled(r);
-	json_t *o =
-		json_pack("{s:b,s:b,s:b,s:o}", "enabled", on, "remediation", r && r->enabled,
-			  "dry_run", r && r->dry_run, "actions",
-			  on ? json_pack("[s,s]", "/api/v1/questions/answer", "/api/v1/vms/power")
-			     : json_array());
-	char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	char *t;
-	size_t l;
-
-	json_decref(o);
-	*len = 0;
-	if (!s)
-		return NULL;
-	l = strlen(s);
-	t = realloc(s, l + 2);
-	if (!t) {
-		free(s);
-		return NULL;
-	}
-	t[l] = '\n';
-	t[l + 1] = '\0';
-	*len = l + 1;
-	return t;
 }

@@ -266,6 +266,7 @@ is "$(jq -r 'select(.action != "power") | [.time, .target, .vm, .vm_id, .questio
 	"string" "audit lines carry time, target, vm, vm_id, question id, message id, text, choices, decision, result"
 is "$(stat -c %a "$AUD")" 600 "the audit log is mode 600"
 agent_stop
+is "$AGENT_EXIT" 0 "the agent stops cleanly (exit 0)"
 
 # ------------------------------------------------------------------------------------------
 # Dry run (no token: no HTTP actions)
