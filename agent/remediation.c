@@ -208,10 +208,14 @@ void rem_record(struct remediation *r, const struct rem_dec *d)
 {
 	json_t *o = decision_json(d);
 	char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	struct buf b;
+	struct buf b, shown;
 
+	/* the message holds text from vCenter and from HTTP clients: one safe log line */
+	buf_init(&shown, 4096);
+	buf_add_shown(&shown, d->message);
 	log_msg(LOG_LEVEL_INFO, "remediation: %s %s: %s", d->target ? d->target : "?", d->result,
-		d->message);
+		shown.data);
+	buf_release(&shown);
 	buf_init(&b, 0);
 	if (line) {
 		buf_adds(&b, line);

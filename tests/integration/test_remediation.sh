@@ -286,6 +286,15 @@ is "$GOT" 1 "dry run: counted"
 is "$(post "$TOKEN" "{\"target\":\"sim\",\"vm_id\":\"$VM1\",\"question_id\":\"qb\",\"choice\":\"default\"}")" 404 \
 	"no api_token_file: the action does not exist (404)"
 is "$(curl -sS "$AGENT_URL/api/v1/actions" | jq -r .enabled)" false "/api/v1/actions says the actions are off"
+# SIGHUP with dry_run off: the module is rebuilt, its counters carry over, and it acts
+conf "$B" "enabled = true; dry_run = false; min_pending = 0;" '{ message_id = "msg.uuid.altered"; answer = "default"; }'
+kill -HUP "$AGENT_PID"
+wait_log 'reload: .* targets kept'
+until_true 10 audit_has '"question_id":"qb".*"result":"answered"' "$W/b.audit"
+is "$(($(calls AnswerVM) - n0))" 1 "after a reload with dry_run = false the question is answered"
+is "$(curl -sS "$AGENT_URL/api/v1/actions" | jq -r .dry_run)" false "/api/v1/actions shows the new setting"
+metrics >"$W/m"
+is "$(value "$W/m" vsphere_remediation_actions_total 'result="dry_run"')" 1 "the counters carry over a reload"
 agent_stop
 simctl POST /_sim/question/clear "{\"vm\":\"$VM1\"}" >/dev/null
 
