@@ -81,6 +81,12 @@ is "$?" "2" "-T with an unknown target: exit 2"
 "$CTL" -c "$T/two.conf" -T b questions >"$T/out" 2>"$T/err"
 is "$?" "0" "-T picks a target"
 
+if command -v mandoc >/dev/null 2>&1; then
+	check "mandoc -T lint: vimonctl(8) is clean" mandoc -T lint "$TOP/packaging/man/vimonctl.8"
+else
+	skip "mandoc -T lint vimonctl(8)" "mandoc not installed"
+fi
+
 # ---- cannot reach or log in (exit 3) --------------------------------------------------------
 port=$(free_port)
 cat >"$T/down.conf" <<EOF
