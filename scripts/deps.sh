@@ -14,6 +14,9 @@ libjansson-dev zlib1g-dev libcmocka-dev golang-go golang-github-vmware-govmomi-d
 clang libclang-rt-14-dev valgrind clang-format curl wrk procps openssl python3 git gzip locales"}
 # the package and its checks (make deb, test_package), the alerting end-to-end test
 [ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS debhelper dpkg-dev lintian mandoc systemd prometheus-alertmanager"
+# vimonctl's and remediation's tests read JSON with jq; vimonctl's man page is checked with
+# mandoc -T lint
+[ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS jq mandoc"
 
 status=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null || true)
 missing=
