@@ -29,7 +29,9 @@ if command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 		"non-root: prints the exact apt-get line for what is missing (only that)"
 	# make demo: only the build libraries and the Go toolchain (a dpkg-query that knows
 	# no package shows what each mode would install)
-	fake=$(mktemp -d "${VIMON_TEST_TMP:-/tmp}/deps.XXXXXX")
+	# (in /tmp, not in VIMON_TEST_TMP: that is private to root, the fake must be reachable
+	# for the unprivileged user)
+	fake=$(mktemp -d /tmp/vimon-deps.XXXXXX)
 	printf '#!/bin/sh\nexit 1\n' >"$fake/dpkg-query"
 	chmod 755 "$fake" "$fake/dpkg-query"
 	out=$(PATH="$fake:$PATH" setpriv --reuid=65534 --regid=65534 --clear-groups sh scripts/deps.sh demo 2>&1)
