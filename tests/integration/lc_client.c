@@ -571,6 +571,49 @@ static void test_before_answer(void **state)
 	vi_session_free(s);
 }
 
+/* The session expires just before the AnswerVM: the answer is resent once after the
+ * re-login (the server refused the first), and the watch rebuilds its filter on the new
+ * session and still sees the task end. */
+static int expire_then_answer(void *ud, const char *vm, const struct vi_question *q,
+			      const char **choice_key, struct err *e)
+{
+	(void)vm;
+	(void)q;
+	(void)choice_key;
+	(void)e;
+	(*(int *)ud)++;
+	simctl_do("/_sim/fault", "{\"kind\":\"expire-sessions\"}");
+	return 0;
+}
+
+static void test_session_expires_while_waiting(void **state)
+{
+	struct vi_session *s = logged_in();
+	const char *vm = vm_no(5);
+	int hooked = 0;
+	struct vi_lc_opts o = {.auto_answer = true,
+			       .timeout_s = 30,
+			       .before_answer = expire_then_answer,
+			       .ud = &hooked};
+	struct vi_lc_report r;
+
+	(void)state;
+	set_power(vm, "poweredOn");
+	ask(vm, "msg.uuid.altered", 300);
+	vi_lc_report_init(&r);
+	if (vi_lc_run(s, vm, VI_LC_SUSPEND, &o, &r) != 0)
+		fail_msg("%s: %s", vi_lc_result_name(r.result), r.message);
+	assert_int_equal(r.result, VI_LC_DONE);
+	assert_true(r.answered);
+	assert_int_equal(hooked, 1);
+	assert_string_equal(sim_power(vm), "suspended");
+	assert_int_equal(calls("Login"), 1);
+	/* the refused AnswerVM and its resend on the new session */
+	assert_int_equal(calls("AnswerVM"), 2);
+	vi_lc_report_release(&r);
+	vi_session_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_guest_ops),
 		cmocka_unit_test(test_before_answer),
+		cmocka_unit_test(test_session_expires_while_waiting),
 	};
 	int rc;
 
