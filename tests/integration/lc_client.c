@@ -212,6 +212,14 @@ static void test_done_and_failed(void **state)
 	assert_contains(r.message, "failed: InvalidPowerState");
 	vi_lc_report_release(&r);
 
+	/* a cancelable task that fails: powering off what is off */
+	set_power(vm, "poweredOff");
+	assert_int_equal(run(s, vm, VI_LC_POWER_OFF, false, 30, &r), -1);
+	assert_int_equal(r.result, VI_LC_FAILED);
+	assert_string_equal(r.err.fault, "InvalidPowerState");
+	vi_lc_report_release(&r);
+	set_power(vm, "poweredOn");
+
 	/* the cancelable tasks too */
 	assert_int_equal(run(s, vm, VI_LC_RESET, false, 30, &r), 0);
 	assert_int_equal(r.result, VI_LC_DONE);
@@ -304,6 +312,21 @@ static void test_blocked_before_start(void **state)
 	assert_string_equal(task_state(s, task), "success");
 	assert_string_equal(sim_power(vm), "poweredOn");
 	free(task);
+
+	/* the same for a cancelable operation blocked before the start (a power-off) */
+	ask(vm, "msg.serial.file.open", -1);
+	task = start(s, vi_vm_power_off, vm);
+	assert_int_equal(run(s, vm, VI_LC_SUSPEND, true, 30, &r), -1);
+	assert_int_equal(r.result, VI_LC_ANSWERED_NOT_STARTED);
+	assert_string_equal(r.choice_key, "0"); /* Append, the default */
+	assert_string_equal(r.task, task);
+	assert_contains(r.message, "not starting suspend");
+	vi_lc_report_release(&r);
+	assert_int_equal(calls("AnswerVM"), 2);
+	assert_int_equal(calls("SuspendVM_Task"), 0);
+	assert_string_equal(task_state(s, task), "success");
+	assert_string_equal(sim_power(vm), "poweredOff");
+	free(task);
 	vi_session_free(s);
 }
 
@@ -333,6 +356,12 @@ static void test_other_task(void **state)
 	vi_lc_report_release(&r);
 	assert_int_equal(calls("ResetVM_Task"), 0);
 	assert_int_equal(calls("AnswerVM"), 0);
+	/* power-on, without auto-answer: refused the same way */
+	assert_int_equal(run(s, vm, VI_LC_POWER_ON, false, 30, &r), -1);
+	assert_int_equal(r.result, VI_LC_OTHER_TASK);
+	assert_string_equal(r.other_task, task);
+	vi_lc_report_release(&r);
+	assert_int_equal(calls("PowerOnVM_Task"), 0);
 	err_clear(&e);
 	assert_int_equal(vi_task_cancel(s, task, &e), 0);
 	free(task);
@@ -454,6 +483,18 @@ static void test_timeout(void **state)
 	err_clear(&e);
 	assert_int_equal(vi_task_cancel(s, r.task, &e), 0);
 	vi_lc_report_release(&r);
+
+	/* a power-on that runs past the timeout: reported, left as it is */
+	set_power(vm, "poweredOff");
+	ask(vm, "msg.uuid.altered", 60000);
+	assert_int_equal(run(s, vm, VI_LC_POWER_ON, false, 1, &r), -1);
+	assert_int_equal(r.result, VI_LC_TIMEOUT);
+	assert_contains(r.message, "still running after 1 s");
+	assert_string_equal(task_state(s, r.task), "running");
+	clear_question(vm); /* lets the power-on go ahead */
+	assert_string_equal(task_state(s, r.task), "success");
+	vi_lc_report_release(&r);
+	assert_int_equal(calls("CancelTask"), 1);
 	vi_session_free(s);
 }
 
