@@ -88,6 +88,16 @@ static int table_add_row(struct table *t)
 	return 0;
 }
 
+/* Characters in a cell (UTF-8 continuation bytes not counted). */
+static size_t cell_width(const struct buf *b)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->len; i++)
+		n += ((unsigned char)b->data[i] & 0xc0) != 0x80;
+	return n;
+}
+
 /* Prints the rows, every column but the last padded to its widest cell. */
 static void table_print(struct table *t)
 {
@@ -95,14 +105,17 @@ static void table_print(struct table *t)
 
 	for (size_t r = 0; r < t->rows; r++)
 		for (size_t c = 0; c + 1 < t->cols; c++)
-			if (cell(t, r, c)->len > w[c])
-				w[c] = cell(t, r, c)->len;
+			if (cell_width(cell(t, r, c)) > w[c])
+				w[c] = cell_width(cell(t, r, c));
 	for (size_t r = 0; r < t->rows; r++) {
 		for (size_t c = 0; c < t->cols; c++) {
-			if (c + 1 < t->cols)
-				printf("%-*s  ", (int)w[c], cell(t, r, c)->data);
-			else
-				printf("%s\n", cell(t, r, c)->data);
+			fputs(cell(t, r, c)->data, stdout);
+			if (c + 1 == t->cols) {
+				fputc('\n', stdout);
+				continue;
+			}
+			for (size_t k = cell_width(cell(t, r, c)); k < w[c] + 2; k++)
+				fputc(' ', stdout);
 		}
 	}
 }

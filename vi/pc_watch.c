@@ -15,7 +15,14 @@ struct watch {
 	char *collector;
 	char *filter;
 	char *version;
+	unsigned long logins; /* the session's login count when the collector was made */
 };
+
+/* Forgets a collector that went with an old session (nothing to destroy on the
+ * server), then makes the watch again on the current session. */
+static int watch_restart(struct vi_session *s, const struct vi_prop_spec *specs, size_t nspecs,
+			 const struct vi_watch_obj *objs, size_t nobjs, struct watch *w,
+			 struct err *e);
 
 /* Destroys the collector (its filter goes with it) and forgets everything. */
 static void watch_release(struct vi_session *s, struct watch *w)
@@ -40,6 +47,7 @@ static int watch_start(struct vi_session *s, const struct vi_prop_spec *specs, s
 
 	if (vi_pc_create_collector(s, &w->collector, e) < 0)
 		return -1;
+	w->logins = vi_session_login_count(s);
 	buf_init(&b, WATCH_BODY_MAX);
 	vi_pc_filter_begin(&b, w->collector);
 	vi_pc_add_prop_specs(&b, specs, nspecs);
@@ -60,6 +68,16 @@ static int watch_start(struct vi_session *s, const struct vi_prop_spec *specs, s
 	rc = vi_pc_filter_send(s, &b, &w->filter, e);
 	buf_release(&b);
 	return rc;
+}
+
+static int watch_restart(struct vi_session *s, const struct vi_prop_spec *specs, size_t nspecs,
+			 const struct vi_watch_obj *objs, size_t nobjs, struct watch *w,
+			 struct err *e)
+{
+	free(w->collector);
+	w->collector = NULL;
+	watch_release(s, w);
+	return watch_start(s, specs, nspecs, objs, nobjs, w, e);
 }
 
 int vi_pc_watch(struct vi_session *s, const struct vi_prop_spec *specs, size_t nspecs,
@@ -87,6 +105,13 @@ int vi_pc_watch(struct vi_session *s, const struct vi_prop_spec *specs, size_t n
 			}
 			wait_s = (int)ceil(left);
 		}
+		/* another call (on_round's, another thread's) logged in again: the
+		 * collector went with the old session */
+		if (vi_session_login_count(s) != w.logins) {
+			if (watch_restart(s, specs, nspecs, objs, nobjs, &w, e) < 0)
+				goto out_release;
+			continue;
+		}
 		err_clear(&we);
 		if (vi_pc_wait_on(s, w.collector, w.version, wait_s, 0, h, &next, NULL, &we) < 0) {
 			free(next);
@@ -95,10 +120,7 @@ int vi_pc_watch(struct vi_session *s, const struct vi_prop_spec *specs, size_t n
 				goto out_release;
 			}
 			/* the old session's collector is gone on the server: nothing to destroy */
-			free(w.collector);
-			w.collector = NULL;
-			watch_release(s, &w);
-			if (watch_start(s, specs, nspecs, objs, nobjs, &w, e) < 0)
+			if (watch_restart(s, specs, nspecs, objs, nobjs, &w, e) < 0)
 				goto out_release;
 			continue;
 		}

@@ -212,6 +212,14 @@ static void test_done_and_failed(void **state)
 	assert_contains(r.message, "failed: InvalidPowerState");
 	vi_lc_report_release(&r);
 
+	/* a cancelable task that fails: powering off what is off */
+	set_power(vm, "poweredOff");
+	assert_int_equal(run(s, vm, VI_LC_POWER_OFF, false, 30, &r), -1);
+	assert_int_equal(r.result, VI_LC_FAILED);
+	assert_string_equal(r.err.fault, "InvalidPowerState");
+	vi_lc_report_release(&r);
+	set_power(vm, "poweredOn");
+
 	/* the cancelable tasks too */
 	assert_int_equal(run(s, vm, VI_LC_RESET, false, 30, &r), 0);
 	assert_int_equal(r.result, VI_LC_DONE);
@@ -304,6 +312,21 @@ static void test_blocked_before_start(void **state)
 	assert_string_equal(task_state(s, task), "success");
 	assert_string_equal(sim_power(vm), "poweredOn");
 	free(task);
+
+	/* the same for a cancelable operation blocked before the start (a power-off) */
+	ask(vm, "msg.serial.file.open", -1);
+	task = start(s, vi_vm_power_off, vm);
+	assert_int_equal(run(s, vm, VI_LC_SUSPEND, true, 30, &r), -1);
+	assert_int_equal(r.result, VI_LC_ANSWERED_NOT_STARTED);
+	assert_string_equal(r.choice_key, "0"); /* Append, the default */
+	assert_string_equal(r.task, task);
+	assert_contains(r.message, "not starting suspend");
+	vi_lc_report_release(&r);
+	assert_int_equal(calls("AnswerVM"), 2);
+	assert_int_equal(calls("SuspendVM_Task"), 0);
+	assert_string_equal(task_state(s, task), "success");
+	assert_string_equal(sim_power(vm), "poweredOff");
+	free(task);
 	vi_session_free(s);
 }
 
@@ -333,6 +356,12 @@ static void test_other_task(void **state)
 	vi_lc_report_release(&r);
 	assert_int_equal(calls("ResetVM_Task"), 0);
 	assert_int_equal(calls("AnswerVM"), 0);
+	/* power-on, without auto-answer: refused the same way */
+	assert_int_equal(run(s, vm, VI_LC_POWER_ON, false, 30, &r), -1);
+	assert_int_equal(r.result, VI_LC_OTHER_TASK);
+	assert_string_equal(r.other_task, task);
+	vi_lc_report_release(&r);
+	assert_int_equal(calls("PowerOnVM_Task"), 0);
 	err_clear(&e);
 	assert_int_equal(vi_task_cancel(s, task, &e), 0);
 	free(task);
@@ -454,6 +483,18 @@ static void test_timeout(void **state)
 	err_clear(&e);
 	assert_int_equal(vi_task_cancel(s, r.task, &e), 0);
 	vi_lc_report_release(&r);
+
+	/* a power-on that runs past the timeout: reported, left as it is */
+	set_power(vm, "poweredOff");
+	ask(vm, "msg.uuid.altered", 60000);
+	assert_int_equal(run(s, vm, VI_LC_POWER_ON, false, 1, &r), -1);
+	assert_int_equal(r.result, VI_LC_TIMEOUT);
+	assert_contains(r.message, "still running after 1 s");
+	assert_string_equal(task_state(s, r.task), "running");
+	clear_question(vm); /* lets the power-on go ahead */
+	assert_string_equal(task_state(s, r.task), "success");
+	vi_lc_report_release(&r);
+	assert_int_equal(calls("CancelTask"), 1);
 	vi_session_free(s);
 }
 
@@ -571,6 +612,49 @@ static void test_before_answer(void **state)
 	vi_session_free(s);
 }
 
+/* The session expires just before the AnswerVM: the answer is resent once after the
+ * re-login (the server refused the first), and the watch rebuilds its filter on the new
+ * session and still sees the task end. */
+static int expire_then_answer(void *ud, const char *vm, const struct vi_question *q,
+			      const char **choice_key, struct err *e)
+{
+	(void)vm;
+	(void)q;
+	(void)choice_key;
+	(void)e;
+	(*(int *)ud)++;
+	simctl_do("/_sim/fault", "{\"kind\":\"expire-sessions\"}");
+	return 0;
+}
+
+static void test_session_expires_while_waiting(void **state)
+{
+	struct vi_session *s = logged_in();
+	const char *vm = vm_no(5);
+	int hooked = 0;
+	struct vi_lc_opts o = {.auto_answer = true,
+			       .timeout_s = 30,
+			       .before_answer = expire_then_answer,
+			       .ud = &hooked};
+	struct vi_lc_report r;
+
+	(void)state;
+	set_power(vm, "poweredOn");
+	ask(vm, "msg.uuid.altered", 300);
+	vi_lc_report_init(&r);
+	if (vi_lc_run(s, vm, VI_LC_SUSPEND, &o, &r) != 0)
+		fail_msg("%s: %s", vi_lc_result_name(r.result), r.message);
+	assert_int_equal(r.result, VI_LC_DONE);
+	assert_true(r.answered);
+	assert_int_equal(hooked, 1);
+	assert_string_equal(sim_power(vm), "suspended");
+	assert_int_equal(calls("Login"), 1);
+	/* the refused AnswerVM and its resend on the new session */
+	assert_int_equal(calls("AnswerVM"), 2);
+	vi_lc_report_release(&r);
+	vi_session_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_guest_ops),
 		cmocka_unit_test(test_before_answer),
+		cmocka_unit_test(test_session_expires_while_waiting),
 	};
 	int rc;
 
