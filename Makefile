@@ -71,6 +71,9 @@ $(LIBAGENT): $(call obj,$(COL_SRC) $(AGENT_SRC) $(PLUGIN_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# The on-call page's script, style sheet and icon are assembled into this object.
+$(BUILD)/obj/agent/page_static.o: $(wildcard agent/static/*)
+
 # What the cmocka test programs share (tests/support).
 $(LIBSUPPORT): $(call obj,$(SUPPORT_SRC))
 	@mkdir -p $(dir $@)

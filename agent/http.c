@@ -1,4 +1,4 @@
-/* agent/http: libmicrohttpd server for /metrics (cached, gzip), /healthz and the JSON API. */
+/* agent/http: libmicrohttpd server for /metrics (cached, gzip), /healthz, the JSON API and the on-call page. */
 #include "agent/http.h"
 
 #include <microhttpd.h>
@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "agent/api.h"
 #include "agent/metrics.h"
+#include "agent/page.h"
 #include "util/log.h"
 
 #define HTTP_THREADS	   2
@@ -40,18 +42,9 @@ struct http_server {
 	pthread_mutex_t log_lock;
 	struct log_backoff log_backoff;
 	/* Fixed replies, created once and queued by every request that wants them. */
-	struct MHD_Response *healthz, *not_found, *not_allowed, *index;
+	struct MHD_Response *healthz, *not_found, *not_allowed;
 	char address[96];
 };
-
-static const char index_html[] = "<!DOCTYPE html>\n<html><head><title>vimon</title></head><body>\n"
-				 "<h1>vimon</h1>\n<ul>\n"
-				 "<li><a href=\"/metrics\">/metrics</a> (Prometheus)</li>\n"
-				 "<li><a href=\"/healthz\">/healthz</a></li>\n"
-				 "<li><a href=\"/api/v1/targets\">/api/v1/targets</a></li>\n"
-				 "<li><a href=\"/api/v1/questions\">/api/v1/questions</a></li>\n"
-				 "<li><a href=\"/api/v1/tasks\">/api/v1/tasks</a></li>\n"
-				 "</ul>\n</body></html>\n";
 
 /* Every libmicrohttpd message at debug; a warning at most every so often. */
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -309,12 +302,73 @@ static enum MHD_Result serve_api(struct http_server *s, struct MHD_Connection *c
 	return queue_and_drop(c, MHD_HTTP_OK, r);
 }
 
+/* The on-call page's headers (agent/page.h) and content type on r; r is destroyed on failure. */
+static struct MHD_Response *page_headers_on(struct MHD_Response *r, const char *type)
+{
+	size_t i;
+
+	if (!r)
+		return NULL;
+	for (i = 0; i < page_nheaders; i++)
+		if (MHD_add_response_header(r, page_headers[i].name, page_headers[i].value) !=
+		    MHD_YES)
+			goto out_destroy;
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES)
+		goto out_destroy;
+	return r;
+out_destroy:
+	MHD_destroy_response(r);
+	return NULL;
+}
+
+/* The on-call page: / or /questions/TARGET/VM_ID (agent/page.c renders it). */
+static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *c, const char *url)
+{
+	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
+	char target[256], vm_id[128];
+	unsigned long epoch = 0;
+	struct timespec ts;
+	size_t n, len = 0;
+	int status = 200;
+	char *body;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	n = get_snapshots(s, stack, &snaps, &epoch);
+	if (strcmp(url, "/") == 0)
+		body = page_render_index(snaps, n, (double)ts.tv_sec + ts.tv_nsec / 1e9, &len);
+	else if (page_question_path(url, target, sizeof(target), vm_id, sizeof(vm_id)) == 0)
+		body = page_render_question(snaps, n, target, vm_id,
+					    (double)ts.tv_sec + ts.tv_nsec / 1e9, &status, &len);
+	else
+		body = NULL;
+	put_snapshots(stack, snaps, n);
+	if (!body && strcmp(url, "/") != 0 && status == 200)
+		return MHD_queue_response(c, MHD_HTTP_NOT_FOUND, s->not_found);
+	if (!body)
+		return serve_error(c, "rendering the page: out of memory");
+	return queue_and_drop(
+		c, (unsigned)status,
+		page_headers_on(MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE),
+				"text/html; charset=utf-8"));
+}
+
+/* A file of the page (script, style sheet, icon) from the binary. */
+static enum MHD_Result serve_static(struct MHD_Connection *c, const struct page_static *f)
+{
+	return queue_and_drop(
+		c, MHD_HTTP_OK,
+		page_headers_on(MHD_create_response_from_buffer(strlen(f->body), (void *)f->body,
+								MHD_RESPMEM_PERSISTENT),
+				f->type));
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
 {
 	struct http_server *s = cls;
 	enum { P_NONE, P_INDEX, P_METRICS, P_HEALTHZ, P_TARGETS, P_QUESTIONS, P_TASKS } path;
+	const struct page_static *file = NULL;
 
 	(void)version;
 	(void)upload_data;
@@ -329,7 +383,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		path = P_QUESTIONS;
 	else if (strcmp(url, "/api/v1/tasks") == 0)
 		path = P_TASKS;
-	else if (strcmp(url, "/") == 0)
+	else if (strcmp(url, "/") == 0 || strncmp(url, "/questions/", 11) == 0)
+		path = P_INDEX;
+	else if ((file = page_static_find(url)))
 		path = P_INDEX;
 	else
 		path = P_NONE;
@@ -351,7 +407,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	case P_TARGETS: return serve_api(s, c, API_TARGETS);
 	case P_QUESTIONS: return serve_api(s, c, API_QUESTIONS);
 	case P_TASKS: return serve_api(s, c, API_TASKS);
-	case P_INDEX: return MHD_queue_response(c, MHD_HTTP_OK, s->index);
+	case P_INDEX: return file ? serve_static(c, file) : serve_page(s, c, url);
 	case P_NONE: break;
 	}
 	return MHD_NO;
@@ -418,8 +474,7 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 	s->healthz = static_response("ok\n", CT_TEXT);
 	s->not_found = static_response("not found\n", CT_TEXT);
 	s->not_allowed = static_response("method not allowed\n", CT_TEXT);
-	s->index = static_response(index_html, "text/html; charset=utf-8");
-	if (!s->cache || !s->healthz || !s->not_found || !s->not_allowed || !s->index ||
+	if (!s->cache || !s->healthz || !s->not_found || !s->not_allowed ||
 	    MHD_add_response_header(s->not_allowed, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") !=
 		    MHD_YES) {
 		err_set(e, ERR_NOMEM, "out of memory");
@@ -475,8 +530,6 @@ void http_stop(struct http_server *s)
 		MHD_destroy_response(s->not_found);
 	if (s->not_allowed)
 		MHD_destroy_response(s->not_allowed);
-	if (s->index)
-		MHD_destroy_response(s->index);
 	if (s->resp[0])
 		MHD_destroy_response(s->resp[0]);
 	if (s->resp[1])

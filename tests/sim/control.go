@@ -106,6 +106,7 @@ func (s *simState) control(w http.ResponseWriter, r *http.Request) {
 		"/_sim/question/clear": {http.MethodPost, s.ctlQuestionClear},
 		"/_sim/vm/power":       {http.MethodPost, s.ctlPower},
 		"/_sim/vm/quickstats":  {http.MethodPost, s.ctlQuickStats},
+		"/_sim/vm/rename":      {http.MethodPost, s.ctlRename},
 		"/_sim/host":           {http.MethodPost, s.ctlHost},
 		"/_sim/datastore":      {http.MethodPost, s.ctlDatastore},
 		"/_sim/fault":          {http.MethodPost, s.ctlFault},
