@@ -90,6 +90,7 @@ static struct snapshot *fixture(void)
 	struct snapshot *s = snapshot_new();
 
 	assert_non_null(s);
+	json_decref(s->target);
 	s->target =
 		json_pack("{s:s, s:s, s:b, s:f, s:{s:s, s:s, s:s}, s:i}", "name", "vc<1>", "url",
 			  "https://vc/sdk", "up", 0, "last_update", NOW - 75, "last_error", "kind",
