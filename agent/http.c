@@ -14,6 +14,7 @@
 #include "agent/api.h"
 #include "agent/metrics.h"
 #include "agent/page.h"
+#include "agent/remediation.h"
 #include "util/log.h"
 
 #define HTTP_THREADS	   2
@@ -43,6 +44,7 @@ struct http_server {
 	struct log_backoff log_backoff;
 	/* Fixed replies, created once and queued by every request that wants them. */
 	struct MHD_Response *healthz, *not_found, *not_allowed;
+	struct MHD_Response *not_allowed_post; /* 405 for the POST actions */
 	char address[96];
 };
 
@@ -362,17 +364,168 @@ static enum MHD_Result serve_static(struct MHD_Connection *c, const struct page_
 				f->type));
 }
 
+/* A POST action's request while its body arrives over several calls. */
+struct post_ctx {
+	struct buf body;
+	bool too_large;
+};
+
+static void request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			      enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct post_ctx *p = *con_cls;
+
+	(void)c;
+	(void)toe;
+	if (!p || *con_cls == s)
+		return;
+	buf_release(&p->body);
+	free(p);
+	*con_cls = NULL;
+}
+
+/* Queues a JSON body (malloc'd, taken) with status. */
+static enum MHD_Result queue_json(struct MHD_Connection *c, unsigned status, char *body, size_t len)
+{
+	struct MHD_Response *r;
+
+	if (!body)
+		return serve_error(c, "HTTP action: out of memory");
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_JSON) != MHD_YES ||
+	    (status == MHD_HTTP_UNAUTHORIZED &&
+	     MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer") != MHD_YES)) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	return queue_and_drop(c, status, r);
+}
+
+/* A fixed {"result","message"} reply. */
+static enum MHD_Result queue_refusal(struct MHD_Connection *c, unsigned status, const char *result,
+				     const char *message)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_addf(&b, "{\n  \"result\": \"%s\",\n  \"message\": \"%s\"\n}\n", result, message);
+	if (b.failed) {
+		buf_release(&b);
+		return serve_error(c, "HTTP action: out of memory");
+	}
+	return queue_json(c, status, buf_detach(&b, NULL), b.len);
+}
+
+/* The client's numeric address, for the audit log. */
+static void client_address(struct MHD_Connection *c, char *out, size_t sz)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	socklen_t len = 0;
+
+	snprintf(out, sz, "?");
+	if (!sa)
+		return;
+	len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (getnameinfo(sa, len, out, (socklen_t)sz, NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(out, sz, "?");
+}
+
+/*
+ * POST /api/v1/questions/answer and /api/v1/vms/power: the token is checked
+ * on the first call (before any body is read), the body is gathered (at most
+ * REM_BODY_MAX bytes, else 413) and the action runs on the last call.
+ */
+static enum MHD_Result serve_action(struct http_server *s, struct MHD_Connection *c,
+				    const char *url, const char *upload_data,
+				    size_t *upload_data_size, void **con_cls)
+{
+	struct post_ctx *p = *con_cls;
+	char client[64], *reply = NULL;
+	size_t reply_len = 0;
+	unsigned status;
+
+	if (!p) {
+		const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							       MHD_HTTP_HEADER_AUTHORIZATION);
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+		if (!s->src.authorize || s->src.authorize(s->src.ud, auth) != 1)
+			return queue_refusal(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+					     "A valid Authorization header (Bearer TOKEN) is "
+					     "needed.");
+		if (cl && strtoull(cl, NULL, 10) > REM_BODY_MAX)
+			return queue_refusal(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+					     "The request body is too large.");
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return MHD_NO;
+		buf_init(&p->body, REM_BODY_MAX);
+		*con_cls = p;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (buf_add(&p->body, upload_data, *upload_data_size) < 0)
+			p->too_large = true;
+		*upload_data_size = 0;
+		if (p->too_large)
+			return queue_refusal(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+					     "The request body is too large.");
+		return MHD_YES;
+	}
+	client_address(c, client, sizeof(client));
+	status = s->src.post(s->src.ud, url, p->body.data, p->body.len, client, &reply, &reply_len);
+	return queue_json(c, status, reply, reply_len);
+}
+
+/* GET /api/v1/remediation and /api/v1/actions. */
+static enum MHD_Result serve_get(struct http_server *s, struct MHD_Connection *c, const char *url)
+{
+	size_t len = 0;
+	char *body;
+
+	if (!s->src.get)
+		body = strdup(strcmp(url, "/api/v1/actions") == 0 ? "{\"enabled\": false}\n"
+								  : "[]\n");
+	else
+		body = s->src.get(s->src.ud, url, &len);
+	if (body && !s->src.get)
+		len = strlen(body);
+	return queue_json(c, MHD_HTTP_OK, body, len);
+}
+
+bool http_actions_enabled(const struct http_server *s)
+{
+	return s->src.actions_enabled && s->src.actions_enabled(s->src.ud) == 1;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
 {
 	struct http_server *s = cls;
-	enum { P_NONE, P_INDEX, P_METRICS, P_HEALTHZ, P_TARGETS, P_QUESTIONS, P_TASKS } path;
+	enum {
+		P_NONE,
+		P_INDEX,
+		P_METRICS,
+		P_HEALTHZ,
+		P_TARGETS,
+		P_QUESTIONS,
+		P_TASKS,
+		P_REMEDIATION,
+		P_ACTIONS,
+		P_ACTION_POST
+	} path;
 	const struct page_static *file = NULL;
 
 	(void)version;
-	(void)upload_data;
-	(void)upload_data_size;
 	if (strcmp(url, "/metrics") == 0)
 		path = P_METRICS;
 	else if (strcmp(url, "/healthz") == 0)
@@ -387,10 +540,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		path = P_INDEX;
 	else if ((file = page_static_find(url)))
 		path = P_INDEX;
+	else if (strcmp(url, "/api/v1/remediation") == 0)
+		path = P_REMEDIATION;
+	else if (strcmp(url, "/api/v1/actions") == 0)
+		path = P_ACTIONS;
+	else if ((strcmp(url, "/api/v1/questions/answer") == 0 ||
+		  strcmp(url, "/api/v1/vms/power") == 0) &&
+		 http_actions_enabled(s))
+		path = P_ACTION_POST;
 	else
 		path = P_NONE;
 	if (path == P_NONE)
 		return MHD_queue_response(c, MHD_HTTP_NOT_FOUND, s->not_found);
+	if (path == P_ACTION_POST) {
+		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+			return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+						  s->not_allowed_post);
+		return serve_action(s, c, url, upload_data, upload_data_size, con_cls);
+	}
 	/* Refused on the first call, before any request body is read (MHD then
 	 * closes the connection): every endpoint is read-only. */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
@@ -408,6 +575,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	case P_QUESTIONS: return serve_api(s, c, API_QUESTIONS);
 	case P_TASKS: return serve_api(s, c, API_TASKS);
 	case P_INDEX: return file ? serve_static(c, file) : serve_page(s, c, url);
+	case P_REMEDIATION:
+	case P_ACTIONS: return serve_get(s, c, url);
+	case P_ACTION_POST:
 	case P_NONE: break;
 	}
 	return MHD_NO;
@@ -474,8 +644,12 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 	s->healthz = static_response("ok\n", CT_TEXT);
 	s->not_found = static_response("not found\n", CT_TEXT);
 	s->not_allowed = static_response("method not allowed\n", CT_TEXT);
+	s->not_allowed_post = static_response("method not allowed\n", CT_TEXT);
 	if (!s->cache || !s->healthz || !s->not_found || !s->not_allowed ||
 	    MHD_add_response_header(s->not_allowed, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") !=
+		    MHD_YES ||
+	    !s->not_allowed_post ||
+	    MHD_add_response_header(s->not_allowed_post, MHD_HTTP_HEADER_ALLOW, "POST") !=
 		    MHD_YES) {
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_free;
@@ -485,7 +659,8 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 		flags |= MHD_USE_IPv6;
 	s->daemon = MHD_start_daemon(
 		flags, (uint16_t)strtoul(port, NULL, 10), NULL, NULL, handle, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_NOTIFY_COMPLETED,
+		request_completed, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)HTTP_MAX_CONNS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)HTTP_PER_IP_CONNS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -530,6 +705,8 @@ void http_stop(struct http_server *s)
 		MHD_destroy_response(s->not_found);
 	if (s->not_allowed)
 		MHD_destroy_response(s->not_allowed);
+	if (s->not_allowed_post)
+		MHD_destroy_response(s->not_allowed_post);
 	if (s->resp[0])
 		MHD_destroy_response(s->resp[0]);
 	if (s->resp[1])

@@ -9,6 +9,7 @@
 
 #include "agent/conf.h"
 #include "agent/http.h"
+#include "agent/remediation.h"
 #include "agent/target.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -24,6 +25,11 @@ struct agent {
 	struct conf *conf;
 	struct http_server *http;
 	char *listen; /* the listen address actually bound (NULL: none) */
+	/* the remediation module (NULL: not configured), swapped on reload under
+	 * remed_lock; HTTP actions hold it for reading while they run */
+	pthread_rwlock_t remed_lock;
+	struct remediation *remed;
+	struct snapshot_slot remed_slot; /* its metrics, served with the targets' */
 };
 
 static const char usage_text[] =
@@ -40,12 +46,16 @@ static const char usage_text[] =
 	"\n"
 	"Signals: SIGHUP reloads the configuration (an invalid one is reported and the\n"
 	"running one kept); SIGTERM and SIGINT stop the agent.\n"
-	"Endpoints: /metrics, /healthz, /api/v1/targets, /api/v1/questions, /api/v1/tasks.\n";
+	"Endpoints: /metrics, /healthz, /api/v1/targets, /api/v1/questions, /api/v1/tasks,\n"
+	"/api/v1/remediation, /api/v1/actions; with api_token_file, POST\n"
+	"/api/v1/questions/answer.\n";
 
 static size_t agent_snapshots(void *ud, struct snapshot **snaps, size_t max, unsigned long *epoch)
 {
 	struct agent *a = ud;
 	size_t i, n;
+
+	struct snapshot *extra = snapshot_slot_get(&a->remed_slot);
 
 	pthread_rwlock_rdlock(&a->lock);
 	n = a->ntargets;
@@ -53,7 +63,121 @@ static size_t agent_snapshots(void *ud, struct snapshot **snaps, size_t max, uns
 	for (i = 0; i < n && i < max; i++)
 		snaps[i] = target_snapshot(a->targets[i]);
 	pthread_rwlock_unlock(&a->lock);
-	return n;
+	/* the remediation metrics come last, as one more snapshot */
+	if (extra && n < max)
+		snaps[n] = extra;
+	else
+		snapshot_put(extra);
+	return extra ? n + 1 : n;
+}
+
+static int agent_actions_enabled(void *ud)
+{
+	struct agent *a = ud;
+	int on;
+
+	pthread_rwlock_rdlock(&a->remed_lock);
+	on = remediation_actions_enabled(a->remed);
+	pthread_rwlock_unlock(&a->remed_lock);
+	return on;
+}
+
+static int agent_authorize(void *ud, const char *authorization)
+{
+	struct agent *a = ud;
+	int ok;
+
+	pthread_rwlock_rdlock(&a->remed_lock);
+	ok = remediation_authorize(a->remed, authorization);
+	pthread_rwlock_unlock(&a->remed_lock);
+	return ok;
+}
+
+static unsigned agent_post(void *ud, const char *path, const char *body, size_t len,
+			   const char *client, char **reply, size_t *reply_len)
+{
+	static const char gone[] = "{\"result\": \"not_found\", \"message\": \"The HTTP "
+				   "actions are not configured.\"}\n";
+	struct agent *a = ud;
+	unsigned status;
+
+	pthread_rwlock_rdlock(&a->remed_lock);
+	if (a->remed && remediation_actions_enabled(a->remed)) {
+		status = remediation_post(a->remed, path, body, len, client, reply, reply_len);
+	} else {
+		*reply = strdup(gone);
+		*reply_len = sizeof(gone) - 1;
+		status = 404;
+	}
+	pthread_rwlock_unlock(&a->remed_lock);
+	return status;
+}
+
+static char *agent_get(void *ud, const char *path, size_t *len)
+{
+	struct agent *a = ud;
+	char *body;
+
+	pthread_rwlock_rdlock(&a->remed_lock);
+	if (strcmp(path, "/api/v1/actions") == 0)
+		body = remediation_actions_json(a->remed, len);
+	else
+		body = remediation_decisions(a->remed, len);
+	pthread_rwlock_unlock(&a->remed_lock);
+	return body;
+}
+
+/* Starts the remediation module for c when it asks for one (taking over prev's
+ * counters); NULL (with problems logged when it failed, *failed set) otherwise. */
+static struct remediation *start_remediation(struct agent *a, const struct conf *c,
+					     struct remediation *prev, bool *failed)
+{
+	struct rem_source src = {.snapshots = agent_snapshots, .ud = a};
+	struct remediation *r = NULL;
+	struct err e;
+
+	*failed = false;
+	if (!remediation_wanted(c))
+		return NULL;
+	err_clear(&e);
+	if (remediation_new(c, &src, &a->remed_slot, prev, &r, &e) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "%s", e.msg);
+		*failed = true;
+		return NULL;
+	}
+	log_msg(LOG_LEVEL_INFO,
+		"remediation: rules %s%s, %zu rule%s, at most %d actions per hour per target; "
+		"HTTP actions %s; audit log %s",
+		c->remediation.enabled ? "enabled" : "disabled",
+		c->remediation.enabled && c->remediation.dry_run ? " (dry run)" : "",
+		c->remediation.nrules, c->remediation.nrules == 1 ? "" : "s",
+		c->remediation.max_actions_per_hour, c->api_token ? "enabled" : "disabled",
+		c->remediation.audit_log);
+	return r;
+}
+
+/* Replaces the remediation module for the configuration nc (a reload). On
+ * failure the running module is kept. */
+static void reload_remediation(struct agent *a, const struct conf *nc)
+{
+	struct remediation *old, *r;
+	bool failed;
+
+	pthread_rwlock_wrlock(&a->remed_lock);
+	old = a->remed;
+	remediation_stop(old);
+	r = start_remediation(a, nc, old, &failed);
+	if (failed) {
+		log_msg(LOG_LEVEL_ERROR, "reload: keeping the running remediation settings");
+		remediation_resume(old);
+		pthread_rwlock_unlock(&a->remed_lock);
+		return;
+	}
+	a->remed = r;
+	if (!r)
+		snapshot_slot_swap(&a->remed_slot, NULL);
+	pthread_rwlock_unlock(&a->remed_lock);
+	remediation_free(old);
 }
 
 /* Prints problems (FILE:LINE: message lines) to stderr, or logs them. */
@@ -109,7 +233,12 @@ static struct target *start_target(const struct conf_target *ct)
 /* Starts the HTTP server on listen and records it as the bound address. */
 static int start_http(struct agent *a, const char *listen)
 {
-	struct http_source src = {.snapshots = agent_snapshots, .ud = a};
+	struct http_source src = {.snapshots = agent_snapshots,
+				  .ud = a,
+				  .actions_enabled = agent_actions_enabled,
+				  .authorize = agent_authorize,
+				  .post = agent_post,
+				  .get = agent_get};
 	char *copy = strdup(listen);
 	struct err e;
 
@@ -258,6 +387,7 @@ static void reload(struct agent *a)
 	free(old);
 	if (!a->listen || strcmp(nc->listen, a->listen) != 0)
 		rebind(a, nc->listen);
+	reload_remediation(a, nc);
 	conf_free(a->conf);
 	a->conf = nc;
 	log_msg(LOG_LEVEL_INFO, "reload: %u targets kept, %u started, %zu stopped", kept, started,
@@ -307,6 +437,7 @@ int main(int argc, char **argv)
 	struct buf problems;
 	sigset_t sigs;
 	int opt, check = 0, verbose = 0, sig, status = 1;
+	bool rem_failed = false;
 	size_t i, n;
 
 	while ((opt = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
@@ -338,6 +469,8 @@ int main(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	pthread_rwlock_init(&a.lock, NULL);
+	pthread_rwlock_init(&a.remed_lock, NULL);
+	snapshot_slot_init(&a.remed_slot);
 	buf_init(&problems, 0);
 	if (conf_load(path, &a.conf, &problems) < 0) {
 		report_problems(&problems, 0);
@@ -358,6 +491,9 @@ int main(int argc, char **argv)
 			goto out_targets;
 		a.ntargets++;
 	}
+	a.remed = start_remediation(&a, a.conf, NULL, &rem_failed);
+	if (rem_failed)
+		goto out_targets;
 	if (start_http(&a, a.conf->listen) < 0)
 		goto out_targets;
 	for (;;) {
@@ -373,12 +509,15 @@ int main(int argc, char **argv)
 	status = 0;
 	http_stop(a.http);
 out_targets:
+	remediation_free(a.remed);
 	n = a.ntargets;
 	stop_targets(a.targets, n);
 	free(a.targets);
 	free(a.listen);
 out_conf:
 	conf_free(a.conf);
+	snapshot_slot_destroy(&a.remed_slot);
+	pthread_rwlock_destroy(&a.remed_lock);
 	pthread_rwlock_destroy(&a.lock);
 	if (status == 0)
 		log_msg(LOG_LEVEL_INFO, "stopped");
