@@ -327,22 +327,29 @@ out_destroy:
 static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *c, const char *url)
 {
 	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
-	char target[256], vm_id[128];
+	char target[256], vm_id[128], *body, *decisions;
+	struct page_input in = {0};
 	unsigned long epoch = 0;
 	struct timespec ts;
 	size_t n, len = 0;
 	int status = 200;
-	char *body;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	n = get_snapshots(s, stack, &snaps, &epoch);
+	in.snaps = snaps;
+	in.n = n;
+	in.now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	in.answer = http_actions_enabled(s);
+	/* the remediation module's recent decisions (the audit), when it runs */
+	decisions = s->src.get ? s->src.get(s->src.ud, "/api/v1/remediation", &len) : NULL;
+	in.decisions = decisions;
 	if (strcmp(url, "/") == 0)
-		body = page_render_index(snaps, n, (double)ts.tv_sec + ts.tv_nsec / 1e9, &len);
+		body = page_render_index(&in, &len);
 	else if (page_question_path(url, target, sizeof(target), vm_id, sizeof(vm_id)) == 0)
-		body = page_render_question(snaps, n, target, vm_id,
-					    (double)ts.tv_sec + ts.tv_nsec / 1e9, &status, &len);
+		body = page_render_question(&in, target, vm_id, &status, &len);
 	else
 		body = NULL;
+	free(decisions);
 	put_snapshots(stack, snaps, n);
 	if (!body && strcmp(url, "/") != 0 && status == 200)
 		return MHD_queue_response(c, MHD_HTTP_NOT_FOUND, s->not_found);

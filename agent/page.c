@@ -20,11 +20,15 @@ const struct page_header page_headers[] = {
 };
 const size_t page_nheaders = sizeof(page_headers) / sizeof(page_headers[0]);
 
-/* What one rendering needs: the snapshots, the clock. */
+#define PAGE_DECISIONS 20 /* decisions shown, newest first */
+
+/* What one rendering needs: the input, the parsed decisions, the output. */
 struct page_ctx {
 	struct snapshot *const *snaps;
 	size_t n;
 	double now;
+	bool answer;
+	json_t *decisions; /* array (empty when none or unreadable) */
 	struct buf *b;
 };
 
@@ -112,8 +116,8 @@ static void add_since(struct buf *b, double now, double t)
 	buf_adds(b, "</span>");
 }
 
-static void add_head(struct buf *b, const char *title, const char *view, const char *target,
-		     const char *vm_id)
+static void add_head(struct buf *b, bool answer, const char *title, const char *view,
+		     const char *target, const char *vm_id)
 {
 	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -129,6 +133,8 @@ static void add_head(struct buf *b, const char *title, const char *view, const c
 		buf_adds(b, "\" data-vm=\"");
 		page_add_text(b, vm_id);
 	}
+	if (answer)
+		buf_adds(b, "\" data-answer=\"1");
 	buf_adds(
 		b,
 		"\">\n<header><h1><a href=\"/\">vimon</a> <span class=\"sub\">on call</span></h1>\n"
@@ -438,80 +444,250 @@ static char *finish(struct buf *b, size_t *len)
 	return out;
 }
 
-char *page_render_index(struct snapshot *const *snaps, size_t n, double now, size_t *len)
+/* Where answering stands: the script puts the token form here. */
+static void add_answering(struct page_ctx *x)
+{
+	struct buf *b = x->b;
+
+	buf_adds(b, "<div id=\"answering\">");
+	if (x->answer)
+		buf_adds(b, "<p class=\"nojs\">Answering from this page needs JavaScript.</p>");
+	else
+		buf_adds(b, "<p class=\"off\">Answering from this page is off: set "
+			    "<code>api_token_file</code> in vimon.conf to turn it on "
+			    "(docs/page.md).</p>");
+	buf_adds(b, "</div>\n<div id=\"messages\" role=\"status\" aria-live=\"polite\"></div>\n");
+}
+
+/* Who made a decision: its rule, or the HTTP client. */
+static void add_decided_by(struct buf *b, const json_t *d)
+{
+	const char *rule = jstr(d, "rule"), *client = jstr(d, "client");
+
+	if (rule && *rule) {
+		buf_adds(b, "rule ");
+		page_add_text(b, rule);
+	} else {
+		buf_adds(b, "HTTP client ");
+		page_add_text(b, client && *client ? client : "?");
+	}
+}
+
+/* The label of the decision's choice (from the choices it recorded), or NULL. */
+static const char *decision_label(const json_t *d)
+{
+	const char *key = jstr(d, "choice");
+	const json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(d, "choices"), i, c)
+	{
+		if (key && jstr(c, "key") && strcmp(jstr(c, "key"), key) == 0)
+			return jstr(c, "label");
+	}
+	return NULL;
+}
+
+static bool decision_of(const json_t *d, const char *target, const char *vm_id)
+{
+	return (!target || (jstr(d, "target") && strcmp(jstr(d, "target"), target) == 0)) &&
+	       (!vm_id || (jstr(d, "vm_id") && strcmp(jstr(d, "vm_id"), vm_id) == 0));
+}
+
+/* The decisions table, newest first (only those on vm_id of target when given). */
+static void add_decisions(struct page_ctx *x, const char *target, const char *vm_id)
+{
+	struct buf *b = x->b;
+	size_t i, shown = 0;
+	const json_t *d;
+
+	buf_adds(b, "<div class=\"scroll\"><table class=\"decisions\"><thead><tr><th>When</th>"
+		    "<th>VM</th><th>Decision</th><th>Result</th><th>By</th></tr></thead><tbody>\n");
+	json_array_foreach(x->decisions, i, d)
+	{
+		double ts = jnum(d, "timestamp");
+		const char *label = decision_label(d);
+
+		if (shown >= PAGE_DECISIONS)
+			break;
+		if (!json_is_object(d) || !decision_of(d, target, vm_id))
+			continue;
+		shown++;
+		buf_adds(b, "<tr><td>");
+		if (!isnan(ts)) {
+			add_time(b, ts);
+			buf_adds(b, " (");
+			add_since(b, x->now, ts);
+			buf_adds(b, " ago)");
+		}
+		buf_adds(b, "</td><td>");
+		page_add_text(b, jstr(d, "vm"));
+		buf_adds(b, " <span class=\"where\">");
+		page_add_text(b, jstr(d, "vm_id"));
+		buf_adds(b, " on ");
+		page_add_text(b, jstr(d, "target"));
+		buf_adds(b, ", question ");
+		page_add_text(b, jstr(d, "question_id"));
+		buf_adds(b, "</span></td><td>");
+		page_add_text(b, jstr(d, "action"));
+		buf_adds(b, ": ");
+		page_add_text(b, jstr(d, "decision"));
+		if (jstr(d, "choice") && *jstr(d, "choice")) {
+			buf_adds(b, ", choice ");
+			page_add_text(b, jstr(d, "choice"));
+			if (label) {
+				buf_adds(b, " (");
+				page_add_text(b, label);
+				buf_adds(b, ")");
+			}
+		}
+		buf_adds(b, "</td><td class=\"result\">");
+		page_add_text(b, jstr(d, "result"));
+		buf_adds(b, " <span class=\"where\">");
+		page_add_text(b, jstr(d, "message"));
+		buf_adds(b, "</span></td><td>");
+		add_decided_by(b, d);
+		buf_adds(b, "</td></tr>\n");
+	}
+	if (!shown)
+		buf_adds(b, "<tr class=\"empty\"><td colspan=\"5\">None.</td></tr>\n");
+	buf_adds(b, "</tbody></table></div>\n");
+}
+
+/* "Question q1 was answered with choice 1 (Yes) by HTTP client ... at ...", from the
+ * newest decision on vm_id of target that answered, if any. */
+static void add_answered(struct page_ctx *x, const char *target, const char *vm_id)
+{
+	struct buf *b = x->b;
+	const json_t *d;
+	size_t i;
+
+	json_array_foreach(x->decisions, i, d)
+	{
+		const char *result = jstr(d, "result"), *label = decision_label(d);
+		double ts = jnum(d, "timestamp");
+
+		if (!json_is_object(d) || !decision_of(d, target, vm_id) || !result ||
+		    strcmp(result, "answered") != 0)
+			continue;
+		buf_adds(b, "<p class=\"answered\">Question <code>");
+		page_add_text(b, jstr(d, "question_id"));
+		buf_adds(b, "</code> was answered with choice ");
+		page_add_text(b, jstr(d, "choice"));
+		if (label) {
+			buf_adds(b, " (");
+			page_add_text(b, label);
+			buf_adds(b, ")");
+		}
+		buf_adds(b, " by ");
+		add_decided_by(b, d);
+		if (!isnan(ts)) {
+			buf_adds(b, " at ");
+			add_time(b, ts);
+		}
+		buf_adds(b, ".</p>\n");
+		return;
+	}
+}
+
+static void ctx_init(struct page_ctx *x, const struct page_input *in, struct buf *b)
+{
+	x->snaps = in->snaps;
+	x->n = in->n;
+	x->now = in->now;
+	x->answer = in->answer;
+	x->b = b;
+	x->decisions = in->decisions ? json_loads(in->decisions, 0, NULL) : NULL;
+	if (!json_is_array(x->decisions)) {
+		json_decref(x->decisions);
+		x->decisions = json_array();
+	}
+}
+
+char *page_render_index(const struct page_input *in, size_t *len)
 {
 	struct buf b;
-	struct page_ctx x = {snaps, n, now, &b};
+	struct page_ctx x;
 	size_t nq = 0, i;
 	char title[64];
 
-	for (i = 0; i < n; i++)
-		if (snaps[i])
-			nq += json_array_size(snaps[i]->questions);
+	for (i = 0; i < in->n; i++)
+		if (in->snaps[i])
+			nq += json_array_size(in->snaps[i]->questions);
 	if (nq)
 		snprintf(title, sizeof(title), "%zu pending question%s - vimon", nq,
 			 nq == 1 ? "" : "s");
 	else
 		snprintf(title, sizeof(title), "vimon");
 	buf_init(&b, PAGE_MAX);
-	add_head(&b, title, "index", NULL, NULL);
-	buf_adds(&b, "</header>\n<main>\n<section id=\"questions\"><h2>Pending questions</h2>\n"
-		     "<div class=\"list\">\n");
+	ctx_init(&x, in, &b);
+	add_head(&b, in->answer, title, "index", NULL, NULL);
+	buf_adds(&b, "</header>\n<main>\n");
+	add_answering(&x);
+	buf_adds(&b,
+		 "<section id=\"questions\"><h2>Pending questions</h2>\n<div class=\"list\">\n");
 	if (add_questions(&x, NULL, NULL, true) == 0)
 		buf_adds(&b, "<p class=\"empty\">No question is pending.</p>\n");
 	buf_adds(&b, "</div></section>\n<section id=\"tasks\"><h2>Queued and running tasks</h2>\n");
 	add_tasks(&x, NULL, NULL);
 	buf_adds(&b, "</section>\n");
 	add_targets(&x);
-	buf_adds(&b, "</main>\n");
-	add_foot(&b, now);
+	buf_adds(&b, "<section id=\"decisions\"><h2>Latest remediation decisions</h2>\n");
+	add_decisions(&x, NULL, NULL);
+	buf_adds(&b, "</section>\n</main>\n");
+	add_foot(&b, in->now);
+	json_decref(x.decisions);
 	return finish(&b, len);
 }
 
-char *page_render_question(struct snapshot *const *snaps, size_t n, const char *target,
-			   const char *vm_id, double now, int *status, size_t *len)
+char *page_render_question(const struct page_input *in, const char *target, const char *vm_id,
+			   int *status, size_t *len)
 {
-	struct buf b;
-	struct page_ctx x = {snaps, n, now, &b};
+	struct buf b, t;
+	struct page_ctx x;
 	bool known = false;
+	char *title;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (snap_target(snaps[i]) && strcmp(snap_target(snaps[i]), target) == 0)
+	for (i = 0; i < in->n; i++)
+		if (snap_target(in->snaps[i]) && strcmp(snap_target(in->snaps[i]), target) == 0)
 			known = true;
 	*status = known ? 200 : 404;
+	buf_init(&t, 1024);
+	buf_adds(&t, "Question on ");
+	buf_adds(&t, vm_id);
+	buf_adds(&t, " of ");
+	buf_adds(&t, target);
+	buf_adds(&t, " - vimon");
+	title = finish(&t, &i);
+	if (!title)
+		return NULL;
 	buf_init(&b, PAGE_MAX);
-	{
-		struct buf t;
-		size_t tlen;
-		char *title;
-
-		buf_init(&t, 1024);
-		buf_adds(&t, "Question on ");
-		buf_adds(&t, vm_id);
-		buf_adds(&t, " of ");
-		buf_adds(&t, target);
-		buf_adds(&t, " - vimon");
-		title = finish(&t, &tlen);
-		if (!title)
-			return NULL;
-		add_head(&b, title, "question", target, vm_id);
-		free(title);
-	}
-	buf_adds(&b, "</header>\n<main>\n<section id=\"question\"><h2>Question on <code>");
+	ctx_init(&x, in, &b);
+	add_head(&b, in->answer, title, "question", target, vm_id);
+	free(title);
+	buf_adds(&b, "</header>\n<main>\n");
+	add_answering(&x);
+	buf_adds(&b, "<section id=\"question\"><h2>Question on <code>");
 	page_add_text(&b, vm_id);
 	buf_adds(&b, "</code> of ");
 	page_add_text(&b, target);
 	buf_adds(&b, "</h2>\n<div class=\"list\">\n");
-	if (!known)
+	if (!known) {
 		buf_adds(&b, "<p class=\"empty\">No such target.</p>\n");
-	else if (add_questions(&x, target, vm_id, false) == 0)
+	} else if (add_questions(&x, target, vm_id, false) == 0) {
 		buf_adds(&b, "<p class=\"empty\">No question is pending on this VM.</p>\n");
+		add_answered(&x, target, vm_id);
+	}
 	buf_adds(&b, "</div></section>\n<section id=\"tasks\"><h2>Recent tasks on this VM</h2>\n");
 	add_tasks(&x, target, vm_id);
+	buf_adds(&b, "</section>\n<section id=\"decisions\"><h2>Remediation decisions on this "
+		     "VM</h2>\n");
+	add_decisions(&x, target, vm_id);
 	buf_adds(&b, "</section>\n<p><a href=\"/\">All targets, questions and tasks</a></p>\n"
 		     "</main>\n");
-	add_foot(&b, now);
+	add_foot(&b, in->now);
+	json_decref(x.decisions);
 	return finish(&b, len);
 }
 

@@ -2,6 +2,7 @@
 #ifndef VIMON_AGENT_PAGE_H
 #define VIMON_AGENT_PAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "agent/snapshot.h"
@@ -32,21 +33,31 @@ const struct page_static *page_static_find(const char *url);
  */
 int page_question_path(const char *url, char *target, size_t tsz, char *vm_id, size_t vsz);
 
-/*
- * Renders the page "/" from the targets' snapshots (n, NULL entries skipped):
- * targets, pending questions, queued and running tasks. now: seconds since the
- * epoch, for ages. Returns a malloc'd NUL-terminated string of *len bytes the
- * caller frees, or NULL when out of memory.
- */
-char *page_render_index(struct snapshot *const *snaps, size_t n, double now, size_t *len);
+/* What a page is rendered from. */
+struct page_input {
+	struct snapshot *const *snaps; /* the targets' snapshots (NULL entries skipped) */
+	size_t n;
+	double now;	       /* seconds since the epoch, for ages */
+	bool answer;	       /* the answer action exists (api_token_file): buttons */
+	const char *decisions; /* the JSON array of GET /api/v1/remediation, or NULL */
+};
 
 /*
- * Renders the page of the question pending on vm_id of target (or says that
- * none is). *status is 200, or 404 when no snapshot is of that target. Same
- * ownership and failure as page_render_index.
+ * Renders the page "/": pending questions, queued and running tasks, the
+ * targets, the latest remediation decisions. Returns a malloc'd
+ * NUL-terminated string of *len bytes the caller frees, or NULL when out of
+ * memory.
  */
-char *page_render_question(struct snapshot *const *snaps, size_t n, const char *target,
-			   const char *vm_id, double now, int *status, size_t *len);
+char *page_render_index(const struct page_input *in, size_t *len);
+
+/*
+ * Renders the page of the question pending on vm_id of target, or says that
+ * none is (and, from the decisions, who answered the last one and when).
+ * *status is 200, or 404 when no snapshot is of that target. Same ownership
+ * and failure as page_render_index.
+ */
+char *page_render_question(const struct page_input *in, const char *target, const char *vm_id,
+			   int *status, size_t *len);
 
 /* Appends s escaped for HTML text and attribute values (NULL appends nothing).
  * The page's one escaper: every name and text from vCenter goes through it. */

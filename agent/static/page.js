@@ -7,6 +7,11 @@
   var view = body.getAttribute('data-view');
   var onlyTarget = body.getAttribute('data-target');
   var onlyVm = body.getAttribute('data-vm');
+  var answering = body.getAttribute('data-answer') === '1';
+  var TOKEN_KEY = 'vimon.token';
+  var confirming = null; // {target, vm, qid, key, label}: the choice awaiting confirmation
+  var sending = false;
+  var last = null; // the data of the last render
 
   document.documentElement.classList.add('js');
 
@@ -72,15 +77,21 @@
     var ul = el('ul', {'class': 'choices'});
     (q.choices || []).forEach(function (c) {
       var isDefault = c.key === q['default'];
-      var li = el('li', {'class': isDefault ? 'choice default' : 'choice', 'data-key': str(c.key)},
-        el('span', {'class': 'label'}, str(c.label)));
+      var li = el('li', {'class': isDefault ? 'choice default' : 'choice', 'data-key': str(c.key)});
+      // with answering on, the whole choice is the button
+      var inner = answering ? el('button', {type: 'button', 'class': 'answer'}) : li;
+      inner.appendChild(el('span', {'class': 'label'}, str(c.label)));
       if (c.summary && c.summary !== c.label) {
-        li.appendChild(document.createTextNode(' '));
-        li.appendChild(el('span', {'class': 'summary'}, str(c.summary)));
+        inner.appendChild(document.createTextNode(' '));
+        inner.appendChild(el('span', {'class': 'summary'}, str(c.summary)));
       }
       if (isDefault) {
-        li.appendChild(document.createTextNode(' '));
-        li.appendChild(el('span', {'class': 'tag'}, 'default'));
+        inner.appendChild(document.createTextNode(' '));
+        inner.appendChild(el('span', {'class': 'tag'}, 'default'));
+      }
+      if (answering) {
+        inner.addEventListener('click', function () { askConfirm(q, c); });
+        li.appendChild(inner);
       }
       ul.appendChild(li);
     });
@@ -102,9 +113,110 @@
       meta.appendChild(document.createTextNode(' '));
       meta.appendChild(el('span', {'class': 'blocks'}, 'Blocks ' + names.join(', ') + '.'));
     }
-    return el('article', {'class': 'question', 'data-target': str(q.target), 'data-vm': str(q.vm_id),
-                          'data-qid': str(q.id)},
+    var art = el('article', {'class': 'question', 'data-target': str(q.target), 'data-vm': str(q.vm_id),
+                             'data-qid': str(q.id)},
       h, el('p', {'class': 'text'}, str(q.text)), ul, meta);
+    if (confirming && confirming.target === q.target && confirming.vm === q.vm_id && confirming.qid === q.id) {
+      art.appendChild(confirmEl(q));
+    }
+    return art;
+  }
+
+  // ---- answering: token in sessionStorage, bearer header, the server's reply shown
+
+  function getToken() {
+    try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; }
+  }
+
+  function setToken(t) {
+    try {
+      if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY);
+    } catch (e) { /* storage refused: the token lives until the page is left */ }
+    memToken = t;
+  }
+  var memToken = '';
+  function token() { return getToken() || memToken; }
+
+  function say(text, good) {
+    var box = document.getElementById('messages');
+    if (!box) return;
+    replaceChildren(box, [el('p', {'class': good ? 'msg good' : 'msg bad'}, text)]);
+  }
+
+  function renderAnswering() {
+    var box = document.getElementById('answering');
+    if (!box || !answering) return;
+    if (token()) {
+      var forget = el('button', {type: 'button', id: 'token-forget'}, 'Forget token');
+      forget.addEventListener('click', function () { setToken(''); renderAnswering(); });
+      replaceChildren(box, [el('p', null, 'Answering is on: choose an answer below. The token is kept in this tab only. ', forget)]);
+      return;
+    }
+    var input = el('input', {type: 'password', id: 'token', autocomplete: 'off', spellcheck: 'false',
+                             placeholder: 'API token', 'aria-label': 'API token'});
+    var form = el('form', {id: 'token-form'},
+      el('label', {'for': 'token'}, 'To answer, enter the API token: '), input, ' ',
+      el('button', {type: 'submit'}, 'Use token'));
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var v = input.value.trim();
+      if (!v) return;
+      setToken(v);
+      renderAnswering();
+      say('Token set for this tab.', true);
+    });
+    replaceChildren(box, [form]);
+  }
+
+  function askConfirm(q, c) {
+    if (!token()) {
+      say('Enter the API token first (at the top of the page).', false);
+      var t = document.getElementById('token');
+      if (t) t.focus();
+      return;
+    }
+    confirming = {target: q.target, vm: q.vm_id, qid: q.id, key: c.key, label: str(c.label)};
+    rerender();
+  }
+
+  function confirmEl(q) {
+    var send = el('button', {type: 'button', 'class': 'send'}, 'Send answer');
+    var cancel = el('button', {type: 'button', 'class': 'cancel'}, 'Keep it pending');
+    send.disabled = sending;
+    send.addEventListener('click', function () { sendAnswer(confirming); });
+    cancel.addEventListener('click', function () { confirming = null; rerender(); });
+    return el('div', {'class': 'confirm'},
+      el('p', null, 'Answer question ' + str(q.id) + ' of ' + str(q.vm) + ' with \u201c' + confirming.label + '\u201d?'),
+      send, ' ', cancel);
+  }
+
+  function sendAnswer(c) {
+    if (!c || sending) return;
+    sending = true;
+    rerender();
+    fetch('/api/v1/questions/answer', {
+      method: 'POST', cache: 'no-store', credentials: 'omit',
+      headers: {'Content-Type': 'application/json', 'Authorization': 'Bearer ' + token()},
+      body: JSON.stringify({target: c.target, vm_id: c.vm, question_id: c.qid, choice: c.key})
+    }).then(function (r) {
+      return r.text().then(function (text) {
+        var j = null;
+        try { j = JSON.parse(text); } catch (e) { /* not JSON: the status says it */ }
+        var msg = j && typeof j.message === 'string' ? j.message : 'HTTP ' + r.status;
+        if (r.ok) {
+          say(msg, true);
+        } else {
+          say('Refused (HTTP ' + r.status + (j && j.result ? ', ' + j.result : '') + '): ' + msg, false);
+          if (r.status === 401) { setToken(''); renderAnswering(); }
+        }
+      });
+    }).catch(function (e) {
+      say('The answer could not be sent: ' + e.message, false);
+    }).then(function () {
+      sending = false;
+      confirming = null;
+      pollNow();
+    });
   }
 
   function taskRow(t) {
@@ -136,6 +248,39 @@
       last, errTd, el('td', null, String(t.logins || 0)));
   }
 
+  function decidedBy(d) {
+    return d.rule ? 'rule ' + d.rule : 'HTTP client ' + (d.client || '?');
+  }
+
+  function decisionLabel(d) {
+    var c = (d.choices || []).filter(function (x) { return x.key === d.choice; })[0];
+    return c ? c.label : null;
+  }
+
+  function decisionRow(d) {
+    var label = decisionLabel(d);
+    var what = str(d.action) + ': ' + str(d.decision) +
+      (d.choice ? ', choice ' + d.choice + (label ? ' (' + label + ')' : '') : '');
+    return el('tr', null,
+      el('td', null, typeof d.timestamp === 'number' ? utc(d.timestamp) + ' (' : '',
+         typeof d.timestamp === 'number' ? since(d.timestamp) : null,
+         typeof d.timestamp === 'number' ? ' ago)' : ''),
+      el('td', null, str(d.vm) + ' ', el('span', {'class': 'where'},
+         str(d.vm_id) + ' on ' + str(d.target) + ', question ' + str(d.question_id))),
+      el('td', null, what),
+      el('td', {'class': 'result'}, str(d.result) + ' ', el('span', {'class': 'where'}, str(d.message))),
+      el('td', null, decidedBy(d)));
+  }
+
+  function answeredEl(decisions) {
+    var d = decisions.filter(function (x) { return x.result === 'answered'; })[0];
+    if (!d) return null;
+    var label = decisionLabel(d);
+    return el('p', {'class': 'answered'}, 'Question ', el('code', null, str(d.question_id)),
+      ' was answered with choice ' + str(d.choice) + (label ? ' (' + label + ')' : '') + ' by ' +
+      decidedBy(d) + (typeof d.timestamp === 'number' ? ' at ' + utc(d.timestamp) : '') + '.');
+  }
+
   function replaceChildren(parent, nodes) {
     while (parent.firstChild) parent.removeChild(parent.firstChild);
     nodes.forEach(function (n) { parent.appendChild(n); });
@@ -145,18 +290,23 @@
     return el('tr', {'class': 'empty'}, el('td', {colspan: cols}, 'None.'));
   }
 
-  function render(targets, questions, tasks) {
+  function render(targets, questions, tasks, decisions) {
     var list = document.querySelector('main .list');
     var taskBody = document.querySelector('#tasks tbody');
     var targetBody = document.querySelector('#targets tbody');
-    var qs, ts;
+    var decisionBody = document.querySelector('#decisions tbody');
+    var qs, ts, ds;
+    last = [targets, questions, tasks, decisions];
     if (view === 'question') {
       var known = targets.some(function (t) { return t.name === onlyTarget; });
       qs = questions.filter(function (q) { return q.target === onlyTarget && q.vm_id === onlyVm; });
       ts = tasks.filter(function (t) { return t.target === onlyTarget && t.entity_id === onlyVm; });
+      ds = decisions.filter(function (d) { return d.target === onlyTarget && d.vm_id === onlyVm; });
       replaceChildren(list, qs.length ? qs.map(function (q) { return questionEl(q, tasks, false); })
-        : [el('p', {'class': 'empty'}, known ? 'No question is pending on this VM.' : 'No such target.')]);
+        : [el('p', {'class': 'empty'}, known ? 'No question is pending on this VM.' : 'No such target.'),
+           known ? answeredEl(ds) : null].filter(function (n) { return n; }));
     } else {
+      ds = decisions;
       qs = questions;
       ts = tasks.filter(function (t) { return t.state === 'queued' || t.state === 'running'; });
       replaceChildren(list, qs.length ? qs.map(function (q) { return questionEl(q, tasks, true); })
@@ -166,6 +316,12 @@
     }
     if (taskBody) replaceChildren(taskBody, ts.length ? ts.map(taskRow) : [emptyRow(5)]);
     if (targetBody) replaceChildren(targetBody, targets.map(targetRow));
+    ds = ds.slice(0, 20);
+    if (decisionBody) replaceChildren(decisionBody, ds.length ? ds.map(decisionRow) : [emptyRow(5)]);
+  }
+
+  function rerender() {
+    if (last) render(last[0], last[1], last[2], last[3]);
   }
 
   function getJSON(url) {
@@ -182,18 +338,28 @@
     s.classList.toggle('bad', !!bad);
   }
 
+  var timer = null;
   function poll() {
-    Promise.all([getJSON('/api/v1/targets'), getJSON('/api/v1/questions'), getJSON('/api/v1/tasks')])
+    timer = null;
+    Promise.all([getJSON('/api/v1/targets'), getJSON('/api/v1/questions'), getJSON('/api/v1/tasks'),
+                 getJSON('/api/v1/remediation')])
       .then(function (r) {
-        render(r[0], r[1], r[2]);
+        render(r[0], r[1], r[2], r[3]);
         setStatus('Updated ' + utc(Date.now() / 1000) + ', every ' + POLL_MS / 1000 + ' s.', false);
       })
       .catch(function (e) {
         setStatus('Cannot update (' + e.message + '); retrying every ' + POLL_MS / 1000 + ' s.', true);
       })
-      .then(function () { setTimeout(poll, POLL_MS); });
+      .then(function () { if (!timer) timer = setTimeout(poll, POLL_MS); });
   }
 
+  // soon after an answer: the agent sees the question go within a second or two
+  function pollNow() {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(poll, 300);
+  }
+
+  renderAnswering();
   setInterval(tick, 1000);
   poll();
 })();

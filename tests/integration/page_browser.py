@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """The on-call page in a real browser (headless Chromium through chromedriver and Selenium).
 
-  page_browser.py test AGENT_URL SIM_BASE TARGET VM_ID VM_NAME QTEXT OTHER_VM
-      the browser checks of tests/integration/test_page.sh; prints TAP lines "ok - ..." /
-      "not ok - ..." (and "# ..." comments) for the shell to count
+  page_browser.py test AGENT_URL SIM_BASE TARGET VM_ID VM_NAME QTEXT OTHER_VM TOKEN
+      the browser checks of tests/integration/test_page.sh against an agent with that API
+      token; prints TAP lines "ok - ..." / "not ok - ..." (and "# ..." comments)
+  page_browser.py readonly AGENT_URL
+      the same for an agent without a token: no answer button, a line saying how to enable
   page_browser.py screenshot URL OUT.png [WIDTH HEIGHT]
       a screenshot of URL (light theme), for docs/page.png
   page_browser.py measure URL
@@ -18,7 +20,8 @@ import time
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import (NoAlertPresentException, NoSuchElementException,
+                                        StaleElementReferenceException, TimeoutException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -68,7 +71,8 @@ class Tap:
 def wait_for(driver, fn, secs):
     """True when fn(driver) becomes true within secs."""
     try:
-        WebDriverWait(driver, secs, poll_frequency=0.2).until(lambda d: fn(d))
+        WebDriverWait(driver, secs, poll_frequency=0.2,
+                      ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(fn)
         return True
     except TimeoutException:
         return False
@@ -81,17 +85,41 @@ def simctl(base, path, body):
         return json.load(r)
 
 
-def requested_urls(driver, origin):
-    """Every URL a document of origin asked for (from the DevTools performance log)."""
-    urls = []
+seen_requests = []
+
+
+def requests(driver, origin):
+    """The requests documents of origin made since the last call (DevTools performance log),
+    as {url, method, headers}; also kept in seen_requests."""
+    out = []
     for entry in driver.get_log("performance"):
         msg = json.loads(entry["message"])["message"]
         if msg.get("method") != "Network.requestWillBeSent":
             continue
         p = msg["params"]
         if p.get("documentURL", "").startswith(origin + "/") or p["request"]["url"].startswith(origin + "/"):
-            urls.append(p["request"]["url"])
-    return urls
+            out.append({"url": p["request"]["url"], "method": p["request"]["method"],
+                        "headers": p["request"].get("headers", {})})
+    seen_requests.extend(out)
+    return out
+
+
+def requested_urls(driver, origin):
+    return [r["url"] for r in requests(driver, origin)]
+
+
+def choice(driver, vm, key):
+    return driver.find_element(By.CSS_SELECTOR,
+                               'article.question[data-vm="%s"] li.choice[data-key="%s"] button.answer' % (vm, key))
+
+
+def enter_token(driver, token):
+    wait_for(driver, lambda x: len(x.find_elements(By.ID, "token")) == 1, 5)
+    box = driver.find_element(By.ID, "token")
+    box.clear()
+    box.send_keys(token)
+    driver.find_element(By.CSS_SELECTOR, "#token-form button[type=submit]").click()
+    wait_for(driver, lambda x: len(x.find_elements(By.ID, "token-forget")) == 1, 5)
 
 
 def no_alert(driver):
@@ -106,7 +134,26 @@ def articles(driver, vm):
     return driver.find_elements(By.CSS_SELECTOR, 'article.question[data-vm="%s"]' % vm)
 
 
-def cmd_test(agent, sim, target, vm, vm_name, qtext, other_vm):
+def cmd_readonly(agent):
+    t = Tap()
+    d = browser()
+    try:
+        d.get(agent + "/")
+        t.check(wait_for(d, lambda x: x.find_element(By.ID, "status").text.startswith("Updated"), 15),
+                "read-only: the script updated the page")
+        t.check(len(d.find_elements(By.CSS_SELECTOR, "article.question")) >= 1, "read-only: a question is shown")
+        t.check(len(d.find_elements(By.CSS_SELECTOR, "button, form, input")) == 0,
+                "read-only: no button, form or input without a token configured")
+        t.check("set api_token_file in vimon.conf to turn it on" in d.find_element(By.ID, "answering").text,
+                "read-only: a line says how to turn answering on", d.find_element(By.ID, "answering").text)
+        logs = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+        t.check(not logs, "read-only: no console errors", logs)
+    finally:
+        d.quit()
+    return 1 if t.failed else 0
+
+
+def cmd_test(agent, sim, target, vm, vm_name, qtext, other_vm, token):
     t = Tap()
     d = browser()
     try:
@@ -178,18 +225,61 @@ def cmd_test(agent, sim, target, vm, vm_name, qtext, other_vm):
                 "and its blocked power-on (%s), running" % task, [r.text for r in row])
         state = '#tasks tr[data-task="%s"] td.state' % task
 
-        # Cleared in vCenter: the page says so and the power-on completes.
-        simctl(sim, "/_sim/question/clear", {"vm": vm})
-        t.check(wait_for(d, lambda x: len(articles(x, vm)) == 0, 20), "the question disappears once cleared")
-        t.check(wait_for(d, lambda x: "No question is pending on this VM." in x.find_element(By.ID, "question").text, 5),
-                "the deep link then says no question is pending")
+        # Answering: the token typed once, a wrong one refused with the server's reason.
+        t.check(wait_for(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, "li.choice button.answer")) == 2, 10),
+                "with a token configured each choice is a button")
+        t.check(len(d.find_elements(By.ID, "token-form")) == 1, "the page asks for the token")
+        choice(d, vm, "0").click()
+        t.check(wait_for(d, lambda x: "Enter the API token first" in x.find_element(By.ID, "messages").text, 5),
+                "a choice clicked without a token asks for it")
+        enter_token(d, "wrong-" + token)
+        choice(d, vm, "0").click()
+        t.check(wait_for(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, ".confirm button.send")) == 1, 5),
+                "a choice asks for confirmation first")
+        d.find_element(By.CSS_SELECTOR, ".confirm button.send").click()
+        t.check(wait_for(d, lambda x: x.find_element(By.ID, "messages").text.startswith("Refused (HTTP 401"), 10),
+                "a wrong token: the refusal is shown", d.find_element(By.ID, "messages").text)
+        t.check("A valid Authorization header" in d.find_element(By.ID, "messages").text,
+                "with the server's reason", d.find_element(By.ID, "messages").text)
+        t.check(len(d.find_elements(By.ID, "token-form")) == 1 and len(articles(d, vm)) == 1,
+                "the token is asked again and the question is still pending")
+
+        enter_token(d, token)
+        t.check(d.execute_script("return sessionStorage.getItem('vimon.token')") == token,
+                "the token is kept in sessionStorage")
+        choice(d, vm, "0").click()
+        wait_for(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, ".confirm button.send")) == 1, 5)
+        t.check("\u201cCancel\u201d" in d.find_element(By.CSS_SELECTOR, ".confirm").text,
+                "the confirmation names the chosen answer", d.find_element(By.CSS_SELECTOR, ".confirm").text)
+        d.find_element(By.CSS_SELECTOR, ".confirm button.send").click()
+        t.check(wait_for(d, lambda x: "msg good" in (x.find_element(By.CSS_SELECTOR, "#messages p").get_attribute("class") or ""), 15),
+                "the answer is accepted", d.find_element(By.ID, "messages").text)
+        t.check(d.find_element(By.ID, "messages").text.startswith("Answered question q-xss"),
+                "and the server's message is shown", d.find_element(By.ID, "messages").text)
+        t.check(wait_for(d, lambda x: len(articles(x, vm)) == 0, 20), "the question disappears")
         t.check(wait_for(d, lambda x: [e.text for e in x.find_elements(By.CSS_SELECTOR, state)] == ["success"], 20),
                 "the power-on it blocked completes (success)",
                 [e.text for e in d.find_elements(By.CSS_SELECTOR, state)])
+        t.check(wait_for(d, lambda x: "was answered with choice 0 (Cancel) by HTTP client 127.0.0.1 at"
+                         in x.find_element(By.ID, "question").text, 10),
+                "the page says who answered and when", d.find_element(By.ID, "question").text)
+        t.check(d.execute_script("return document.cookie") == "", "no cookie")
+        posts = [r for r in requests(d, agent) if r["method"] == "POST"]
+        t.check(len(posts) == 2 and all(p["headers"].get("Authorization", "").startswith("Bearer ") and
+                                        "Cookie" not in p["headers"] for p in posts),
+                "the answers carried a bearer header and no cookie", posts)
+        d.refresh()
+        t.check(wait_for(d, lambda x: "was answered with choice 0 (Cancel)" in x.find_element(By.ID, "question").text, 5),
+                "the question page says so without JavaScript's help too (server-rendered)")
+        t.check(len(d.find_elements(By.ID, "token-form")) == 0, "the token survives a reload of the tab")
 
-        logs = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
-        t.check(not logs, "no console errors", logs)
-        urls = requested_urls(d, agent)
+        # Chromium logs every HTTP error status of a fetch; the refusal of the wrong token is
+        # the one expected (and checked above).
+        logs = [e for e in d.get_log("browser") if e.get("level") == "SEVERE" and not (
+            e.get("source") == "network" and "/api/v1/questions/answer" in e.get("message", "")
+            and "status of 401" in e.get("message", ""))]
+        t.check(not logs, "no console errors (but the expected 401 of the wrong token)", logs)
+        urls = [r["url"] for r in seen_requests] + requested_urls(d, agent)
         foreign = [u for u in urls if not u.startswith(agent + "/")]
         t.check(urls and not foreign, "no resource outside the agent was requested (%d requests)" % len(urls),
                 foreign)
@@ -251,8 +341,10 @@ def cmd_measure(url):
 
 
 def main(argv):
-    if len(argv) >= 2 and argv[1] == "test" and len(argv) == 9:
+    if len(argv) >= 2 and argv[1] == "test" and len(argv) == 10:
         return cmd_test(*argv[2:])
+    if len(argv) == 3 and argv[1] == "readonly":
+        return cmd_readonly(argv[2])
     if len(argv) >= 4 and argv[1] == "screenshot":
         return cmd_screenshot(*argv[2:])
     if len(argv) == 3 and argv[1] == "measure":

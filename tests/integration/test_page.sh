@@ -31,8 +31,23 @@ soap_login >/dev/null
 TASK=$(xml_value "$(soap PowerOnVM_Task "<_this type=\"VirtualMachine\">$VM</_this>")" returnval)
 like "$TASK" '^task-[0-9]+$' "the power-on of $VM is blocked by the question ($TASK)"
 
+# an agent without a token (read-only page), then one with a token (answer buttons)
+cat >"$W/ro.conf" <<EOF
+listen = "127.0.0.1:0";
+targets = ( { name = "sim1"; url = "$SIM_URL"; username = "u"; password_file = "$W/pw"; } );
+EOF
+if ! agent_start "$W/ro.conf"; then
+	not_ok "the read-only agent starts"
+	done_testing
+fi
+RO_URL=$AGENT_URL
+TOKEN=page-test-token-0123456789abcdef
+printf '%s\n' "$TOKEN" >"$W/token"
+chmod 600 "$W/token"
 cat >"$W/vimon.conf" <<EOF
 listen = "127.0.0.1:0";
+api_token_file = "$W/token";
+remediation = { audit_log = "$W/audit.log"; state_file = "$W/remediation.state"; };
 targets = ( { name = "sim1"; url = "$SIM_URL"; username = "u"; password_file = "$W/pw"; } );
 EOF
 if ! agent_start "$W/vimon.conf"; then
@@ -90,27 +105,44 @@ is "$(grep -o '<script[^>]*>' "$W/index.html")" '<script src="/static/page.js" d
 unlike "$(grep -o '<[^>]*>' "$W/index.html")" '^<style| style=| on[a-z]+=' "no inline style or event handler (in any tag)"
 unlike "$html" '(src|href)="[a-z]*:?//' "no external URL"
 q=$(curl -s "$AGENT_URL/questions/sim1/$VM")
-like "$q" "<body data-view=\"question\" data-target=\"sim1\" data-vm=\"$VM\">" "the question page names its VM for the script"
+like "$q" "<body data-view=\"question\" data-target=\"sim1\" data-vm=\"$VM\" data-answer=\"1\">" "the question page names its VM for the script"
 like "$q" '<span class="vm">&lt;script&gt;alert\(1\)&lt;/script&gt;</span>' "the question page shows the escaped name"
 is "$(printf '%s' "$q" | grep -c '<article class="question"')" 1 "the question page shows one question"
 like "$(curl -s "$AGENT_URL/questions/sim1/vm-99999")" 'No question is pending on this VM.' \
 	"a VM without a question: the page says so"
+like "$html" '<body data-view="index" data-answer="1">' "with a token: the page tells the script to offer answers"
+like "$html" '<p class="nojs">Answering from this page needs JavaScript.</p>' \
+	"with a token, without JavaScript: a line says answering needs it"
+unlike "$html" '<button' "no button in the server-rendered HTML"
+ro=$(curl -s "$RO_URL/")
+like "$ro" '<p class="off">Answering from this page is off: set <code>api_token_file</code> in vimon.conf to turn it on' \
+	"without a token: a line says how to turn answering on"
+unlike "$ro" 'data-answer' "without a token: the script offers no answer"
 
 # ---- the browser -----------------------------------------------------------------------------
 if ! "$PY" -c 'import selenium' 2>/dev/null || [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
 	not_ok "chromium, chromium-driver and python3-selenium are installed (scripts/deps.sh)"
 	done_testing
 fi
-"$PY" "$(dirname "$0")/page_browser.py" test "$AGENT_URL" "$SIM_BASE" sim1 "$VM" "$XSS" "$QTEXT" 'odd|pipe' \
-	>"$W/browser.out" 2>"$W/browser.err"
-rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok "browser: ${line#ok - }" ;;
-	"not ok - "*) not_ok "browser: ${line#not ok - }" ;;
-	"# "*) echo "$line" ;;
-	esac
-done <"$W/browser.out"
-is "$rc" 0 "the browser checks ran to the end"
-[ "$rc" -eq 0 ] || diag "$(tail -n 20 "$W/browser.err")"
+# browser CHECKS ARGS...: runs page_browser.py and relays its TAP lines.
+browser() {
+	"$PY" "$(dirname "$0")/page_browser.py" "$@" >"$W/browser.out" 2>"$W/browser.err"
+	_rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) ok "browser: ${line#ok - }" ;;
+		"not ok - "*) not_ok "browser: ${line#not ok - }" ;;
+		"# "*) echo "$line" ;;
+		esac
+	done <"$W/browser.out"
+	is "$_rc" 0 "the browser checks ($1) ran to the end"
+	[ "$_rc" -eq 0 ] || diag "$(tail -n 20 "$W/browser.err")"
+}
+browser readonly "$RO_URL"
+simctl POST /_sim/stats/reset '{}' >/dev/null
+browser test "$AGENT_URL" "$SIM_BASE" sim1 "$VM" "$XSS" "$QTEXT" 'odd|pipe' "$TOKEN"
+is "$(simctl GET /_sim/stats | py 'j["calls"].get("AnswerVM", 0)')" 1 \
+	"the simulator counted exactly one AnswerVM (the wrong token sent none)"
+is "$(curl -s "$AGENT_URL/api/v1/remediation" | py '[(d["vm_id"], d["question_id"], d["choice"], d["result"]) for d in j]')" \
+	"[('$VM', 'q-xss', '0', 'answered')]" "the audit holds the one answer"
 done_testing

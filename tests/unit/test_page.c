@@ -121,11 +121,12 @@ static struct snapshot *fixture(void)
 static void test_index(void **state)
 {
 	struct snapshot *s = fixture(), *snaps[2] = {s, NULL};
+	struct page_input in = {snaps, 2, NOW, false, NULL};
 	size_t len = 0;
 	char *html;
 
 	(void)state;
-	html = page_render_index(snaps, 2, NOW, &len);
+	html = page_render_index(&in, &len);
 	assert_non_null(html);
 	assert_int_equal(len, strlen(html));
 	assert_non_null(strstr(html, "<title>1 pending question - vimon</title>"));
@@ -156,6 +157,12 @@ static void test_index(void **state)
 				     "error</span>"));
 	assert_null(strstr(html, "<script>alert"));
 	assert_null(strstr(html, "<b>"));
+	/* no token configured: no button, and how to turn answering on */
+	assert_non_null(
+		strstr(html, "Answering from this page is off: set <code>api_token_file</code>"));
+	assert_null(strstr(html, "data-answer"));
+	assert_null(strstr(html, "<button"));
+	assert_non_null(strstr(html, "<section id=\"decisions\">"));
 	free(html);
 	snapshot_put(s);
 }
@@ -163,22 +170,27 @@ static void test_index(void **state)
 static void test_question(void **state)
 {
 	struct snapshot *s = fixture(), *snaps[1] = {s};
+	struct page_input in = {snaps, 1, NOW, true, NULL};
 	size_t len = 0;
 	int status = 0;
 	char *html;
 
 	(void)state;
-	html = page_render_question(snaps, 1, "vc<1>", "vm-63", NOW, &status, &len);
+	html = page_render_question(&in, "vc<1>", "vm-63", &status, &len);
 	assert_non_null(html);
 	assert_int_equal(status, 200);
 	assert_non_null(strstr(html, "<body data-view=\"question\" data-target=\"vc&lt;1&gt;\" "
-				     "data-vm=\"vm-63\">"));
+				     "data-vm=\"vm-63\" data-answer=\"1\">"));
 	assert_non_null(strstr(html, "<span class=\"vm\">&lt;script&gt;alert(1)&lt;/script&gt;"
 				     "</span>"));
 	assert_non_null(strstr(html, "data-task=\"task-93\""));
+	/* a token configured: the script adds the buttons; without it the page says why none */
+	assert_non_null(
+		strstr(html, "<p class=\"nojs\">Answering from this page needs JavaScript."));
+	assert_null(strstr(html, "is off"));
 	free(html);
 
-	html = page_render_question(snaps, 1, "vc<1>", "vm-1", NOW, &status, &len);
+	html = page_render_question(&in, "vc<1>", "vm-1", &status, &len);
 	assert_non_null(html);
 	assert_int_equal(status, 200);
 	assert_non_null(strstr(html, "No question is pending on this VM."));
@@ -187,7 +199,7 @@ static void test_question(void **state)
 	assert_null(strstr(html, "<article"));
 	free(html);
 
-	html = page_render_question(snaps, 1, "<other>", "vm-63", NOW, &status, &len);
+	html = page_render_question(&in, "<other>", "vm-63", &status, &len);
 	assert_non_null(html);
 	assert_int_equal(status, 404);
 	assert_non_null(strstr(html, "No such target."));
@@ -198,16 +210,71 @@ static void test_question(void **state)
 
 static void test_empty(void **state)
 {
+	struct page_input in = {NULL, 0, NOW, false, "not json"};
 	size_t len = 0;
 	char *html;
 
 	(void)state;
-	html = page_render_index(NULL, 0, NOW, &len);
+	html = page_render_index(&in, &len);
 	assert_non_null(html);
 	assert_non_null(strstr(html, "<title>vimon</title>"));
 	assert_non_null(strstr(html, "No question is pending."));
 	assert_non_null(strstr(html, "<td colspan=\"5\">None.</td>"));
 	free(html);
+}
+
+/* Two decisions on vm-63: an answer over HTTP, then (newer) a refused second one. */
+static const char decisions[] =
+	"[{\"timestamp\": 1795258890.5, \"target\": \"vc<1>\", \"vm\": \"<i>x</i>\", "
+	"\"vm_id\": \"vm-63\", \"question_id\": \"q1\", \"choices\": [{\"key\": \"2\", "
+	"\"label\": \"I _Copied It\"}], \"rule\": null, \"client\": \"127.0.0.1\", "
+	"\"action\": \"answer\", \"decision\": \"answer\", \"choice\": \"2\", \"result\": "
+	"\"already_answered\", \"message\": \"already <answered>\"},"
+	" {\"timestamp\": 1795258880.25, \"target\": \"vc<1>\", \"vm\": \"<i>x</i>\", "
+	"\"vm_id\": \"vm-63\", \"question_id\": \"q1\", \"choices\": [{\"key\": \"2\", "
+	"\"label\": \"I _Copied It\"}], \"rule\": null, \"client\": \"127.0.0.1\", "
+	"\"action\": \"answer\", \"decision\": \"answer\", \"choice\": \"2\", \"result\": "
+	"\"answered\", \"message\": \"Answered.\"},"
+	" {\"timestamp\": 1795258870, \"target\": \"vc2\", \"vm\": \"y\", \"vm_id\": \"vm-9\", "
+	"\"question_id\": \"7\", \"rule\": \"uuid-moved\", \"client\": \"\", \"action\": "
+	"\"answer\", \"decision\": \"answer\", \"choice\": \"1\", \"result\": \"dry_run\", "
+	"\"message\": \"would answer\"}]";
+
+static void test_decisions(void **state)
+{
+	struct snapshot *s = fixture(), *snaps[1] = {s};
+	struct page_input in = {snaps, 1, NOW, true, decisions};
+	size_t len = 0;
+	int status = 0;
+	char *html;
+
+	(void)state;
+	html = page_render_index(&in, &len);
+	assert_non_null(html);
+	assert_non_null(strstr(html,
+			       "<td>answer: answer, choice 2 (I _Copied It)</td><td "
+			       "class=\"result\">already_answered <span class=\"where\">already "
+			       "&lt;answered&gt;</span></td><td>HTTP client 127.0.0.1</td>"));
+	assert_non_null(strstr(html, "<td>rule uuid-moved</td>"));
+	assert_non_null(strstr(html, "&lt;i&gt;x&lt;/i&gt;"));
+	free(html);
+
+	/* the question page of a VM whose question was answered says by whom and when */
+	html = page_render_question(&in, "vc<1>", "vm-1", &status, &len);
+	assert_non_null(html);
+	assert_null(strstr(html, "was answered"));
+	free(html);
+	json_array_clear(s->questions);
+	html = page_render_question(&in, "vc<1>", "vm-63", &status, &len);
+	assert_non_null(html);
+	assert_non_null(strstr(html,
+			       "No question is pending on this VM.</p>\n<p class=\"answered\">"
+			       "Question <code>q1</code> was answered with choice 2 (I _Copied "
+			       "It) by HTTP client 127.0.0.1 at 2026-11-21 11:01:20 UTC.</p>"));
+	/* only this VM's decisions */
+	assert_null(strstr(html, "uuid-moved"));
+	free(html);
+	snapshot_put(s);
 }
 
 static void test_static(void **state)
@@ -234,7 +301,8 @@ int main(void)
 		cmocka_unit_test(test_text_escaped), cmocka_unit_test(test_segment),
 		cmocka_unit_test(test_age),	     cmocka_unit_test(test_question_path),
 		cmocka_unit_test(test_index),	     cmocka_unit_test(test_question),
-		cmocka_unit_test(test_empty),	     cmocka_unit_test(test_static),
+		cmocka_unit_test(test_empty),	     cmocka_unit_test(test_decisions),
+		cmocka_unit_test(test_static),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
