@@ -2,6 +2,7 @@
 #   make            build the programs (build/)
 #   make check      install missing dependencies, then run every test
 #   make demo       start the simulator and the agent on it
+#   make screenshot regenerate docs/page.png (the on-call page, headless Chromium)
 #   make fuzz       build the libFuzzer targets (build-fuzz/)
 #   make lint       banned functions, include rules, clang-format
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -125,6 +126,11 @@ check: deps
 
 demo: deps all
 	@sh scripts/demo.sh
+
+# The on-call page's screenshot in the README (headless Chromium, see scripts/deps.sh).
+.PHONY: screenshot
+screenshot: deps all
+	@sh scripts/screenshot.sh docs/page.png
 
 bench: all $(BENCH_BINS)
 
