@@ -162,7 +162,8 @@
       var v = input.value.trim();
       if (!v) return;
       setToken(v);
-      renderAnswering();
+      document.addEventListener('visibilitychange', function () { if (!document.hidden) pollNow(); });
+  renderAnswering();
       say('Token set for this tab.', true);
     });
     replaceChildren(box, [form]);
@@ -341,6 +342,11 @@
   var timer = null;
   function poll() {
     timer = null;
+    // a tab nobody looks at costs the agent nothing; it catches up when shown again
+    if (document.hidden) {
+      timer = setTimeout(poll, POLL_MS);
+      return;
+    }
     Promise.all([getJSON('/api/v1/targets'), getJSON('/api/v1/questions'), getJSON('/api/v1/tasks'),
                  getJSON('/api/v1/remediation')])
       .then(function (r) {
@@ -359,6 +365,7 @@
     timer = setTimeout(poll, 300);
   }
 
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) pollNow(); });
   renderAnswering();
   setInterval(tick, 1000);
   poll();
