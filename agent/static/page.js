@@ -35,7 +35,7 @@
   function str(v) { return typeof v === 'string' ? v : (v === null || v === undefined ? '' : String(v)); }
 
   function age(s) {
-    s = Math.max(0, Math.floor(s));
+    s = isFinite(s) ? Math.max(0, Math.floor(s)) : 0;
     function two(n) { return (n < 10 ? '0' : '') + n; }
     if (s < 60) return s + 's';
     if (s < 3600) return Math.floor(s / 60) + 'm ' + two(s % 60) + 's';
