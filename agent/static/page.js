@@ -303,15 +303,19 @@
       qs = questions.filter(function (q) { return q.target === onlyTarget && q.vm_id === onlyVm; });
       ts = tasks.filter(function (t) { return t.target === onlyTarget && t.entity_id === onlyVm; });
       ds = decisions.filter(function (d) { return d.target === onlyTarget && d.vm_id === onlyVm; });
-      replaceChildren(list, qs.length ? qs.map(function (q) { return questionEl(q, tasks, false); })
-        : [el('p', {'class': 'empty'}, known ? 'No question is pending on this VM.' : 'No such target.'),
-           known ? answeredEl(ds) : null].filter(function (n) { return n; }));
+      if (changed(qs, tasks, [known, ds.filter(function (d) { return d.result === 'answered'; })[0]])) {
+        replaceChildren(list, qs.length ? qs.map(function (q) { return questionEl(q, tasks, false); })
+          : [el('p', {'class': 'empty'}, known ? 'No question is pending on this VM.' : 'No such target.'),
+             known ? answeredEl(ds) : null].filter(function (n) { return n; }));
+      }
     } else {
       ds = decisions;
       qs = questions;
       ts = tasks.filter(function (t) { return t.state === 'queued' || t.state === 'running'; });
-      replaceChildren(list, qs.length ? qs.map(function (q) { return questionEl(q, tasks, true); })
-        : [el('p', {'class': 'empty'}, 'No question is pending.')]);
+      if (changed(qs, tasks, null)) {
+        replaceChildren(list, qs.length ? qs.map(function (q) { return questionEl(q, tasks, true); })
+          : [el('p', {'class': 'empty'}, 'No question is pending.')]);
+      }
       document.title = qs.length ? qs.length + ' pending question' + (qs.length === 1 ? '' : 's') + ' - vimon'
         : 'vimon';
     }
@@ -319,6 +323,23 @@
     if (targetBody) replaceChildren(targetBody, targets.map(targetRow));
     ds = ds.slice(0, 20);
     if (decisionBody) replaceChildren(decisionBody, ds.length ? ds.map(decisionRow) : [emptyRow(5)]);
+  }
+
+  // The questions are redrawn only when what they show changed (not for their growing
+  // pending_seconds; the ages tick by themselves), so a button is not replaced under a click.
+  var listKey = null;
+  function changed(qs, tasks, extra) {
+    var key = JSON.stringify([qs.map(function (q) {
+      var names = (q.blocked_tasks || []).map(function (id) {
+        var t = taskById(tasks, q.target, id);
+        return t ? t.task : null;
+      });
+      return [q.target, q.vm_id, q.id, q.vm, q.text, q.choices, q['default'], q.first_seen,
+              q.blocked_tasks, names];
+    }), extra, confirming, sending]);
+    if (key === listKey) return false;
+    listKey = key;
+    return true;
   }
 
   function rerender() {

@@ -108,9 +108,19 @@ def requested_urls(driver, origin):
     return [r["url"] for r in requests(driver, origin)]
 
 
-def choice(driver, vm, key):
-    return driver.find_element(By.CSS_SELECTOR,
-                               'article.question[data-vm="%s"] li.choice[data-key="%s"] button.answer' % (vm, key))
+def click(driver, css):
+    """Clicks the element css selects, again if the page redrew it meanwhile."""
+    for _ in range(5):
+        try:
+            driver.find_element(By.CSS_SELECTOR, css).click()
+            return
+        except (StaleElementReferenceException, NoSuchElementException):
+            time.sleep(0.2)
+    driver.find_element(By.CSS_SELECTOR, css).click()
+
+
+def click_choice(driver, vm, key):
+    click(driver, 'article.question[data-vm="%s"] li.choice[data-key="%s"] button.answer' % (vm, key))
 
 
 def enter_token(driver, token):
@@ -118,7 +128,7 @@ def enter_token(driver, token):
     box = driver.find_element(By.ID, "token")
     box.clear()
     box.send_keys(token)
-    driver.find_element(By.CSS_SELECTOR, "#token-form button[type=submit]").click()
+    click(driver, "#token-form button[type=submit]")
     wait_for(driver, lambda x: len(x.find_elements(By.ID, "token-forget")) == 1, 5)
 
 
@@ -214,7 +224,7 @@ def cmd_test(agent, sim, target, vm, vm_name, qtext, other_vm, token):
         d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
         # The deep link, followed from the question's heading.
-        articles(d, vm)[0].find_element(By.CSS_SELECTOR, "h3 a.vm").click()
+        click(d, 'article.question[data-vm="%s"] h3 a.vm' % vm)
         want = "%s/questions/%s/%s" % (agent, target, vm)
         t.check(wait_for(d, lambda x: x.current_url == want, 10), "the VM's name links to " + want, d.current_url)
         t.check(len(articles(d, vm)) == 1 and len(d.find_elements(By.CSS_SELECTOR, "article.question")) == 1,
@@ -229,14 +239,14 @@ def cmd_test(agent, sim, target, vm, vm_name, qtext, other_vm, token):
         t.check(wait_for(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, "li.choice button.answer")) == 2, 10),
                 "with a token configured each choice is a button")
         t.check(len(d.find_elements(By.ID, "token-form")) == 1, "the page asks for the token")
-        choice(d, vm, "0").click()
+        click_choice(d, vm, "0")
         t.check(wait_for(d, lambda x: "Enter the API token first" in x.find_element(By.ID, "messages").text, 5),
                 "a choice clicked without a token asks for it")
         enter_token(d, "wrong-" + token)
-        choice(d, vm, "0").click()
+        click_choice(d, vm, "0")
         t.check(wait_for(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, ".confirm button.send")) == 1, 5),
                 "a choice asks for confirmation first")
-        d.find_element(By.CSS_SELECTOR, ".confirm button.send").click()
+        click(d, ".confirm button.send")
         t.check(wait_for(d, lambda x: x.find_element(By.ID, "messages").text.startswith("Refused (HTTP 401"), 10),
                 "a wrong token: the refusal is shown", d.find_element(By.ID, "messages").text)
         t.check("A valid Authorization header" in d.find_element(By.ID, "messages").text,
@@ -247,11 +257,11 @@ def cmd_test(agent, sim, target, vm, vm_name, qtext, other_vm, token):
         enter_token(d, token)
         t.check(d.execute_script("return sessionStorage.getItem('vimon.token')") == token,
                 "the token is kept in sessionStorage")
-        choice(d, vm, "0").click()
+        click_choice(d, vm, "0")
         wait_for(d, lambda x: len(x.find_elements(By.CSS_SELECTOR, ".confirm button.send")) == 1, 5)
         t.check("\u201cCancel\u201d" in d.find_element(By.CSS_SELECTOR, ".confirm").text,
                 "the confirmation names the chosen answer", d.find_element(By.CSS_SELECTOR, ".confirm").text)
-        d.find_element(By.CSS_SELECTOR, ".confirm button.send").click()
+        click(d, ".confirm button.send")
         t.check(wait_for(d, lambda x: "msg good" in (x.find_element(By.CSS_SELECTOR, "#messages p").get_attribute("class") or ""), 15),
                 "the answer is accepted", d.find_element(By.ID, "messages").text)
         t.check(d.find_element(By.ID, "messages").text.startswith("Answered question q-xss"),
