@@ -23,6 +23,10 @@ fi
 # the odd%2fslash VM renamed to an HTML-like name, with a question and a blocked power-on
 VM=$(simctl POST /_sim/vm/rename "{\"vm\":\"odd%2fslash\",\"name\":\"$XSS\"}" | py 'j["vm"]')
 like "$VM" '^vm-[0-9]+$' "the simulator renames a VM to $XSS ($VM)"
+simctl POST /_sim/vm/rename '{"vm":"odd|pipe","name":""}' >/dev/null
+is "$?" 1 "the simulator refuses an empty name"
+simctl POST /_sim/vm/rename '{"vm":"no-such-vm","name":"x"}' >/dev/null
+is "$?" 1 "the simulator refuses to rename an unknown VM"
 simctl POST /_sim/question "{\"vm\":\"$VM\",\"id\":\"q-xss\",\"text\":\"Continue? <b>bold</b> & <img src=x onerror=alert(2)>\",
 	\"message_ids\":[\"msg.uuid.altered\"],
 	\"choices\":[{\"key\":\"0\",\"label\":\"Cancel\",\"summary\":\"do not start\"},{\"key\":\"1\",\"label\":\"Yes\"}],
