@@ -48,7 +48,7 @@ static const char usage_text[] =
 	"running one kept); SIGTERM and SIGINT stop the agent.\n"
 	"Endpoints: /metrics, /healthz, /api/v1/targets, /api/v1/questions, /api/v1/tasks,\n"
 	"/api/v1/remediation, /api/v1/actions; with api_token_file, POST\n"
-	"/api/v1/questions/answer.\n";
+	"/api/v1/questions/answer and /api/v1/vms/power.\n";
 
 static size_t agent_snapshots(void *ud, struct snapshot **snaps, size_t max, unsigned long *epoch)
 {

@@ -1,4 +1,4 @@
-/* agent/remediation: answers or cancels what VM questions block, by rule or on an HTTP action, audited. */
+/* agent/remediation: the remediation module: rules applied by its own thread, audit, never-twice, rate limit, metrics. */
 #include "agent/remediation.h"
 
 #include <errno.h>
@@ -11,12 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/remrule.h"
-#include "agent/remstate.h"
+#include "agent/rem_internal.h"
 #include "agent/render.h"
 #include "util/buf.h"
-#include "util/log.h"
-#include "vi/session.h"
 #include "vi/task.h"
 
 #define REM_TICK_MS	  1000
@@ -30,63 +27,7 @@
 	"Remediation decisions (rules and HTTP actions) by target, action (answer, cancel, "       \
 	"report, power) and result."
 
-struct rem_counter {
-	struct rem_counter *next;
-	char *target, *action, *result;
-	unsigned long n;
-};
-
-/* One target the module acts on, with its own session. */
-struct rem_target {
-	struct conf_target ct; /* deep copy */
-	struct vi_session *s;
-	pthread_mutex_t lock; /* one call at a time on s */
-	/* rate window (under the module's lock): times of the last actions */
-	double *sent;
-	size_t cap, head, n;
-};
-
-struct remediation {
-	pthread_mutex_t lock; /* counters, ring, rate windows, generation, audit writes */
-	struct rem_target *targets;
-	size_t ntargets;
-	struct rem_rules *rules;
-	struct remstate *state;
-	int audit_fd;
-	char *audit_path;
-	bool enabled, dry_run;
-	int per_hour;
-	char *token; /* NULL: no HTTP actions */
-	struct rem_source src;
-	struct snapshot_slot *slot;
-	unsigned long generation;
-	struct rem_counter *counters;
-	json_t *ring; /* decisions, newest first */
-	json_t *seen; /* rule thread only: key -> {"r": result, "t": time} */
-	struct log_backoff audit_backoff;
-	pthread_t thread;
-	bool thread_started;
-	pthread_mutex_t stop_lock;
-	pthread_cond_t stop_cond;
-	int stop;	  /* atomic */
-	double logout_at; /* monotonic deadline of the final logouts, 0 before */
-};
-
-/* One decision, as audited. Strings borrowed. */
-struct rem_dec {
-	const char *target, *vm, *vm_id, *qid, *message_id, *text;
-	const json_t *choices;
-	char rule[64]; /* "" for HTTP actions */
-	const char *client;
-	const char *action;   /* answer, cancel, report, power */
-	const char *decision; /* answer, cancel, report, skip, dry-run, power */
-	const char *result;
-	const char *choice; /* the key sent (or that would be) */
-	const char *task;
-	char message[768];
-};
-
-static double now_real(void)
+double rem_now(void)
 {
 	struct timespec ts;
 
@@ -190,7 +131,7 @@ static void counters_free(struct rem_counter *c)
 
 /* ---- audit ---- */
 
-static json_t *jstr(const char *s)
+json_t *rem_jstr(const char *s)
 {
 	return s ? render_json_string(s) : json_null();
 }
@@ -212,7 +153,7 @@ static json_t *decision_json(const struct rem_dec *d)
 	json_t *o = json_object();
 	char when[64];
 	char text[REM_TEXT_MAX + 1];
-	double now = now_real();
+	double now = rem_now();
 
 	if (!o)
 		return NULL;
@@ -220,21 +161,21 @@ static json_t *decision_json(const struct rem_dec *d)
 	snprintf(text, sizeof(text), "%s", d->text ? d->text : "");
 	json_object_set_new(o, "time", json_string(when));
 	json_object_set_new(o, "timestamp", json_real(now));
-	json_object_set_new(o, "target", jstr(d->target));
-	json_object_set_new(o, "vm", jstr(d->vm));
-	json_object_set_new(o, "vm_id", jstr(d->vm_id));
-	json_object_set_new(o, "question_id", jstr(d->qid));
-	json_object_set_new(o, "message_id", jstr(d->message_id));
-	json_object_set_new(o, "text", d->text ? jstr(text) : json_null());
+	json_object_set_new(o, "target", rem_jstr(d->target));
+	json_object_set_new(o, "vm", rem_jstr(d->vm));
+	json_object_set_new(o, "vm_id", rem_jstr(d->vm_id));
+	json_object_set_new(o, "question_id", rem_jstr(d->qid));
+	json_object_set_new(o, "message_id", rem_jstr(d->message_id));
+	json_object_set_new(o, "text", d->text ? rem_jstr(text) : json_null());
 	json_object_set_new(o, "choices", d->choices ? json_deep_copy(d->choices) : json_array());
-	json_object_set_new(o, "rule", d->rule[0] ? jstr(d->rule) : json_null());
-	json_object_set_new(o, "client", jstr(d->client));
-	json_object_set_new(o, "action", jstr(d->action));
-	json_object_set_new(o, "decision", jstr(d->decision));
-	json_object_set_new(o, "choice", jstr(d->choice));
-	json_object_set_new(o, "task", jstr(d->task));
-	json_object_set_new(o, "result", jstr(d->result));
-	json_object_set_new(o, "message", jstr(d->message));
+	json_object_set_new(o, "rule", d->rule[0] ? rem_jstr(d->rule) : json_null());
+	json_object_set_new(o, "client", rem_jstr(d->client));
+	json_object_set_new(o, "action", rem_jstr(d->action));
+	json_object_set_new(o, "decision", rem_jstr(d->decision));
+	json_object_set_new(o, "choice", rem_jstr(d->choice));
+	json_object_set_new(o, "task", rem_jstr(d->task));
+	json_object_set_new(o, "result", rem_jstr(d->result));
+	json_object_set_new(o, "message", rem_jstr(d->message));
 	return o;
 }
 
@@ -263,14 +204,18 @@ static void audit_write(struct remediation *r, const char *line, size_t len)
 }
 
 /* Audits, keeps and counts one decision, and logs it. */
-static void record(struct remediation *r, const struct rem_dec *d)
+void rem_record(struct remediation *r, const struct rem_dec *d)
 {
 	json_t *o = decision_json(d);
 	char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	struct buf b;
+	struct buf b, shown;
 
+	/* the message holds text from vCenter and from HTTP clients: one safe log line */
+	buf_init(&shown, 4096);
+	buf_add_shown(&shown, d->message);
 	log_msg(LOG_LEVEL_INFO, "remediation: %s %s: %s", d->target ? d->target : "?", d->result,
-		d->message);
+		shown.data);
+	buf_release(&shown);
 	buf_init(&b, 0);
 	if (line) {
 		buf_adds(&b, line);
@@ -296,7 +241,7 @@ static void record(struct remediation *r, const struct rem_dec *d)
 /* ---- rate limit ---- */
 
 /* Takes one action from target t's hourly budget: true, or false when spent. */
-static bool rate_take(struct remediation *r, struct rem_target *t, double now)
+bool rem_rate_take(struct remediation *r, struct rem_target *t, double now)
 {
 	bool ok = false;
 
@@ -318,7 +263,7 @@ static bool rate_take(struct remediation *r, struct rem_target *t, double now)
 
 /* ---- acting ---- */
 
-static struct rem_target *find_target(struct remediation *r, const char *name)
+struct rem_target *rem_find_target(struct remediation *r, const char *name)
 {
 	for (size_t i = 0; name && i < r->ntargets; i++)
 		if (strcmp(r->targets[i].ct.name, name) == 0)
@@ -327,7 +272,7 @@ static struct rem_target *find_target(struct remediation *r, const char *name)
 }
 
 /* Logs in when needed. Called with t->lock held. */
-static int ensure_login(struct rem_target *t, struct err *e)
+int rem_login(struct rem_target *t, struct err *e)
 {
 	if (vi_session_logged_in(t->s))
 		return 0;
@@ -336,7 +281,7 @@ static int ensure_login(struct rem_target *t, struct err *e)
 
 /* true when a failed state-changing call certainly never reached vCenter's
  * handler (so it may be tried again); anything else may have been applied. */
-static bool never_sent(const struct err *e)
+bool rem_never_sent(const struct err *e)
 {
 	switch (e->kind) {
 	case ERR_NOMEM:
@@ -350,7 +295,7 @@ static bool never_sent(const struct err *e)
 }
 
 /* The label of choice key in choices, or "". */
-static const char *choice_label(const json_t *choices, const char *key)
+const char *rem_choice_label(const json_t *choices, const char *key)
 {
 	const json_t *ch;
 	size_t i;
@@ -388,10 +333,10 @@ static void already(struct rem_dec *d, const struct remstate_entry *prev)
  * Answers d's question with d->choice on t, by the never-twice rule and the
  * rate limit (dry: decides only). Fills d's decision, result and message.
  */
-static void do_answer(struct remediation *r, struct rem_target *t, struct rem_dec *d,
-		      const char *by, bool dry)
+void rem_answer(struct remediation *r, struct rem_target *t, struct rem_dec *d, const char *by,
+		bool dry)
 {
-	const char *label = choice_label(d->choices, d->choice);
+	const char *label = rem_choice_label(d->choices, d->choice);
 	struct remstate_entry prev;
 	struct err e;
 	int rc;
@@ -402,7 +347,7 @@ static void do_answer(struct remediation *r, struct rem_target *t, struct rem_de
 		already(d, &prev);
 		return;
 	}
-	if (!rate_take(r, t, now_real())) {
+	if (!rem_rate_take(r, t, rem_now())) {
 		d->decision = "skip";
 		d->result = "rate_limited";
 		snprintf(d->message, sizeof(d->message),
@@ -422,7 +367,7 @@ static void do_answer(struct remediation *r, struct rem_target *t, struct rem_de
 	}
 	d->decision = "answer";
 	pthread_mutex_lock(&t->lock);
-	if (ensure_login(t, &e) < 0) {
+	if (rem_login(t, &e) < 0) {
 		d->result = "error";
 		snprintf(d->message, sizeof(d->message),
 			 "Question %s of VM %s not answered: cannot log in to %s: %s", d->qid,
@@ -453,7 +398,7 @@ static void do_answer(struct remediation *r, struct rem_target *t, struct rem_de
 		snprintf(d->message, sizeof(d->message),
 			 "AnswerVM for question %s of VM %s failed: %s", d->qid, d->vm, e.msg);
 		remstate_settle(r->state, d->target, d->vm_id, d->qid, "failed", NULL);
-	} else if (never_sent(&e)) {
+	} else if (rem_never_sent(&e)) {
 		d->result = "error";
 		snprintf(d->message, sizeof(d->message),
 			 "Question %s of VM %s not answered (nothing was sent): %s", d->qid, d->vm,
@@ -478,7 +423,7 @@ static void do_cancel(struct remediation *r, struct rem_target *t, struct rem_de
 
 	err_clear(&e);
 	d->action = "cancel";
-	if (!rate_take(r, t, now_real())) {
+	if (!rem_rate_take(r, t, rem_now())) {
 		d->decision = "skip";
 		d->result = "rate_limited";
 		snprintf(d->message, sizeof(d->message),
@@ -498,7 +443,7 @@ static void do_cancel(struct remediation *r, struct rem_target *t, struct rem_de
 	}
 	d->decision = "cancel";
 	pthread_mutex_lock(&t->lock);
-	if (ensure_login(t, &e) < 0) {
+	if (rem_login(t, &e) < 0) {
 		d->result = "error";
 		snprintf(d->message, sizeof(d->message),
 			 "Task %s of VM %s not cancelled: cannot log in to %s: %s", d->task, d->vm,
@@ -513,7 +458,7 @@ static void do_cancel(struct remediation *r, struct rem_target *t, struct rem_de
 		d->result = "failed";
 		snprintf(d->message, sizeof(d->message), "CancelTask %s of VM %s failed: %s",
 			 d->task, d->vm, e.msg);
-	} else if (never_sent(&e)) {
+	} else if (rem_never_sent(&e)) {
 		d->result = "error";
 		snprintf(d->message, sizeof(d->message),
 			 "Task %s of VM %s not cancelled (nothing was sent): %s", d->task, d->vm,
@@ -530,7 +475,7 @@ static void do_cancel(struct remediation *r, struct rem_target *t, struct rem_de
 /* ---- the rule thread ---- */
 
 /* The current snapshots (each with a reference) in a malloc'd array; *n their count. */
-static struct snapshot **get_snapshots(struct remediation *r, size_t *n)
+struct snapshot **rem_get_snapshots(struct remediation *r, size_t *n)
 {
 	size_t max = REM_SNAPS, got;
 	unsigned long epoch;
@@ -554,21 +499,21 @@ static struct snapshot **get_snapshots(struct remediation *r, size_t *n)
 	}
 }
 
-static void put_snapshots(struct snapshot **v, size_t n)
+void rem_put_snapshots(struct snapshot **v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++)
 		snapshot_put(v[i]);
 	free(v);
 }
 
-static const char *snap_target(const struct snapshot *s)
+const char *rem_snap_target(const struct snapshot *s)
 {
 	return s && s->target ? json_string_value(json_object_get(s->target, "name")) : NULL;
 }
 
 /* Fills the question part of d from the question object q. */
-static void dec_from_question(struct rem_dec *d, const char *target, const json_t *q,
-			      const char *message_id)
+void rem_dec_from_question(struct rem_dec *d, const char *target, const json_t *q,
+			   const char *message_id)
 {
 	const json_t *ids = json_object_get(q, "message_ids");
 
@@ -645,7 +590,7 @@ static void note(struct remediation *r, json_t *next, const char *key, const str
 		json_object_set(next, key, prev);
 		return;
 	}
-	record(r, d);
+	rem_record(r, d);
 	json_object_set_new(next, key, json_pack("{s:s,s:f}", "r", d->result, "t", now));
 }
 
@@ -731,7 +676,7 @@ static void consider(struct remediation *r, struct rem_target *t, const struct s
 		return;
 	rule = rem_rules_get(r->rules, (size_t)idx);
 	min = rem_rules_min_pending(r->rules, (size_t)idx);
-	dec_from_question(&d, target, q, rule->message_id);
+	rem_dec_from_question(&d, target, q, rule->message_id);
 	if (!d.vm_id || !d.qid)
 		return;
 	snprintf(d.rule, sizeof(d.rule), "%d (line %d)", idx + 1, rule->line);
@@ -780,7 +725,7 @@ static void consider(struct remediation *r, struct rem_target *t, const struct s
 				 d.qid, d.vm, idx + 1, rule->answer, why);
 		} else {
 			snprintf(by, sizeof(by), "rule %d", idx + 1);
-			do_answer(r, t, &d, by, r->dry_run);
+			rem_answer(r, t, &d, by, r->dry_run);
 		}
 	}
 	note(r, next, key, &d, now);
@@ -791,15 +736,15 @@ out:
 static void tick(struct remediation *r)
 {
 	json_t *next = json_object();
-	double now = now_real();
+	double now = rem_now();
 	struct snapshot **v;
 	size_t n = 0;
 
 	if (!next)
 		return;
-	v = get_snapshots(r, &n);
+	v = rem_get_snapshots(r, &n);
 	for (size_t i = 0; i < n && !stopping(r); i++) {
-		struct rem_target *t = find_target(r, snap_target(v[i]));
+		struct rem_target *t = rem_find_target(r, rem_snap_target(v[i]));
 		const json_t *q;
 		size_t k;
 
@@ -812,7 +757,7 @@ static void tick(struct remediation *r)
 			consider(r, t, v[i], q, next, now);
 		}
 	}
-	put_snapshots(v, n);
+	rem_put_snapshots(v, n);
 	json_decref(r->seen);
 	r->seen = next;
 }
@@ -885,7 +830,7 @@ static void carry(struct remediation *r, struct remediation *prev)
 	r->ring = json_incref(prev->ring);
 	r->generation = prev->generation;
 	for (size_t i = 0; i < r->ntargets; i++) {
-		struct rem_target *t = &r->targets[i], *o = find_target(prev, t->ct.name);
+		struct rem_target *t = &r->targets[i], *o = rem_find_target(prev, t->ct.name);
 
 		if (!o)
 			continue;
@@ -1016,218 +961,4 @@ void remediation_free(struct remediation *r)
 	pthread_mutex_destroy(&r->stop_lock);
 	pthread_cond_destroy(&r->stop_cond);
 	free(r);
-}
-
-/* ---- HTTP actions ---- */
-
-bool remediation_actions_enabled(const struct remediation *r)
-{
-	return r && r->token;
-}
-
-int remediation_authorize(const struct remediation *r, const char *authorization)
-{
-	return r ? rem_bearer_ok(r->token, authorization) : 0;
-}
-
-/* The reply {"result", "message", extra members...} as text; status passed through. */
-static unsigned reply_json(unsigned status, const char *result, const char *message, json_t *extra,
-			   char **out, size_t *len)
-{
-	json_t *o = extra ? extra : json_object();
-	char *s;
-
-	*out = NULL;
-	*len = 0;
-	if (!o)
-		return 500;
-	json_object_set_new(o, "result", jstr(result));
-	json_object_set_new(o, "message", jstr(message));
-	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (s) {
-		size_t l = strlen(s);
-		char *t = realloc(s, l + 2);
-
-		if (!t) {
-			free(s);
-			return 500;
-		}
-		t[l] = '\n';
-		t[l + 1] = '\0';
-		*out = t;
-		*len = l + 1;
-	}
-	return status;
-}
-
-/* A copy of the pending question (target, vm_id, question_id) from the
- * current snapshots, or NULL. */
-static json_t *find_question(struct remediation *r, const char *target, const char *vm_id,
-			     const char *qid)
-{
-	struct snapshot **v;
-	json_t *found = NULL;
-	size_t n = 0;
-
-	v = get_snapshots(r, &n);
-	for (size_t i = 0; i < n && !found; i++) {
-		const char *name = snap_target(v[i]);
-		const json_t *q;
-		size_t k;
-
-		if (!name || strcmp(name, target) != 0)
-			continue;
-		json_array_foreach(v[i]->questions, k, q)
-		{
-			const char *a = json_string_value(json_object_get(q, "vm_id"));
-			const char *b = json_string_value(json_object_get(q, "id"));
-
-			if (a && b && strcmp(a, vm_id) == 0 && strcmp(b, qid) == 0) {
-				found = json_deep_copy(q);
-				break;
-			}
-		}
-	}
-	put_snapshots(v, n);
-	return found;
-}
-
-static unsigned status_of(const char *result)
-{
-	static const struct {
-		const char *result;
-		unsigned status;
-	} map[] = {
-		{"answered", 200},	  {"already_answered", 409}, {"rate_limited", 429},
-		{"no_choice", 400},	  {"failed", 502},	     {"error", 502},
-		{"outcome_unknown", 504},
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i].result, result) == 0)
-			return map[i].status;
-	return 500;
-}
-
-static unsigned post_answer(struct remediation *r, const char *body, size_t len, const char *client,
-			    char **reply, size_t *reply_len)
-{
-	static const char *const names[] = {"target", "vm_id", "question_id", "choice"};
-	const char *vals[4];
-	struct rem_target *t;
-	json_t *root = NULL, *q = NULL;
-	struct rem_dec d;
-	char why[512], by[160];
-	unsigned status;
-
-	if (rem_parse_body(body, len, names, 4, NULL, 0, &root, vals, NULL, why, sizeof(why)) < 0)
-		return reply_json(400, "bad_request", why, NULL, reply, reply_len);
-	for (size_t i = 0; i < 4; i++) {
-		if (!vals[i]) {
-			snprintf(why, sizeof(why),
-				 "missing \"%s\" (want target, vm_id, "
-				 "question_id and choice)",
-				 names[i]);
-			status = reply_json(400, "bad_request", why, NULL, reply, reply_len);
-			goto out;
-		}
-	}
-	t = find_target(r, vals[0]);
-	if (!t) {
-		snprintf(why, sizeof(why), "There is no target named \"%.200s\".", vals[0]);
-		status = reply_json(404, "unknown_target", why, NULL, reply, reply_len);
-		goto out;
-	}
-	q = find_question(r, vals[0], vals[1], vals[2]);
-	if (!q) {
-		snprintf(why, sizeof(why),
-			 "VM %.120s of target %.120s has no pending question %.120s (answered "
-			 "meanwhile, or never asked).",
-			 vals[1], vals[0], vals[2]);
-		status = reply_json(409, "not_pending", why, NULL, reply, reply_len);
-		goto out;
-	}
-	dec_from_question(&d, t->ct.name, q, NULL);
-	d.client = client;
-	d.action = "answer";
-	d.choice = rem_choice_find(q, vals[3], true, why, sizeof(why));
-	if (!d.choice) {
-		d.decision = "skip";
-		d.result = "no_choice";
-		snprintf(d.message, sizeof(d.message), "Question %s of VM %s not answered: %s.",
-			 d.qid, d.vm, why);
-	} else {
-		snprintf(by, sizeof(by), "http %s", client ? client : "?");
-		do_answer(r, t, &d, by, false);
-	}
-	record(r, &d);
-	status = reply_json(status_of(d.result), d.result, d.message,
-			    json_pack("{s:s,s:s,s:s,s:o}", "target", d.target, "vm_id", d.vm_id,
-				      "question_id", d.qid, "choice", jstr(d.choice)),
-			    reply, reply_len);
-out:
-	json_decref(q);
-	json_decref(root);
-	return status;
-}
-
-unsigned remediation_post(struct remediation *r, const char *path, const char *body, size_t len,
-			  const char *client, char **reply, size_t *reply_len)
-{
-	if (strcmp(path, "/api/v1/questions/answer") == 0)
-		return post_answer(r, body, len, client, reply, reply_len);
-	return reply_json(404, "not_found", "There is no such action.", NULL, reply, reply_len);
-}
-
-char *remediation_decisions(struct remediation *r, size_t *len)
-{
-	char *s, *t;
-	size_t l;
-
-	*len = 0;
-	if (!r)
-		s = strdup("[]");
-	else {
-		pthread_mutex_lock(&r->lock);
-		s = json_dumps(r->ring, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		pthread_mutex_unlock(&r->lock);
-	}
-	if (!s)
-		return NULL;
-	l = strlen(s);
-	t = realloc(s, l + 2);
-	if (!t) {
-		free(s);
-		return NULL;
-	}
-	t[l] = '\n';
-	t[l + 1] = '\0';
-	*len = l + 1;
-	return t;
-}
-
-char *remediation_actions_json(const struct remediation *r, size_t *len)
-{
-	json_t *o = json_pack("{s:b,s:b,s:b,s:[s]}", "enabled", remediation_actions_enabled(r),
-			      "remediation", r && r->enabled, "dry_run", r && r->dry_run, "actions",
-			      "/api/v1/questions/answer");
-	char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	char *t;
-	size_t l;
-
-	json_decref(o);
-	*len = 0;
-	if (!s)
-		return NULL;
-	l = strlen(s);
-	t = realloc(s, l + 2);
-	if (!t) {
-		free(s);
-		return NULL;
-	}
-	t[l] = '\n';
-	t[l + 1] = '\0';
-	*len = l + 1;
-	return t;
 }

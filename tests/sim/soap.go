@@ -36,6 +36,8 @@ type simState struct {
 	sessions  map[string]bool
 	questions map[string]*question // by VM moref value
 	blocked   map[string]*blockedTask
+	armed     map[string]*pendingQuestion // by VM moref value: raised during its next task
+	guest     map[string]*guestBehaviour  // by VM moref value
 	pages     map[string]*pageSet
 	updates   map[string]*pendingUpdates // by updatesKey (session and collector)
 	updateSeq int                        // numbers the versions of truncated chunks
@@ -59,6 +61,8 @@ func newSimState(m *simulator.Model, client *vim25.Client) *simState {
 		sessions:  make(map[string]bool),
 		questions: make(map[string]*question),
 		blocked:   make(map[string]*blockedTask),
+		armed:     make(map[string]*pendingQuestion),
+		guest:     make(map[string]*guestBehaviour),
 		pages:     make(map[string]*pageSet),
 		updates:   make(map[string]*pendingUpdates),
 	}
@@ -197,6 +201,9 @@ func (s *simState) dispatch(w http.ResponseWriter, r *http.Request, body []byte,
 		if s.lifecycle(w, r, body, name) {
 			return
 		}
+	case "ShutdownGuest", "RebootGuest", "StandbyGuest":
+		s.guestOp(w, r, body, name)
+		return
 	case "RetrievePropertiesEx":
 		s.retrievePropertiesEx(w, r, body)
 		return
