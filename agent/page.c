@@ -20,7 +20,8 @@ const struct page_header page_headers[] = {
 };
 const size_t page_nheaders = sizeof(page_headers) / sizeof(page_headers[0]);
 
-#define PAGE_DECISIONS 20 /* decisions shown, newest first */
+#define PAGE_DECISIONS 20  /* decisions shown, newest first */
+#define PAGE_MAX_ITEMS 500 /* questions, and tasks, shown at most (the JSON API has all) */
 
 /* What one rendering needs: the input, the parsed decisions, the output. */
 struct page_ctx {
@@ -286,10 +287,16 @@ static size_t add_questions(struct page_ctx *x, const char *target, const char *
 		{
 			if (vm_id && (!jstr(q, "vm_id") || strcmp(jstr(q, "vm_id"), vm_id) != 0))
 				continue;
-			add_question(x, s, q, link);
+			if (count < PAGE_MAX_ITEMS)
+				add_question(x, s, q, link);
 			count++;
 		}
 	}
+	if (count > PAGE_MAX_ITEMS)
+		buf_addf(x->b,
+			 "<p class=\"more\">And %zu more: see <a "
+			 "href=\"/api/v1/questions\">/api/v1/questions</a>.</p>\n",
+			 count - PAGE_MAX_ITEMS);
 	return count;
 }
 
@@ -367,10 +374,16 @@ static void add_tasks(struct page_ctx *x, const char *target, const char *entity
 				   (strcmp(st, "queued") != 0 && strcmp(st, "running") != 0)) {
 				continue;
 			}
-			add_task_row(x, s, t);
+			if (count < PAGE_MAX_ITEMS)
+				add_task_row(x, s, t);
 			count++;
 		}
 	}
+	if (count > PAGE_MAX_ITEMS)
+		buf_addf(b,
+			 "<tr class=\"more\"><td colspan=\"5\">And %zu more: see <a "
+			 "href=\"/api/v1/tasks\">/api/v1/tasks</a>.</td></tr>\n",
+			 count - PAGE_MAX_ITEMS);
 	if (!count)
 		buf_adds(b, "<tr class=\"empty\"><td colspan=\"5\">None.</td></tr>\n");
 	buf_adds(b, "</tbody></table></div>\n");

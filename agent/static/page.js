@@ -3,6 +3,7 @@
 'use strict';
 (function () {
   var POLL_MS = 5000;
+  var MAX_ITEMS = 500; // questions, and tasks, shown at most (as the server renders)
   var body = document.body;
   var view = body.getAttribute('data-view');
   var onlyTarget = body.getAttribute('data-target');
@@ -287,6 +288,11 @@
     nodes.forEach(function (n) { parent.appendChild(n); });
   }
 
+  function more(n, url, tag) {
+    return el(tag, tag === 'td' ? {colspan: 5} : {'class': 'more'},
+      'And ' + n + ' more: see ', el('a', {href: url}, url), '.');
+  }
+
   function emptyRow(cols) {
     return el('tr', {'class': 'empty'}, el('td', {colspan: cols}, 'None.'));
   }
@@ -313,13 +319,18 @@
       qs = questions;
       ts = tasks.filter(function (t) { return t.state === 'queued' || t.state === 'running'; });
       if (changed(qs, tasks, null)) {
-        replaceChildren(list, qs.length ? qs.map(function (q) { return questionEl(q, tasks, true); })
+        replaceChildren(list, qs.length ? qs.slice(0, MAX_ITEMS).map(function (q) { return questionEl(q, tasks, true); })
+          .concat(qs.length > MAX_ITEMS ? [more(qs.length - MAX_ITEMS, '/api/v1/questions', 'p')] : [])
           : [el('p', {'class': 'empty'}, 'No question is pending.')]);
       }
       document.title = qs.length ? qs.length + ' pending question' + (qs.length === 1 ? '' : 's') + ' - vimon'
         : 'vimon';
     }
-    if (taskBody) replaceChildren(taskBody, ts.length ? ts.map(taskRow) : [emptyRow(5)]);
+    if (taskBody) {
+      replaceChildren(taskBody, ts.length ? ts.slice(0, MAX_ITEMS).map(taskRow)
+        .concat(ts.length > MAX_ITEMS ? [el('tr', {'class': 'more'}, more(ts.length - MAX_ITEMS, '/api/v1/tasks', 'td'))] : [])
+        : [emptyRow(5)]);
+    }
     if (targetBody) replaceChildren(targetBody, targets.map(targetRow));
     ds = ds.slice(0, 20);
     if (decisionBody) replaceChildren(decisionBody, ds.length ? ds.map(decisionRow) : [emptyRow(5)]);

@@ -277,6 +277,32 @@ static void test_decisions(void **state)
 	snapshot_put(s);
 }
 
+/* A page stays bounded: 500 questions at most, then a line for the rest. */
+static void test_many(void **state)
+{
+	struct snapshot *s = fixture(), *snaps[1] = {s};
+	struct page_input in = {snaps, 1, NOW, false, NULL};
+	size_t len = 0, n = 0, i;
+	const char *p;
+	char *html;
+
+	(void)state;
+	for (i = 0; i < 501; i++)
+		json_array_append_new(s->questions,
+				      json_pack("{s:s, s:s, s:s, s:s, s:[]}", "vm", "v", "vm_id",
+						"vm-1", "id", "q", "text", "t", "choices"));
+	html = page_render_index(&in, &len);
+	assert_non_null(html);
+	for (p = html; (p = strstr(p, "<article")); p++)
+		n++;
+	assert_int_equal(n, 500);
+	assert_non_null(strstr(html, "<p class=\"more\">And 2 more: see <a "
+				     "href=\"/api/v1/questions\">/api/v1/questions</a>.</p>"));
+	assert_non_null(strstr(html, "<title>502 pending questions - vimon</title>"));
+	free(html);
+	snapshot_put(s);
+}
+
 static void test_static(void **state)
 {
 	const struct page_static *f;
@@ -302,7 +328,7 @@ int main(void)
 		cmocka_unit_test(test_age),	     cmocka_unit_test(test_question_path),
 		cmocka_unit_test(test_index),	     cmocka_unit_test(test_question),
 		cmocka_unit_test(test_empty),	     cmocka_unit_test(test_decisions),
-		cmocka_unit_test(test_static),
+		cmocka_unit_test(test_many),	     cmocka_unit_test(test_static),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
