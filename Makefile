@@ -35,6 +35,7 @@ COL_SRC := $(wildcard collectors/*.c)
 AGENT_MAINS := agent/main.c
 AGENT_SRC := $(filter-out $(AGENT_MAINS),$(wildcard agent/*.c))
 PLUGIN_MAINS := $(wildcard plugins/check_*.c)
+CTL_SRC := $(wildcard ctl/*.c)
 PLUGIN_SRC := $(filter-out $(PLUGIN_MAINS),$(wildcard plugins/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 SUPPORT_SRC := $(wildcard tests/support/*.c)
@@ -50,6 +51,7 @@ LIBAGENT := $(BUILD)/libagent.a
 LIBSUPPORT := $(BUILD)/libtestsupport.a
 PROGRAMS := $(if $(wildcard agent/main.c),$(BUILD)/vimon) \
 	$(patsubst plugins/%.c,$(BUILD)/%,$(PLUGIN_MAINS))
+PROGRAMS += $(if $(CTL_SRC),$(BUILD)/vimonctl)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 ITEST_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(ITEST_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
@@ -81,6 +83,10 @@ $(LIBSUPPORT): $(call obj,$(SUPPORT_SRC))
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/vimon: $(call obj,agent/main.c) $(LIBAGENT) $(LIBVIMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# vimonctl: one-shot operator commands (ctl/), the configuration reader from libagent.a.
+$(BUILD)/vimonctl: $(call obj,$(CTL_SRC)) $(LIBAGENT) $(LIBVIMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/check_%: $(call obj,plugins/check_%.c) $(LIBAGENT) $(LIBVIMON)
@@ -149,6 +155,8 @@ install: all
 	install -m 644 packaging/prometheus/vimon-alerts.yml $(DESTDIR)$(PREFIX)/share/vimon/prometheus/
 	sed 's|/usr/bin/|$(PREFIX)/bin/|g' packaging/systemd/vimon.service \
 		>$(DESTDIR)$(PREFIX)/lib/systemd/system/vimon.service
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 $(wildcard packaging/man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
 	rm -rf build build-*

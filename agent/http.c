@@ -374,8 +374,12 @@ static enum MHD_Result serve_static(struct MHD_Connection *c, const struct page_
 /* A POST action's request while its body arrives over several calls. */
 struct post_ctx {
 	struct buf body;
+	size_t seen; /* body bytes received */
 	bool too_large;
 };
+
+/* A chunked body over the cap is discarded up to this much before the 413. */
+#define HTTP_DISCARD_MAX (1024 * 1024)
 
 static void request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			      enum MHD_RequestTerminationCode toe)
@@ -479,14 +483,20 @@ static enum MHD_Result serve_action(struct http_server *s, struct MHD_Connection
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (buf_add(&p->body, upload_data, *upload_data_size) < 0)
+		/* a body over the cap is read to its end (up to a limit) so that the
+		 * client, still sending, gets the 413 instead of a reset */
+		p->seen += *upload_data_size;
+		if (!p->too_large && buf_add(&p->body, upload_data, *upload_data_size) < 0)
 			p->too_large = true;
 		*upload_data_size = 0;
-		if (p->too_large)
+		if (p->too_large && p->seen > HTTP_DISCARD_MAX)
 			return queue_refusal(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
 					     "The request body is too large.");
 		return MHD_YES;
 	}
+	if (p->too_large)
+		return queue_refusal(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+				     "The request body is too large.");
 	client_address(c, client, sizeof(client));
 	status = s->src.post(s->src.ud, url, p->body.data, p->body.len, client, &reply, &reply_len);
 	return queue_json(c, status, reply, reply_len);

@@ -5,8 +5,12 @@ set -eu
 
 PKGS=${VIMON_DEPS_PKGS:-"make gcc pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev libmicrohttpd-dev libconfig-dev
 libjansson-dev zlib1g-dev libcmocka-dev golang-go golang-github-vmware-govmomi-dev prometheus
-clang libclang-rt-14-dev valgrind clang-format curl wrk procps openssl python3 git gzip locales jq
-chromium chromium-driver python3-selenium"}
+clang libclang-rt-14-dev valgrind clang-format curl wrk procps openssl python3 git gzip locales"}
+# vimonctl's and remediation's tests read JSON with jq; vimonctl's man page is checked with
+# mandoc -T lint
+[ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS jq mandoc"
+# the on-call page's browser tests (test_page.sh) and make screenshot
+[ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS chromium chromium-driver python3-selenium"
 
 status=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null || true)
 missing=

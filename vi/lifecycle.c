@@ -545,10 +545,10 @@ static int precheck(struct run *u)
 		}
 		cs = choice_shown(&v.question, r->choice_key);
 		set_message(r,
-			    "answered question %s of VM %s with choice %s; the blocked task %s "
-			    "continues; not starting %s",
+			    "answered question %s of VM %s with choice %s; %s%s%s; not starting %s",
 			    v.question.id, who, cs ? cs : r->choice_key,
-			    pending ? pending->task : "(none listed)", u->op->name);
+			    pending ? "the blocked task " : "no task is listed as blocked",
+			    pending ? pending->task : "", pending ? " continues" : "", u->op->name);
 		keep_question(r, &v.question);
 		rc = finish(r, VI_LC_ANSWERED_NOT_STARTED);
 		goto out_release;
@@ -775,7 +775,8 @@ int vi_lc_run(struct vi_session *s, const char *vm, enum vi_lc_op op, const stru
 	}
 	if (u.op->start ? u.op->start(s, vm, &r->task, &r->err) < 0
 			: u.op->call(s, vm, &r->err) < 0) {
-		set_message(r, "%s of VM %s: %s refused: %s", u.op->name, who, u.op->method,
+		set_message(r, "%s of VM %s: %s refused%s%s%s: %s", u.op->name, who, u.op->method,
+			    r->err.fault[0] ? " (" : "", r->err.fault, r->err.fault[0] ? ")" : "",
 			    r->err.msg);
 		rc = finish(r, VI_LC_ERROR);
 		goto out_free;

@@ -95,6 +95,18 @@ void vi_lc_report_release(struct vi_lc_report *r);
  * seen. r (initialised) receives the outcome; r->message is always set.
  * Returns 0 when the operation happened (VI_LC_DONE, VI_LC_STARTED), -1
  * for every other result.
+ *
+ * Details: pending tasks are the VM's recentTask (ManagedEntity.recentTask)
+ * whose info.state is queued or running. Without auto-answer a question met
+ * while waiting cancels the task only when info.cancelable says it can be
+ * (else cancel_refused, no CancelTask sent). A question is answered at most
+ * once per run (its id is remembered before AnswerVM is sent, so a lost
+ * reply is not followed by a second AnswerVM); an AnswerVM that failed ends
+ * the run VI_LC_ERROR with r->err (outcome possibly unknown), a declined one
+ * (before_answer -1, no default choice) VI_LC_BLOCKED. Guest operations:
+ * the call, then a wait for poweredOff (shutdown) or suspended (standby);
+ * reboot is done once the call is accepted. A timeout leaves the task as it
+ * is (not cancelled). o->timeout_s bounds the whole run.
  */
 int vi_lc_run(struct vi_session *s, const char *vm, enum vi_lc_op op, const struct vi_lc_opts *o,
 	      struct vi_lc_report *r);

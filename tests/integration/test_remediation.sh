@@ -196,6 +196,8 @@ is "$(post "$TOKEN" '{"target":"sim","vm_id":"x","question_id":"y","choice":"z",
 head -c 40000 /dev/zero | tr '\0' 'x' >"$W/big"
 is "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" --data-binary @"$W/big" \
 	"$AGENT_URL/api/v1/questions/answer")" 413 "a body over the cap gets 413"
+is "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H 'Transfer-Encoding: chunked' \
+	--data-binary @"$W/big" "$AGENT_URL/api/v1/questions/answer")" 413 "a chunked body over the cap gets 413"
 is "$(post "$TOKEN" "{\"target\":\"sim\",\"vm_id\":\"$VM6\",\"question_id\":\"nope\",\"choice\":\"Cancel\"}")" 409 \
 	"no such pending question gets 409"
 is "$(post "$TOKEN" "{\"target\":\"sim\",\"vm_id\":\"$VM6\",\"question_id\":\"qh\",\"choice\":\"Maybe\"}")" 400 \

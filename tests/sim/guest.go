@@ -78,7 +78,7 @@ func (s *simState) guestOp(w http.ResponseWriter, r *http.Request, body []byte, 
 	var cur types.VirtualMachinePowerState
 	simulator.Map.WithLock(vm, func() { cur = vm.Runtime.PowerState })
 	if cur != types.VirtualMachinePowerStatePoweredOn {
-		writeFault(w, fmt.Sprintf("%s: the VM is %s", name, cur), &types.InvalidPowerState{
+		writeFault(w, fmt.Sprintf("the VM is %s", cur), &types.InvalidPowerState{
 			RequestedState: types.VirtualMachinePowerStatePoweredOn, ExistingState: cur})
 		return
 	}
