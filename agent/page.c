@@ -109,7 +109,7 @@ static const char *snap_target(const struct snapshot *s)
 	return s && s->target ? jstr(s->target, "name") : NULL;
 }
 
-/* <time datetime=...> with the age since t, which the script keeps current. */
+/* A span with the age since t (seconds since the epoch), which the script keeps current. */
 static void add_since(struct buf *b, double now, double t)
 {
 	buf_addf(b, "<span class=\"age\" data-since=\"%.3f\">", t);
@@ -445,16 +445,14 @@ static void add_targets(struct page_ctx *x)
 	buf_adds(b, "</tbody></table></div></section>\n");
 }
 
+/* The buffer's text (the caller's), or NULL when an append failed (the buffer is freed). */
 static char *finish(struct buf *b, size_t *len)
 {
-	char *out;
-
 	if (b->failed) {
 		buf_release(b);
 		return NULL;
 	}
-	out = buf_detach(b, len);
-	return out;
+	return buf_detach(b, len);
 }
 
 /* Where answering stands: the script puts the token form here. */
