@@ -354,7 +354,7 @@ static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *
 	if (!body && strcmp(url, "/") != 0 && status == 200)
 		return MHD_queue_response(c, MHD_HTTP_NOT_FOUND, s->not_found);
 	if (!body)
-		return serve_error(c, "rendering the page: out of memory");
+		return serve_error(c, "rendering the page: out of memory or over the size limit");
 	return queue_and_drop(
 		c, (unsigned)status,
 		page_headers_on(MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE),

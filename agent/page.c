@@ -8,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#define PAGE_MAX (8u << 20) /* a page larger than this is an error, not a reply */
-
 const struct page_header page_headers[] = {
 	{"Content-Security-Policy",
 	 "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},

@@ -33,6 +33,9 @@ const struct page_static *page_static_find(const char *url);
  */
 int page_question_path(const char *url, char *target, size_t tsz, char *vm_id, size_t vsz);
 
+/* The largest page rendered (bytes); questions and tasks are also capped at 500 each. */
+#define PAGE_MAX (16u << 20)
+
 /* What a page is rendered from. */
 struct page_input {
 	struct snapshot *const *snaps; /* the targets' snapshots (NULL entries skipped) */
@@ -46,7 +49,7 @@ struct page_input {
  * Renders the page "/": pending questions, queued and running tasks, the
  * targets, the latest remediation decisions. Returns a malloc'd
  * NUL-terminated string of *len bytes the caller frees, or NULL when out of
- * memory.
+ * memory or when the page would exceed PAGE_MAX bytes.
  */
 char *page_render_index(const struct page_input *in, size_t *len);
 
