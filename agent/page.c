@@ -149,7 +149,8 @@ static void add_foot(struct buf *b, double now)
 	buf_adds(b, ". <span class=\"nojs\">Reload the page for news.</span></p>\n"
 		    "<p>JSON API: <a href=\"/api/v1/targets\">/api/v1/targets</a>, "
 		    "<a href=\"/api/v1/questions\">/api/v1/questions</a>, "
-		    "<a href=\"/api/v1/tasks\">/api/v1/tasks</a>. "
+		    "<a href=\"/api/v1/tasks\">/api/v1/tasks</a>, "
+		    "<a href=\"/api/v1/remediation\">/api/v1/remediation</a>. "
 		    "Prometheus: <a href=\"/metrics\">/metrics</a>.</p></footer>\n"
 		    "</body></html>\n");
 }
