@@ -2,6 +2,7 @@
 #   make            build the programs (build/)
 #   make check      install missing dependencies, then run every test
 #   make demo       start the simulator and the agent on it
+#   make screenshot regenerate docs/page.png (the on-call page, headless Chromium)
 #   make fuzz       build the libFuzzer targets (build-fuzz/)
 #   make lint       banned functions, include rules, clang-format
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -87,6 +88,9 @@ $(LIBAGENT): $(call obj,$(COL_SRC) $(AGENT_SRC) $(PLUGIN_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# The on-call page's script, style sheet and icon are assembled into this object.
+$(BUILD)/obj/agent/page_static.o: $(wildcard agent/static/*)
+
 # What the cmocka test programs share (tests/support).
 $(LIBSUPPORT): $(call obj,$(SUPPORT_SRC))
 	@mkdir -p $(dir $@)
@@ -145,6 +149,11 @@ demo:
 	@sh scripts/deps.sh demo
 	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh
+
+# The on-call page's screenshot in the README (headless Chromium, see scripts/deps.sh).
+.PHONY: screenshot
+screenshot: deps all
+	@sh scripts/screenshot.sh docs/page.png
 
 bench: all $(BENCH_BINS)
 

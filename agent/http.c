@@ -1,4 +1,4 @@
-/* agent/http: libmicrohttpd server for /metrics (cached, gzip), /healthz and the JSON API. */
+/* agent/http: libmicrohttpd server for /metrics (cached, gzip), /healthz, the JSON API and the on-call page. */
 #include "agent/http.h"
 
 #include <microhttpd.h>
@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "agent/api.h"
 #include "agent/metrics.h"
+#include "agent/page.h"
 #include "agent/process.h"
 #include "agent/remediation.h"
 #include "util/log.h"
@@ -43,19 +45,10 @@ struct http_server {
 	pthread_mutex_t log_lock;
 	struct log_backoff log_backoff;
 	/* Fixed replies, created once and queued by every request that wants them. */
-	struct MHD_Response *healthz, *not_found, *not_allowed, *index;
+	struct MHD_Response *healthz, *not_found, *not_allowed;
 	struct MHD_Response *not_allowed_post; /* 405 for the POST actions */
 	char address[96];
 };
-
-static const char index_html[] = "<!DOCTYPE html>\n<html><head><title>vimon</title></head><body>\n"
-				 "<h1>vimon</h1>\n<ul>\n"
-				 "<li><a href=\"/metrics\">/metrics</a> (Prometheus)</li>\n"
-				 "<li><a href=\"/healthz\">/healthz</a></li>\n"
-				 "<li><a href=\"/api/v1/targets\">/api/v1/targets</a></li>\n"
-				 "<li><a href=\"/api/v1/questions\">/api/v1/questions</a></li>\n"
-				 "<li><a href=\"/api/v1/tasks\">/api/v1/tasks</a></li>\n"
-				 "</ul>\n</body></html>\n";
 
 /* Every libmicrohttpd message at debug; a warning at most every so often. */
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -372,6 +365,73 @@ static enum MHD_Result serve_tasks(struct http_server *s, struct MHD_Connection 
 	return queue_json(c, MHD_HTTP_OK, body, len);
 }
 
+/* The on-call page's headers (agent/page.h) and content type on r; r is destroyed on failure. */
+static struct MHD_Response *page_headers_on(struct MHD_Response *r, const char *type)
+{
+	size_t i;
+
+	if (!r)
+		return NULL;
+	for (i = 0; i < page_nheaders; i++)
+		if (MHD_add_response_header(r, page_headers[i].name, page_headers[i].value) !=
+		    MHD_YES)
+			goto out_destroy;
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES)
+		goto out_destroy;
+	return r;
+out_destroy:
+	MHD_destroy_response(r);
+	return NULL;
+}
+
+/* The on-call page: / or /questions/TARGET/VM_ID (agent/page.c renders it). */
+static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *c, const char *url)
+{
+	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
+	char target[256], vm_id[128], *body, *decisions;
+	struct page_input in = {0};
+	unsigned long epoch = 0;
+	struct timespec ts;
+	size_t n, len = 0;
+	int status = 200;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	n = get_snapshots(s, stack, &snaps, &epoch);
+	in.snaps = snaps;
+	in.n = n;
+	in.now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	in.answer = http_actions_enabled(s);
+	/* the remediation module's recent decisions (the audit), when it runs */
+	decisions = s->src.get ? s->src.get(s->src.ud, "/api/v1/remediation", &len) : NULL;
+	in.decisions = decisions;
+	if (strcmp(url, "/") == 0)
+		body = page_render_index(&in, &len);
+	else if (page_question_path(url, target, sizeof(target), vm_id, sizeof(vm_id)) == 0)
+		body = page_render_question(&in, target, vm_id, &status, &len);
+	else
+		body = NULL;
+	free(decisions);
+	put_snapshots(stack, snaps, n);
+	if (!body && strcmp(url, "/") != 0 && status == 200)
+		return MHD_queue_response(c, MHD_HTTP_NOT_FOUND, s->not_found);
+	if (!body)
+		return serve_error(c, "rendering the page: out of memory or over the size limit");
+	return queue_and_drop(
+		c, (unsigned)status,
+		page_headers_on(MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE),
+				"text/html; charset=utf-8"));
+}
+
+/* A file of the page (script, style sheet, icon) from the binary. */
+static enum MHD_Result serve_static(struct MHD_Connection *c, const struct page_static *f)
+{
+	return queue_and_drop(
+		c, MHD_HTTP_OK,
+		page_headers_on(MHD_create_response_from_buffer(strlen(f->body), (void *)f->body,
+								MHD_RESPMEM_PERSISTENT),
+				f->type));
+}
+
 /* A POST action's request while its body arrives over several calls. */
 struct post_ctx {
 	struct buf body;
@@ -520,6 +580,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		P_ACTIONS,
 		P_ACTION_POST
 	} path;
+	const struct page_static *file = NULL;
 
 	(void)version;
 	if (strcmp(url, "/metrics") == 0)
@@ -532,7 +593,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		path = P_QUESTIONS;
 	else if (strcmp(url, "/api/v1/tasks") == 0)
 		path = P_TASKS;
-	else if (strcmp(url, "/") == 0)
+	else if (strcmp(url, "/") == 0 || strncmp(url, "/questions/", 11) == 0)
+		path = P_INDEX;
+	else if ((file = page_static_find(url)))
 		path = P_INDEX;
 	else if (strcmp(url, "/api/v1/remediation") == 0)
 		path = P_REMEDIATION;
@@ -568,7 +631,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	case P_TARGETS: return serve_api(s, c, API_TARGETS);
 	case P_QUESTIONS: return serve_api(s, c, API_QUESTIONS);
 	case P_TASKS: return serve_tasks(s, c);
-	case P_INDEX: return MHD_queue_response(c, MHD_HTTP_OK, s->index);
+	case P_INDEX: return file ? serve_static(c, file) : serve_page(s, c, url);
 	case P_REMEDIATION:
 	case P_ACTIONS: return serve_get(s, c, url);
 	case P_ACTION_POST:
@@ -639,10 +702,8 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 	s->healthz = static_response("ok\n", CT_TEXT);
 	s->not_found = static_response("not found\n", CT_TEXT);
 	s->not_allowed = static_response("method not allowed\n", CT_TEXT);
-	s->index = static_response(index_html, "text/html; charset=utf-8");
 	s->not_allowed_post = static_response("method not allowed\n", CT_TEXT);
 	if (!s->cache || !s->process || !s->healthz || !s->not_found || !s->not_allowed ||
-	    !s->index ||
 	    MHD_add_response_header(s->not_allowed, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") !=
 		    MHD_YES ||
 	    !s->not_allowed_post ||
@@ -702,8 +763,6 @@ void http_stop(struct http_server *s)
 		MHD_destroy_response(s->not_found);
 	if (s->not_allowed)
 		MHD_destroy_response(s->not_allowed);
-	if (s->index)
-		MHD_destroy_response(s->index);
 	if (s->not_allowed_post)
 		MHD_destroy_response(s->not_allowed_post);
 	if (s->resp[0])

@@ -17,6 +17,8 @@ clang libclang-rt-14-dev valgrind clang-format curl wrk procps openssl python3 g
 # vimonctl's and remediation's tests read JSON with jq; vimonctl's man page is checked with
 # mandoc -T lint
 [ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS jq mandoc"
+# the on-call page's browser tests (test_page.sh) and make screenshot
+[ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS chromium chromium-driver python3-selenium"
 
 status=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null || true)
 missing=
