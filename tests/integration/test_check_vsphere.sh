@@ -230,6 +230,29 @@ STATS=$(simctl GET /_sim/stats)
 is "$(printf '%s' "$STATS" | py 'j["calls"].get("Login", 0)')" 0 "100 checks cause zero Login calls on the simulator"
 is "$(printf '%s' "$STATS" | py 'j["calls"].get("RetrievePropertiesEx", 0)')" 0 "... and zero RetrievePropertiesEx"
 
+# ---- two targets: -T is required when the mode names one object ----------------------------
+FIRST_PID=$AGENT_PID FIRST_URL=$AGENT_URL
+cat >"$W/two.conf" <<EOF
+listen = "127.0.0.1:0";
+targets = (
+  { name = "a"; url = "$SIM_URL"; username = "monitor"; password_file = "$W/pw"; },
+  { name = "b"; url = "$SIM_URL"; username = "monitor"; password_file = "$W/pw"; }
+);
+EOF
+if agent_start "$W/two.conf"; then
+	expect 0 "VSPHERE TARGET OK - 2 targets, 0 down, 0 stale" "two targets: both up" target
+	expect 3 "VSPHERE VM UNKNOWN - the agent has several targets: name one with -T" \
+		"two targets: vm without -T is UNKNOWN" vm --name DC0_H0_VM0
+	expect 0 "VSPHERE VM OK - VM 'DC0_H0_VM0'" "two targets: vm -T b" vm --name DC0_H0_VM0 -T b
+	expect 2 "VSPHERE DATASTORE CRITICAL - 2 datastores, 2 with a problem" \
+		"two targets: datastore without -T reads every target" datastore
+	like "$OUT" "datastore 'LocalDS_0' \\(a\\)" "two targets: the long output names the target"
+	agent_stop
+else
+	not_ok "agent with two targets starts"
+fi
+AGENT_PID=$FIRST_PID AGENT_URL=$FIRST_URL
+
 # ---- output cap -----------------------------------------------------------------------------
 chk datastore
 is "$(printf '%s\n' "$OUT" | wc -c | awk '{print ($1 <= 8192)}')" 1 "output within 8 KiB"
