@@ -63,7 +63,7 @@ static const char usage_text[] =
 	"      --id MOREF        the object's managed object id (vm-42)\n"
 	"      --extra-opts [SECTION][@FILE]  read options from an ini file (monitoring-plugins\n"
 	"                        convention; SECTION defaults to check_vsphere)\n"
-	"  -v, --verbose         more detail (repeatable)\n"
+	"  -v, --verbose         -v: what the check cost; -vv: also each request\n"
 	"  -h, --help            this text\n"
 	"  -V, --version         the version\n"
 	"\n"
@@ -80,6 +80,8 @@ static const char usage_text[] =
 	"at \"|\".\n";
 
 static char alarm_msg[512];
+/* -vv: one line per request, added to the long output. */
+static struct buf trace;
 /* The agent transport while one is open, freed by unknown() before it exits. */
 static struct vi_http *agent_http;
 
@@ -418,6 +420,12 @@ static json_t *get_json(struct vi_http *h, const struct chk_opts *o, struct chk_
 	d->calls++;
 	d->bytes += vi_http_last_bytes(h);
 	d->seconds += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (o->verbose >= 2) {
+		buf_addf(&trace, "GET %s: HTTP %ld, %zu bytes, %.1f ms\n", url.data, status,
+			 body.len,
+			 (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+				 (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	}
 	if (status != 200) {
 		buf_addf(&msg, "the vimon agent at %s answered HTTP %ld", url.data, status);
 		unknown(o->mode, msg.data);
@@ -618,6 +626,7 @@ int main(int argc, char **argv)
 	int nargs = 0;
 	struct timespec ts;
 
+	buf_init(&trace, 4096);
 	if (extraopts_expand(argc, argv, "check_vsphere", &nargs, &args, alarm_msg,
 			     sizeof(alarm_msg)) < 0)
 		usage_error("--extra-opts: %s", alarm_msg);
@@ -654,6 +663,9 @@ int main(int argc, char **argv)
 				   o.direct ? "--direct" : o.url, d.calls,
 				   o.direct ? "vCenter calls" : "requests", d.bytes,
 				   d.seconds * 1000);
+	for (const char *p = trace.data, *nl; (nl = strchr(p, '\n')); p = nl + 1)
+		plugin_output_line(&out, false, "%.*s", (int)(nl - p), p);
+	buf_release(&trace);
 	buf_init(&b, 0);
 	plugin_output_render(&out, &b);
 	fwrite(b.data, 1, b.len, stdout);

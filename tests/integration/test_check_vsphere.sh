@@ -210,6 +210,8 @@ like "$?:$out" "^3:check_vsphere: --extra-opts: no section \\[nosuch\\]" "--extr
 
 chk vm --name DC0_H0_VM1 -v
 like "$OUT" "$AGENT_URL: 2 requests, [0-9]+ bytes received in [0-9.]+ ms" "-v: what the check cost (2 requests)"
+chk vm --name DC0_H0_VM1 -vv
+like "$OUT" "GET $AGENT_URL/api/v1/vms\\?name=DC0_H0_VM1: HTTP 200, [0-9]+ bytes" "-vv: each request"
 
 # ---- 100 cached checks: zero vCenter logins -----------------------------------------------
 simctl POST /_sim/stats/reset '{}' >/dev/null
