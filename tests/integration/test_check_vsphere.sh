@@ -205,6 +205,10 @@ expect 0 "VSPHERE VM OK - VM 'odd/slash'" "--extra-opts=SECTION@FILE supplies op
 	--extra-opts=vimon_vm@"$W/plugins.ini"
 expect 2 "VSPHERE VM CRITICAL" "the command line wins over --extra-opts" vm \
 	--extra-opts=vimon_vm@"$W/plugins.ini" --power poweredOn
+mkdir -p "$W/etc"
+printf '[check_vsphere]\nname=odd/slash\npower=suspended\n' >"$W/etc/plugins.ini"
+OUT=$(NAGIOS_CONFIG_PATH="$W/etc" "$CHECK" vm -U "$AGENT_URL" --extra-opts 2>&1)
+like "$?:$OUT" "^0:VSPHERE VM OK - VM 'odd/slash'" "--extra-opts alone: section check_vsphere of plugins.ini in NAGIOS_CONFIG_PATH"
 out=$("$CHECK" vm --extra-opts=nosuch@"$W/plugins.ini" 2>&1)
 like "$?:$out" "^3:check_vsphere: --extra-opts: no section \\[nosuch\\]" "--extra-opts: a missing section exits 3"
 
@@ -324,6 +328,8 @@ like "$?:$OUT" "^0:VSPHERE QUESTIONS OK - no pending question" "--direct questio
 like "$OUT" "--direct: 5 vCenter calls, [0-9]+ bytes received" "--direct -v: the calls of one check (content, login, view, retrieve, logout)"
 OUT=$("$CHECK" vm --direct -c "$W/direct.conf" -T badpin --name odd/slash 2>&1)
 like "$?:$OUT" "^3:VSPHERE VM UNKNOWN - .*thumbprint mismatch" "--direct: a wrong pin is UNKNOWN, the pin is enforced"
+OUT=$("$CHECK" tasks --direct -c "$W/direct.conf" -T tls1 2>&1)
+like "$?:$OUT" "^3:VSPHERE TASKS UNKNOWN - .*mode tasks needs the agent" "--direct: tasks says it needs the agent"
 OUT=$("$CHECK" vm --direct -c "$W/direct.conf" -T nope --name x 2>&1)
 like "$?:$OUT" "^3:VSPHERE VM UNKNOWN - .*has no target named nope" "--direct: an unknown target is UNKNOWN"
 unlike "$(cat "$W"/*.err 2>/dev/null; printf '%s' "$OUT")" "secret-pw" "the password is never shown"
