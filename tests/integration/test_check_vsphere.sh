@@ -295,6 +295,9 @@ expect 3 "VSPHERE VM UNKNOWN - target sim1: data [0-9]+s old, more than --max-ag
 expect 2 "VSPHERE TARGET CRITICAL - 1 target, 1 down, 1 stale" "target: all targets, down and stale" \
 	target --max-age 1
 agent_stop
+chk questions
+like "$RC:$FIRST" "^3:VSPHERE QUESTIONS UNKNOWN - cannot read the vimon agent at $AGENT_URL/api/v1/targets: " \
+	"the agent stopped: UNKNOWN naming its URL"
 
 # ---- --direct against the TLS simulator with pinning --------------------------------------
 if ! sim_start -tls; then
@@ -328,6 +331,11 @@ like "$?:$OUT" "^0:VSPHERE QUESTIONS OK - no pending question" "--direct questio
 like "$OUT" "--direct: 5 vCenter calls, [0-9]+ bytes received" "--direct -v: the calls of one check (content, login, view, retrieve, logout)"
 OUT=$("$CHECK" vm --direct -c "$W/direct.conf" -T badpin --name odd/slash 2>&1)
 like "$?:$OUT" "^3:VSPHERE VM UNKNOWN - .*thumbprint mismatch" "--direct: a wrong pin is UNKNOWN, the pin is enforced"
+# the simulator's own session list: only the test's session, none left by the checks
+rm -f "$VIMON_TEST_TMP/cookies"
+soap_login >/dev/null
+r=$(soap RetrievePropertiesEx "<_this type=\"PropertyCollector\">$SIM_PC</_this><specSet><propSet><type>SessionManager</type><pathSet>sessionList</pathSet></propSet><objectSet><obj type=\"SessionManager\">$SIM_SM</obj></objectSet></specSet><options/>")
+is "$(printf '%s' "$r" | grep -o '<key>' | wc -l | tr -d ' ')" 1 "--direct: no session left on the server (sessionList holds only the test's own)"
 OUT=$("$CHECK" tasks --direct -c "$W/direct.conf" -T tls1 2>&1)
 like "$?:$OUT" "^3:VSPHERE TASKS UNKNOWN - .*mode tasks needs the agent" "--direct: tasks says it needs the agent"
 OUT=$("$CHECK" vm --direct -c "$W/direct.conf" -T nope --name x 2>&1)
