@@ -68,6 +68,11 @@ for m in questions tasks vm vm-memory host datastore target; do
 	grep -q "check_vsphere $m" "$TOP/packaging/nagios/vimon.cfg" || not_ok "vimon.cfg has a command for mode $m"
 done
 ok "the man page and vimon.cfg cover every mode"
+missing=
+for o in $("$CHECK" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+	grep -q -- "Fl \\\\-${o#--}\\b" "$TOP/packaging/man/check_vsphere.1" || missing="$missing $o"
+done
+is "$missing" "" "check_vsphere(1) documents every long option of --help"
 
 # ---- agent and simulator ----------------------------------------------------------------
 if ! sim_start; then
