@@ -161,7 +161,7 @@ static void add_object(struct buf *b, const struct snap_objects *o, size_t i, bo
 {
 	buf_adds(b, *first ? "\n" : ",\n");
 	*first = false;
-	buf_add(b, o->text + o->items[i].off, o->items[i].len);
+	buf_add(b, snap_object_text(o, i), o->items[i].len);
 }
 
 /* The first position in idx (sorted by key) whose key is not below k. */
@@ -190,9 +190,11 @@ static void add_matches(struct buf *b, const struct snap_objects *o, const struc
 	const size_t *idx = by_name ? o->by_name : o->by_id;
 
 	if (!f->name && !f->id) {
-		if (o->len) {
+		for (size_t c = 0; c < o->nchunks; c++) {
+			if (!o->chunks[c]->len)
+				continue;
 			buf_adds(b, *first ? "\n" : ",\n");
-			buf_add(b, o->text, o->len);
+			buf_add(b, o->chunks[c]->text, o->chunks[c]->len);
 			*first = false;
 		}
 		return;

@@ -1065,6 +1065,43 @@ static const struct snap_object *prev_item(const struct snap_objects *prev, cons
 	return NULL;
 }
 
+/*
+ * Appends object ob (its sig already in it) to the chunk text (",\n" before
+ * all but the first) and its name and id to names: the text of prev when the
+ * object is there with the same signature, else rendered.
+ */
+static void render_item(struct render_ctx *x, const struct collector *c, const struct row_slots *rs,
+			const struct snap_objects *prev, const struct inv_obj *ob,
+			struct snap_object *it, struct buf *text, struct buf *names,
+			struct buf *scratch)
+{
+	const struct snap_object *old = prev_item(prev, ob->moref);
+	const char *raw = inventory_value(ob, x->name_slot[ob->type]);
+	struct buf dec;
+
+	buf_init(&dec, 0);
+	if (text->len)
+		buf_adds(text, ",\n");
+	it->off = text->len;
+	if (old && old->sig == it->sig) {
+		/* the same values and names: the same text */
+		buf_add(text, snap_object_text(prev, (size_t)(old - prev->items)), old->len);
+		buf_adds(&dec, old->name);
+	} else {
+		if (!raw || vi_name_percent_decode(&dec, raw) < 0) {
+			buf_reset(&dec);
+			buf_add_utf8(&dec, raw ? raw : "");
+		}
+		object_json(x, c, ob, rs, text, scratch, dec.data);
+	}
+	it->len = text->len - it->off;
+	buf_add(names, dec.data, dec.len + 1);
+	buf_add(names, ob->moref, strlen(ob->moref) + 1);
+	if (dec.failed)
+		names->failed = true;
+	buf_release(&dec);
+}
+
 int render_objects(const struct inventory *inv, const struct collector *c, const char *target,
 		   double now, const struct snap_objects *prev, struct snap_objects **out,
 		   struct err *e)
@@ -1072,6 +1109,7 @@ int render_objects(const struct inventory *inv, const struct collector *c, const
 	int type = inventory_type_index(inv, c->type);
 	struct row_slots rs[RENDER_MAX_ROWS];
 	struct snap_objects *o = calloc(1, sizeof(*o));
+	const struct inv_obj **objs = NULL;
 	struct buf text, names, scratch;
 	struct render_ctx x;
 	size_t n = 0, cap;
@@ -1103,45 +1141,59 @@ int render_objects(const struct inventory *inv, const struct collector *c, const
 	o->ctx = placement_sig(inv, target);
 	if (prev && prev->ctx != o->ctx)
 		prev = NULL;
-	if (cap)
-		buf_grow(&text, prev ? prev->len + prev->len / 8 + 4096 : cap * 640);
+	objs = calloc(cap ? cap : 1, sizeof(*objs));
+	if (!objs)
+		goto out_free;
 	for (const struct inv_obj *ob = type >= 0 ? inv->types[type].head : NULL; ob && n < cap;
 	     ob = ob->next) {
-		const char *raw = inventory_value(ob, x.name_slot[ob->type]);
-		uint64_t sig = object_sig(inv, ob);
-		const struct snap_object *old = prev_item(prev, ob->moref);
-		struct buf dec;
-
-		buf_init(&dec, 0);
-		if (n)
-			buf_adds(&text, ",\n");
-		o->items[n].off = text.len;
-		o->items[n].sig = sig;
-		if (old && old->sig == sig) {
-			/* the same values and names: the same text */
-			buf_add(&text, prev->text + old->off, old->len);
-			buf_adds(&dec, old->name);
-		} else {
-			if (!raw || vi_name_percent_decode(&dec, raw) < 0) {
-				buf_reset(&dec);
-				buf_add_utf8(&dec, raw ? raw : "");
-			}
-			object_json(&x, c, ob, rs, &text, &scratch, dec.data);
-		}
-		o->items[n].len = text.len - o->items[n].off;
-		buf_add(&names, dec.data, dec.len + 1);
-		buf_add(&names, ob->moref, strlen(ob->moref) + 1);
-		if (dec.failed)
-			names.failed = true;
-		buf_release(&dec);
+		objs[n] = ob;
+		o->items[n].sig = object_sig(inv, ob);
 		n++;
 	}
-	if (text.failed || names.failed || x.tmp.failed)
+	o->nchunks = (n + SNAP_CHUNK_OBJECTS - 1) / SNAP_CHUNK_OBJECTS;
+	o->chunks = calloc(o->nchunks ? o->nchunks : 1, sizeof(*o->chunks));
+	if (!o->chunks)
+		goto out_free;
+	for (size_t k = 0; k < o->nchunks; k++) {
+		size_t first = k * SNAP_CHUNK_OBJECTS;
+		size_t end = first + SNAP_CHUNK_OBJECTS < n ? first + SNAP_CHUNK_OBJECTS : n;
+		bool same = prev && k < prev->nchunks &&
+			    (first + SNAP_CHUNK_OBJECTS < prev->n ? first + SNAP_CHUNK_OBJECTS
+								  : prev->n) == end;
+
+		for (size_t i = first; same && i < end; i++)
+			same = prev->items[i].sig == o->items[i].sig &&
+			       strcmp(prev->items[i].id, objs[i]->moref) == 0;
+		if (same) {
+			/* the same objects with the same values: the same chunk */
+			__atomic_add_fetch(&prev->chunks[k]->refs, 1, __ATOMIC_RELAXED);
+			o->chunks[k] = prev->chunks[k];
+			for (size_t i = first; i < end; i++) {
+				o->items[i].off = prev->items[i].off;
+				o->items[i].len = prev->items[i].len;
+				buf_add(&names, prev->items[i].name,
+					strlen(prev->items[i].name) + 1);
+				buf_add(&names, objs[i]->moref, strlen(objs[i]->moref) + 1);
+			}
+		} else {
+			buf_reset(&text);
+			for (size_t i = first; i < end; i++)
+				render_item(&x, c, rs, prev, objs[i], &o->items[i], &text, &names,
+					    &scratch);
+			o->chunks[k] = malloc(sizeof(*o->chunks[k]) + text.len + 1);
+			if (!o->chunks[k] || text.failed)
+				goto out_free;
+			o->chunks[k]->refs = 1;
+			o->chunks[k]->len = text.len;
+			memcpy(o->chunks[k]->text, text.data, text.len + 1);
+		}
+		o->len += o->chunks[k]->len + (k ? 2 : 0);
+	}
+	if (names.failed || x.tmp.failed)
 		goto out_free;
 	o->n = n;
-	o->text = buf_detach(&text, &o->len);
 	o->names = buf_detach(&names, NULL);
-	if (!o->text || !o->names || index_objects(o) < 0)
+	if (!o->names || index_objects(o) < 0)
 		goto out_free;
 	*out = o;
 	o = NULL;
@@ -1152,6 +1204,7 @@ out_free:
 		err_set(e, ERR_NOMEM, "out of memory building the %s objects of the JSON API",
 			c->name);
 	snap_objects_put(o);
+	free(objs);
 	buf_release(&text);
 	buf_release(&names);
 	buf_release(&scratch);

@@ -196,7 +196,12 @@ void snap_objects_put(struct snap_objects *o)
 {
 	if (!o || __atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	free(o->text);
+	for (size_t i = 0; i < o->nchunks; i++) {
+		if (o->chunks[i] &&
+		    __atomic_sub_fetch(&o->chunks[i]->refs, 1, __ATOMIC_ACQ_REL) == 0)
+			free(o->chunks[i]);
+	}
+	free(o->chunks);
 	free(o->names);
 	free(o->items);
 	free(o->by_name);

@@ -26,7 +26,18 @@ enum snap_kind {
 	SNAP_KINDS,
 };
 
-/* One object of such a list: its JSON text is text[off, off + len). */
+/* Objects per chunk of text: a change re-renders (and duplicates) one chunk. */
+#define SNAP_CHUNK_OBJECTS 128
+
+/* The JSON text of up to SNAP_CHUNK_OBJECTS consecutive objects, joined by ",\n";
+ * shared read-only between the lists of successive snapshots. */
+struct snap_chunk {
+	int refs; /* atomic */
+	size_t len;
+	char text[]; /* NUL-terminated at len */
+};
+
+/* One object of such a list: its JSON text is chunks[i / SNAP_CHUNK_OBJECTS]->text[off, off + len). */
 struct snap_object {
 	const char *name; /* decoded display name (in names) */
 	const char *id;	  /* managed object id (in names) */
@@ -37,20 +48,29 @@ struct snap_object {
 /*
  * The objects of one kind of one target, rendered once by the collection
  * thread and shared read-only (reference counted) between snapshots until
- * they change: a request copies text, it renders nothing.
+ * they change: a request copies text, it renders nothing. The text is cut in
+ * chunks so that a list rendered again after a few objects changed shares the
+ * other chunks with the previous one (old snapshots stay alive while a request
+ * or the /metrics cache holds them).
  */
 struct snap_objects {
-	char *text; /* the objects' JSON, joined by ",\n" */
-	size_t len;
+	struct snap_chunk **chunks; /* (n + SNAP_CHUNK_OBJECTS - 1) / SNAP_CHUNK_OBJECTS */
+	size_t nchunks;
+	size_t len;		   /* the text of every chunk, separators included */
 	char *names;		   /* the names and ids, NUL-terminated each */
 	struct snap_object *items; /* in inventory order */
 	size_t n;
-	size_t *by_name;   /* indices into items sorted by name, then id */
-	size_t *by_id;	   /* indices into items sorted by id */
-	unsigned long gen; /* what the collection thread rendered them from */
-	uint64_t ctx;	   /* of the names the objects resolve (hosts, clusters, ...) */
-	int refs;	   /* atomic */
+	size_t *by_name; /* indices into items sorted by name, then id */
+	size_t *by_id;	 /* indices into items sorted by id */
+	uint64_t ctx;	 /* of the names the objects resolve (hosts, clusters, ...) */
+	int refs;	 /* atomic */
 };
+
+/* The text of item i of o. */
+static inline const char *snap_object_text(const struct snap_objects *o, size_t i)
+{
+	return o->chunks[i / SNAP_CHUNK_OBJECTS]->text + o->items[i].off;
+}
 
 /* Drops a reference to o; frees at zero. NULL is fine. */
 void snap_objects_put(struct snap_objects *o);

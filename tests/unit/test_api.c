@@ -262,7 +262,7 @@ static void test_reuse(void **state)
 	(void)state;
 	assert_int_equal(render_objects(inv, &col_vm, "vc1", 1000, NULL, &a, &e), 0);
 	/* mark vm-2's text in a: a reused text shows the mark */
-	mark = strstr(a->text, "poweredOff");
+	mark = strstr(a->chunks[0]->text, "poweredOff");
 	assert_non_null(mark);
 	mark[9] = 'X';
 	apply1(inv, "VirtualMachine", "vm-1", "summary.quickStats.balloonedMemory", I("128"));
@@ -314,6 +314,25 @@ static void test_many(void **state)
 		vi_node_free(v);
 	}
 	s = snap(inv, "vc1");
+	assert_int_equal(s->objects[SNAP_VMS]->nchunks,
+			 (500 + SNAP_CHUNK_OBJECTS - 1) / SNAP_CHUNK_OBJECTS);
+	/* one changed VM: only its chunk is new, the others are shared */
+	{
+		struct snap_objects *next = NULL;
+		const struct snap_objects *cur = s->objects[SNAP_VMS];
+
+		apply1(inv, "VirtualMachine", "vm-200", "runtime.powerState", S("poweredOn"));
+		assert_int_equal(render_objects(inv, &col_vm, "vc1", 0, cur, &next, &e), 0);
+		assert_int_equal(next->nchunks, cur->nchunks);
+		for (size_t k = 0; k < cur->nchunks; k++) {
+			if (k == 200 / SNAP_CHUNK_OBJECTS)
+				assert_ptr_not_equal(next->chunks[k], cur->chunks[k]);
+			else
+				assert_ptr_equal(next->chunks[k], cur->chunks[k]);
+		}
+		assert_int_equal(next->len, cur->len + strlen("\"poweredOn\"") - strlen("null"));
+		snap_objects_put(next);
+	}
 	for (int i = 0; i < 500; i++) {
 		json_t *j;
 
