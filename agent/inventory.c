@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/inventory.h"
+#include "vi/vmsnap.h"
 
 #define INV_INITIAL_BUCKETS 1024
 
@@ -441,6 +442,30 @@ static int store_task(struct inv_obj *o, const struct vi_node *v, struct err *e)
 	return 0;
 }
 
+/* A VM's snapshot info: the count in the path's slot, the oldest createTime in its leaf. */
+static int apply_snapshot(struct inv_type *t, struct inv_obj *o, size_t f, const struct vi_node *v,
+			  struct err *e)
+{
+	struct vi_vmsnap sum;
+	char num[32];
+	int rc = 0;
+
+	if (vi_vmsnap_summary(v, &sum, e) < 0) {
+		err_prefix(e, "%s %s", o->moref, t->fetch[f]);
+		rc = -1; /* stored as unknown: neither count nor age */
+		v = NULL;
+	}
+	snprintf(num, sizeof(num), "%zu", sum.count);
+	if (slot_set(t, o, f, v ? num : NULL, e) < 0)
+		return -1;
+	for (size_t i = t->nfetch; i < t->nslots; i++) {
+		if (t->slots[i].fetch == (int)f && strcmp(t->slots[i].rest, COL_LEAF_OLDEST) == 0 &&
+		    slot_set(t, o, i, sum.oldest_text, e) < 0)
+			return -1;
+	}
+	return rc;
+}
+
 /* A new value for fetched path f (v NULL: unset): the path and its leaves. */
 static int apply_fetched(struct inventory *inv, struct inv_obj *o, size_t f,
 			 const struct vi_node *v, double now, struct err *e)
@@ -462,6 +487,7 @@ static int apply_fetched(struct inventory *inv, struct inv_obj *o, size_t f,
 			return slot_set(t, o, f, NULL, e);
 		snprintf(num, sizeof(num), "%zu", node_count_children(v));
 		return slot_set(t, o, f, num, e);
+	case COL_STORE_SNAPSHOT: return apply_snapshot(t, o, f, v, e);
 	case COL_STORE_TEXT: break;
 	}
 	if (slot_set(t, o, f, v ? v->text : NULL, e) < 0)

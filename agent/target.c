@@ -120,6 +120,8 @@ static size_t pick_collectors(unsigned collect, const struct collector **cols)
 		cols[n++] = &col_vm;
 	if (collect & CONF_COLLECT_HOST)
 		cols[n++] = &col_host;
+	if (collect & CONF_COLLECT_HOST)
+		cols[n++] = &col_cluster_health;
 	if (collect & CONF_COLLECT_DATASTORE)
 		cols[n++] = &col_datastore;
 	if (collect & CONF_COLLECT_QUESTION)

@@ -112,6 +112,7 @@ func (s *simState) control(w http.ResponseWriter, r *http.Request) {
 		"/_sim/fault/clear":    {http.MethodPost, s.ctlFaultClear},
 		"/_sim/stats":          {http.MethodGet, s.ctlStats},
 		"/_sim/stats/reset":    {http.MethodPost, s.ctlStatsReset},
+		"/_sim/health":         {http.MethodPost, s.ctlHealth},
 	}
 	rt, ok := routes[strings.TrimSuffix(r.URL.Path, "/")]
 	if !ok {
