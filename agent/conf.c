@@ -295,7 +295,7 @@ static unsigned parse_collect(struct conf_check *ck, const config_setting_t *s)
 
 static const char *const target_keys[] = {
 	"name",	      "url",	  "username", "password_file", "password_env", "ca_file",
-	"thumbprint", "insecure", "proxy",    "collect",       "timeout",
+	"thumbprint", "insecure", "proxy",    "collect",       "timeout",      "task_retention",
 };
 
 static int known_key(const char *name, const char *const *keys, size_t n)
@@ -367,6 +367,26 @@ static void take_string(struct conf_check *ck, const config_setting_t *g, const 
 		problem(ck, line_of(s), "out of memory");
 }
 
+/* An integer setting in [1, max] seconds into *out; a problem otherwise. */
+static void take_seconds(struct conf_check *ck, const config_setting_t *s, int max, int *out)
+{
+	int type = config_setting_type(s);
+	long long v;
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+		problem(ck, line_of(s), "%s must be an integer (seconds), not %s",
+			config_setting_name(s), type_name(type));
+		return;
+	}
+	v = type == CONFIG_TYPE_INT ? config_setting_get_int(s) : config_setting_get_int64(s);
+	if (v < 1 || v > max) {
+		problem(ck, line_of(s), "%s must be between 1 and %d seconds",
+			config_setting_name(s), max);
+		return;
+	}
+	*out = (int)v;
+}
+
 /* Fills t from the group g; problems are reported, t holds what was valid. */
 static void parse_target(struct conf_check *ck, const config_setting_t *g, int index,
 			 struct conf_target *t)
@@ -397,6 +417,9 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 	take_string(ck, g, "ca_file", &t->ca_file);
 	take_string(ck, g, "thumbprint", &t->thumbprint);
 	take_string(ck, g, "proxy", &t->proxy);
+	s = config_setting_get_member(g, "task_retention");
+	if (s)
+		take_seconds(ck, s, CONF_MAX_TASK_RETENTION, &t->task_retention_s);
 	label = t->name ? t->name : NULL;
 	if (!config_setting_get_member(g, "name"))
 		problem(ck, line, "target %d: missing required key \"name\"", index + 1);
@@ -511,7 +534,7 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 
 static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 {
-	static const char *const root_keys[] = {"listen", "targets"};
+	static const char *const root_keys[] = {"listen", "targets", "task_retention"};
 	config_setting_t *root = config_root_setting(cfg);
 	config_setting_t *s, *targets;
 	int i, j, n;
@@ -519,7 +542,8 @@ static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 	n = config_setting_length(root);
 	for (i = 0; i < n; i++) {
 		s = config_setting_get_elem(root, (unsigned)i);
-		if (!known_key(config_setting_name(s), root_keys, 2))
+		if (!known_key(config_setting_name(s), root_keys,
+			       sizeof(root_keys) / sizeof(root_keys[0])))
 			problem(ck, line_of(s), "unknown key \"%s\"", config_setting_name(s));
 	}
 	s = config_setting_get_member(root, "listen");
@@ -534,6 +558,10 @@ static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 	}
 	if (!c->listen)
 		c->listen = strdup(CONF_DEFAULT_LISTEN);
+	c->task_retention_s = CONF_DEFAULT_TASK_RETENTION;
+	s = config_setting_get_member(root, "task_retention");
+	if (s)
+		take_seconds(ck, s, CONF_MAX_TASK_RETENTION, &c->task_retention_s);
 	targets = config_setting_get_member(root, "targets");
 	if (!targets) {
 		problem(ck, 1, "missing required key \"targets\" (a list of targets)");
@@ -554,6 +582,8 @@ static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 		struct conf_target *t = &c->targets[c->ntargets++];
 
 		parse_target(ck, config_setting_get_elem(targets, (unsigned)i), i, t);
+		if (t->task_retention_s == 0)
+			t->task_retention_s = c->task_retention_s;
 		if (!t->name)
 			continue;
 		for (j = 0; j < (int)c->ntargets - 1; j++) {
@@ -631,5 +661,6 @@ int conf_target_equal(const struct conf_target *a, const struct conf_target *b)
 	       str_eq(a->username, b->username) && str_eq(a->password, b->password) &&
 	       str_eq(a->ca_file, b->ca_file) && str_eq(a->thumbprint, b->thumbprint) &&
 	       str_eq(a->proxy, b->proxy) && a->insecure == b->insecure &&
-	       a->collect == b->collect && a->timeout_s == b->timeout_s;
+	       a->collect == b->collect && a->timeout_s == b->timeout_s &&
+	       a->task_retention_s == b->task_retention_s;
 }

@@ -29,6 +29,9 @@ struct conf_target {
 	unsigned collect; /* CONF_COLLECT_* bits */
 	int timeout_s;	  /* per request, default 60 */
 	int line;	  /* line of the target in the file */
+	/* seconds a finished task stays in vsphere_task_info and the API after its
+	 * completeTime, >= 1; 0 (a target not read from a file): the default */
+	int task_retention_s;
 };
 
 struct conf {
@@ -36,7 +39,12 @@ struct conf {
 	char *listen; /* "host:port", default "0.0.0.0:9743" */
 	struct conf_target *targets;
 	size_t ntargets;
+	/* the global task_retention (seconds), default CONF_DEFAULT_TASK_RETENTION */
+	int task_retention_s;
 };
+
+#define CONF_DEFAULT_TASK_RETENTION 600
+#define CONF_MAX_TASK_RETENTION	    (7 * 86400)
 
 /*
  * Loads and validates path. On success *out (NULL on entry) is the caller's

@@ -614,3 +614,29 @@ void inventory_sweep(struct inventory *inv)
 		}
 	}
 }
+
+size_t inventory_expire_tasks(struct inventory *inv, double now, double retention)
+{
+	int type = inventory_type_index(inv, "Task");
+	struct inv_obj *o;
+	size_t n = 0;
+
+	if (type < 0)
+		return 0;
+	o = inv->types[type].head;
+	while (o) {
+		struct inv_obj *next = o->next;
+		const struct vi_task_info *t = o->task;
+
+		if (t && t->state &&
+		    (strcmp(t->state, "success") == 0 || strcmp(t->state, "error") == 0) &&
+		    t->complete_time > 0 && now - t->complete_time > retention) {
+			inv->types[type].gen++;
+			inv->types[type].struct_gen++;
+			obj_remove(inv, o);
+			n++;
+		}
+		o = next;
+	}
+	return n;
+}

@@ -101,6 +101,15 @@ int inventory_slot(const struct inventory *inv, unsigned type, const char *path)
 /* The stored text of a slot (NULL when unset or slot < 0). Borrowed. */
 const char *inventory_value(const struct inv_obj *o, int slot);
 
+/*
+ * Drops the Task objects that finished (success or error) more than retention
+ * seconds before now (by info.completeTime), as if they had left: they no
+ * longer show in vsphere_task_info or the API. A finished task does not change
+ * again, so the server does not bring it back (a resync does; it is dropped
+ * again). Returns how many were dropped.
+ */
+size_t inventory_expire_tasks(struct inventory *inv, double now, double retention);
+
 /* Resync: clear every seen mark, then (after a full update set) drop the objects
  * that were not seen again. Question first-seen times of surviving VMs stay. */
 void inventory_unmark(struct inventory *inv);

@@ -277,6 +277,9 @@ static int publish(struct target *t, struct err *e)
 
 	if (!s)
 		return err_set(e, ERR_NOMEM, "out of memory");
+	inventory_expire_tasks(t->inv, now,
+			       t->ct.task_retention_s > 0 ? t->ct.task_retention_s
+							  : CONF_DEFAULT_TASK_RETENTION);
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (col_rendered(t, i) && publish_collector(t, i, now, s, &rendered, e) < 0)
 			goto out_fail;

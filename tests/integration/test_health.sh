@@ -1,5 +1,6 @@
 #!/bin/sh
-# Integration: snapshots, VMware Tools status, overallStatus and triggered alarms reach /metrics.
+# Integration: snapshots, VMware Tools status, overallStatus and triggered alarms reach
+# /metrics; finished tasks leave after task_retention.
 set -u
 . "$(dirname "$0")/lib.sh"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,6 +20,7 @@ fi
 sim_start -cluster 1 -host 1 -vm 2 -odd-names=false
 cat >"$W/vimon.conf" <<EOF2
 listen = "127.0.0.1:0";
+task_retention = 6;
 targets = (
   { name = "s"; url = "$SIM_URL"; username = "u"; password_file = "$W/pw"; }
 );
@@ -52,6 +54,9 @@ oldest=$(value "$W/m" vsphere_vm_snapshot_oldest_timestamp_seconds "vm_id=\"$vm\
 o=${oldest%.*}
 check "the oldest snapshot time is the first one's ($oldest, created at $t0)" \
 	test "${o:-0}" -ge $((t0 - 1)) -a "${o:-0}" -le $((t0 + 1))
+wait_count 2 '^vsphere_task_info{.*task="CreateSnapshot.*state="success"'
+is "$(grep -c '^vsphere_task_info{.*task="CreateSnapshot.*state="success"' "$W/m")" 2 \
+	"the finished snapshot tasks are listed"
 other=$(printf '%s' "$inv" | py 'j["vms"][1]["moref"]')
 is "$(value "$W/m" vsphere_vm_snapshots "vm_id=\"$other\"")" 0 "the other VM still has none"
 
@@ -73,9 +78,12 @@ is "$GOT" 1 "cluster status red"
 is "$(value "$W/m" vsphere_host_overall_status "host_id=\"$host\"" 'status="yellow"')" 1 "host status yellow"
 is "$(value "$W/m" vsphere_host_alarms_triggered "host_id=\"$host\"")" 1 "host alarm"
 is "$(value "$W/m" vsphere_datastore_alarms_triggered 'datastore="LocalDS_0"')" 2 "datastore alarms"
+sleep 6
 simctl POST /_sim/health "{\"kind\":\"vm\",\"entity\":\"$vm\",\"alarms\":0}" >/dev/null
 wait_value 0 10 vsphere_vm_alarms_triggered "vm_id=\"$vm\""
 is "$GOT" 0 "cleared alarms count 0"
+is "$(grep -c '^vsphere_task_info{.*task="CreateSnapshot"' "$W/m")" 0 \
+	"finished tasks have left after task_retention (6 s)"
 unlike "$(simctl POST /_sim/health '{"kind":"host","entity":"nope","alarms":1}' || echo refused)" \
 	'"entity"' "an unknown entity is refused"
 

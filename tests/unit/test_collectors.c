@@ -694,6 +694,47 @@ static void test_datastore_families(void **state)
 	"<queueTime>1970-01-01T00:16:40Z</queueTime><startTime>1970-01-01T00:16:41Z</startTime>"   \
 	"</returnval>"
 
+/* Finished tasks leave after the retention (by completeTime); queued and running ones stay. */
+static void test_task_expiry(void **state)
+{
+	struct inventory *inv = placement();
+	struct snapshot *s;
+#define TASK(id, st, complete)                                                                     \
+	"<returnval xsi:type=\"TaskInfo\"><key>" id "</key><task type=\"Task\">" id "</task>"      \
+	"<name>PowerOnVM_Task</name><entity type=\"VirtualMachine\">vm-1</entity>"                 \
+	"<state>" st "</state><cancelled>false</cancelled><cancelable>false</cancelable>"          \
+	"<queueTime>1970-01-01T00:16:40Z</queueTime>" complete "</returnval>"
+	static const struct step tasks[] = {
+		/* completeTime 1000 and 1300; one still running; one finished without a time */
+		ENTER("Task", "task-1", "info",
+		      TASK("task-1", "success",
+			   "<completeTime>1970-01-01T00:16:40Z</completeTime>")),
+		ENTER("Task", "task-2", "info",
+		      TASK("task-2", "error", "<completeTime>1970-01-01T00:21:40Z</completeTime>")),
+		ENTER("Task", "task-3", "info", TASK("task-3", "running", "")),
+		ENTER("Task", "task-4", "info", TASK("task-4", "success", "")),
+	};
+	int type;
+
+	(void)state;
+	apply_steps(inv, tasks, 4, 1000);
+	type = inventory_type_index(inv, "Task");
+	assert_int_equal(inventory_expire_tasks(inv, 1600, 600), 0);
+	assert_int_equal(inv->types[type].count, 4);
+	assert_int_equal(inventory_expire_tasks(inv, 1601, 600), 1);
+	s = render(inv, 1601);
+	assert_no_text(s, "vsphere_task_info", "task-1");
+	assert_non_null(strstr(fam(s, "vsphere_task_info"), "task_id=\"task-2\""));
+	assert_int_equal(json_array_size(s->tasks), 3);
+	snapshot_put(s);
+	assert_int_equal(inventory_expire_tasks(inv, 100000, 600), 1);
+	assert_null(inventory_find(inv, "Task", "task-2"));
+	assert_non_null(inventory_find(inv, "Task", "task-3"));
+	assert_non_null(inventory_find(inv, "Task", "task-4"));
+	inventory_free(inv);
+#undef TASK
+}
+
 static void test_question_first_seen(void **state)
 {
 	struct inventory *inv = placement();
@@ -1042,6 +1083,7 @@ int main(void)
 		cmocka_unit_test(test_bad_snapshot),
 		cmocka_unit_test(test_question_first_seen),
 		cmocka_unit_test(test_task_blocked),
+		cmocka_unit_test(test_task_expiry),
 		cmocka_unit_test(test_json_invalid_utf8),
 		cmocka_unit_test(test_no_duplicates),
 		cmocka_unit_test(test_resync),

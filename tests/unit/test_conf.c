@@ -208,6 +208,11 @@ static const struct bad_case {
 	 "targets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n  username = \"u\";\n"
 	 "  password_file = \"@PW@\";\n  collect = [];\n }\n);\n",
 	 "F:7: collect is empty (leave it out to collect everything)\n"},
+	{"task retention out of range",
+	 "task_retention = 0;\ntargets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n"
+	 "  username = \"u\";\n  password_file = \"@PW@\";\n  task_retention = \"1h\";\n }\n);\n",
+	 "F:1: task_retention must be between 1 and 604800 seconds\n"
+	 "F:8: task_retention must be an integer (seconds), not a string\n"},
 	{"target not a group", "targets = ( \"vc1\" );\n",
 	 "F:1: targets: element 1 must be a group { name = ...; ... }, not a string\n"},
 	{"duplicate target names",
@@ -324,6 +329,38 @@ static void test_full(void **state)
 	buf_release(&problems);
 }
 
+/* task_retention: 600 s by default, a global value, a target's own value. */
+static void test_task_retention(void **state)
+{
+	struct conf *c = NULL;
+	struct buf problems;
+
+	(void)state;
+	buf_init(&problems, 0);
+	assert_int_equal(load("targets = ( { name = \"a\"; url = \"https://vc/sdk\"; username = "
+			      "\"u\"; password_file = \"@PW@\"; } );\n",
+			      &c, &problems),
+			 0);
+	assert_int_equal(c->task_retention_s, 600);
+	assert_int_equal(c->targets[0].task_retention_s, 600);
+	conf_free(c);
+	c = NULL;
+	assert_int_equal(load("task_retention = 120;\ntargets = (\n"
+			      " { name = \"a\"; url = \"https://vc/sdk\"; username = \"u\";"
+			      " password_file = \"@PW@\"; },\n"
+			      " { name = \"b\"; url = \"https://vc/sdk\"; username = \"u\";"
+			      " password_file = \"@PW@\"; task_retention = 30; }\n);\n",
+			      &c, &problems),
+			 0);
+	assert_string_equal(problems.data, "");
+	assert_int_equal(c->task_retention_s, 120);
+	assert_int_equal(c->targets[0].task_retention_s, 120);
+	assert_int_equal(c->targets[1].task_retention_s, 30);
+	assert_false(conf_target_equal(&c->targets[0], &c->targets[1]));
+	conf_free(c);
+	buf_release(&problems);
+}
+
 static void test_equal(void **state)
 {
 	struct conf *a = NULL, *b = NULL;
@@ -402,9 +439,13 @@ static void test_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad),	     cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_full),	     cmocka_unit_test(test_equal),
-		cmocka_unit_test(test_missing_file), cmocka_unit_test(test_copy_describe),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_copy_describe),
+		cmocka_unit_test(test_task_retention),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
