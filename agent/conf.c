@@ -231,6 +231,8 @@ static const struct {
 	{"datastore", CONF_COLLECT_DATASTORE},
 	{"question", CONF_COLLECT_QUESTION},
 	{"task", CONF_COLLECT_TASK},
+	{"perf", CONF_COLLECT_PERF},
+	{"perf_vm", CONF_COLLECT_PERF_VM},
 };
 
 int conf_collect_describe(unsigned bits, struct buf *out)
@@ -282,7 +284,7 @@ static unsigned parse_collect(struct conf_check *ck, const config_setting_t *s)
 			struct buf known;
 
 			buf_init(&known, 0);
-			conf_collect_describe(CONF_COLLECT_ALL, &known);
+			conf_collect_describe(CONF_COLLECT_KNOWN, &known);
 			problem(ck, line, "collect: unknown subject \"%s\" (known: %s)", v,
 				known.failed ? "?" : known.data);
 			buf_release(&known);
@@ -396,7 +398,7 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 	const char *label;
 
 	t->line = line;
-	t->collect = CONF_COLLECT_ALL;
+	t->collect = CONF_COLLECT_DEFAULT;
 	t->timeout_s = CONF_DEFAULT_TIMEOUT;
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		problem(ck, line, "targets: element %d must be a group { name = ...; ... }, not %s",

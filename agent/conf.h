@@ -15,6 +15,12 @@ enum {
 	CONF_COLLECT_QUESTION = 1 << 3,
 	CONF_COLLECT_TASK = 1 << 4,
 	CONF_COLLECT_ALL = (1 << 5) - 1,
+	/* PerformanceManager counters: of hosts (needs "host"), of VMs (needs "vm") */
+	CONF_COLLECT_PERF = 1 << 5,
+	CONF_COLLECT_PERF_VM = 1 << 6,
+	CONF_COLLECT_KNOWN = (1 << 7) - 1,
+	/* without `collect`: everything but the VMs' counters (opt-in: their cost) */
+	CONF_COLLECT_DEFAULT = CONF_COLLECT_ALL | CONF_COLLECT_PERF,
 };
 
 struct conf_target {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "agent/inventory.h"
+#include "agent/perf.h"
 #include "agent/render.h"
 #include "agent/selfmetrics.h"
 #include "agent/target.h"
@@ -69,6 +70,15 @@ struct target {
 	double logout_at; /* monotonic deadline of the final logout, 0 before */
 	unsigned long generation;
 	struct err last_error;
+
+	/* PerformanceManager counters (agent/perf), NULL when not collected. */
+	struct perf_worker *perf;
+	unsigned long perf_gen; /* perf_entities_gen() when the entities were last handed over */
+	/* pub_lock orders the two publishers (this thread and the perf worker's):
+	 * it guards cur's replacement, perf_snap, pub_gen and the slot. */
+	pthread_mutex_t pub_lock;
+	struct snapshot *perf_snap; /* the worker's latest counter families, or NULL */
+	unsigned long pub_gen;	    /* generation of the combined snapshots */
 };
 
 static double now_real(void)
@@ -268,6 +278,105 @@ static int publish_collector(struct target *t, size_t i, double now, struct snap
 	return 0;
 }
 
+/*
+ * Publishes cur together with the perf worker's families: one snapshot that
+ * shares the text of both (no copy), with a generation of its own. Caller
+ * holds pub_lock. 0, or -1 when out of memory (the slot keeps the old one).
+ */
+static int publish_combined(struct target *t)
+{
+	struct snapshot *c = snapshot_new();
+	struct snapshot *parts[2] = {t->cur, t->perf_snap};
+
+	if (!c)
+		return -1;
+	for (size_t p = 0; p < 2; p++) {
+		for (size_t i = 0; parts[p] && i < parts[p]->nfamilies; i++) {
+			if (snapshot_share_family(c, &parts[p]->families[i]) < 0)
+				goto out_fail;
+		}
+	}
+	json_decref(c->target);
+	json_decref(c->questions);
+	json_decref(c->tasks);
+	c->target = json_incref(t->cur->target);
+	c->questions = json_incref(t->cur->questions);
+	c->tasks = json_incref(t->cur->tasks);
+	c->generation = ++t->pub_gen;
+	snapshot_sort(c);
+	snapshot_slot_swap(&t->slot, c);
+	return 0;
+
+out_fail:
+	snapshot_put(c);
+	return -1;
+}
+
+/* Makes s (the caller's reference, taken) the target's current snapshot and
+ * publishes it, with the counter families when perf is collected. */
+static int publish_swap(struct target *t, struct snapshot *s)
+{
+	struct snapshot *old;
+	int rc = 0;
+
+	if (!t->perf) {
+		snapshot_ref(s);
+		snapshot_slot_swap(&t->slot, s);
+		snapshot_put(t->cur);
+		t->cur = s;
+		return 0;
+	}
+	if (snapshot_make_shareable(s) < 0) {
+		snapshot_put(s);
+		return -1;
+	}
+	pthread_mutex_lock(&t->pub_lock);
+	old = t->cur;
+	t->cur = s;
+	rc = publish_combined(t);
+	pthread_mutex_unlock(&t->pub_lock);
+	snapshot_put(old);
+	return rc;
+}
+
+/* The perf worker's callback: its new families, published with the last cur. */
+static void perf_published(void *ud, struct snapshot *families)
+{
+	struct target *t = ud;
+	struct snapshot *old;
+
+	pthread_mutex_lock(&t->pub_lock);
+	old = t->perf_snap;
+	t->perf_snap = families;
+	if (t->cur && publish_combined(t) < 0)
+		log_msg(LOG_LEVEL_ERROR, "target %s: out of memory publishing counters",
+			t->ct.name);
+	pthread_mutex_unlock(&t->pub_lock);
+	snapshot_put(old);
+}
+
+/* Gives the perf worker the hosts and VMs to query when they changed. */
+static void perf_hand_over(struct target *t)
+{
+	unsigned long g;
+	struct perf_entities *pe;
+
+	if (!t->perf)
+		return;
+	g = perf_entities_gen(t->inv);
+	if (g == t->perf_gen && t->perf_gen != 0)
+		return;
+	pe = perf_entities_build(t->inv, t->ct.name, t->ct.collect & CONF_COLLECT_PERF,
+				 t->ct.collect & CONF_COLLECT_PERF_VM);
+	if (!pe) {
+		log_msg(LOG_LEVEL_ERROR, "target %s: out of memory listing perf entities",
+			t->ct.name);
+		return;
+	}
+	t->perf_gen = g ? g : 1;
+	perf_set_entities(t->perf, pe);
+}
+
 static int publish(struct target *t, struct err *e)
 {
 	struct snapshot *s = snapshot_new();
@@ -303,10 +412,11 @@ static int publish(struct target *t, struct err *e)
 		goto out_fail;
 	}
 	snapshot_sort(s);
-	snapshot_ref(s);
-	snapshot_slot_swap(&t->slot, s);
-	snapshot_put(t->cur);
-	t->cur = s;
+	if (publish_swap(t, s) < 0) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_fail;
+	}
+	perf_hand_over(t);
 	/* finished tasks keep their times: only pending questions and queued or
 	 * running tasks have ages to refresh */
 	t->ages = active_tasks || json_array_size(s->questions) > 0;
@@ -531,6 +641,9 @@ static void target_free(struct target *t)
 {
 	if (!t)
 		return;
+	perf_stop(t->perf);
+	snapshot_put(t->perf_snap);
+	pthread_mutex_destroy(&t->pub_lock);
 	vi_session_free(t->session);
 	inventory_free(t->inv);
 	drop_filters(t);
@@ -565,15 +678,26 @@ static int make_session(struct target *t, struct err *e)
 	return 0;
 }
 
+/* Whether collect asks for counters, and of what: host counters need the
+ * hosts collected, VM counters the VMs (their names and states). */
+static bool perf_wanted(unsigned collect, bool *hosts, bool *vms)
+{
+	*hosts = (collect & CONF_COLLECT_PERF) && (collect & CONF_COLLECT_HOST);
+	*vms = (collect & CONF_COLLECT_PERF_VM) && (collect & CONF_COLLECT_VM);
+	return *hosts || *vms;
+}
+
 struct target *target_start(const struct conf_target *ct, struct err *e)
 {
 	struct target *t = calloc(1, sizeof(*t));
+	bool hosts, vms;
 
 	if (!t) {
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
 	}
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_mutex_init(&t->pub_lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
 	snapshot_slot_init(&t->slot);
 	selfmetrics_init(&t->self);
@@ -585,6 +709,11 @@ struct target *target_start(const struct conf_target *ct, struct err *e)
 	t->ncols = pick_collectors(ct->collect, t->cols);
 	if (inventory_new(t->cols, t->ncols, &t->inv, e) < 0 || make_session(t, e) < 0)
 		goto out_free;
+	if (perf_wanted(ct->collect, &hosts, &vms)) {
+		t->perf = perf_start(&t->ct, hosts, vms, perf_published, t, e);
+		if (!t->perf)
+			goto out_free;
+	}
 	/* vsphere_up 0 at once, before the first connection */
 	if (publish(t, e) < 0)
 		goto out_free;
@@ -608,6 +737,7 @@ void target_request_stop(struct target *t)
 	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&t->cond);
 	pthread_mutex_unlock(&t->lock);
+	perf_request_stop(t->perf);
 	/* the session lives until target_free(), after the join */
 	vi_session_wakeup(t->session);
 }

@@ -113,6 +113,7 @@ func (s *simState) control(w http.ResponseWriter, r *http.Request) {
 		"/_sim/stats":          {http.MethodGet, s.ctlStats},
 		"/_sim/stats/reset":    {http.MethodPost, s.ctlStatsReset},
 		"/_sim/health":         {http.MethodPost, s.ctlHealth},
+		"/_sim/perf":           {http.MethodPost, s.ctlPerf},
 	}
 	rt, ok := routes[strings.TrimSuffix(r.URL.Path, "/")]
 	if !ok {

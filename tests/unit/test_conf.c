@@ -203,7 +203,7 @@ static const struct bad_case {
 	 "targets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n  username = \"u\";\n"
 	 "  password_file = \"@PW@\";\n  collect = [\"vm\", \"network\"];\n }\n);\n",
 	 "F:7: collect: unknown subject \"network\" (known: vm, host, datastore, question, "
-	 "task)\n"},
+	 "task, perf, perf_vm)\n"},
 	{"empty collect",
 	 "targets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n  username = \"u\";\n"
 	 "  password_file = \"@PW@\";\n  collect = [];\n }\n);\n",
@@ -282,7 +282,10 @@ static void test_defaults(void **state)
 	assert_null(c->targets[0].thumbprint);
 	assert_null(c->targets[0].proxy);
 	assert_false(c->targets[0].insecure);
-	assert_int_equal(c->targets[0].collect, CONF_COLLECT_ALL);
+	/* everything but the VMs' performance counters */
+	assert_int_equal(c->targets[0].collect, CONF_COLLECT_DEFAULT);
+	assert_false(c->targets[0].collect & CONF_COLLECT_PERF_VM);
+	assert_true(c->targets[0].collect & CONF_COLLECT_PERF);
 	assert_int_equal(c->targets[0].timeout_s, 60);
 	assert_int_equal(c->targets[0].line, 2);
 	conf_free(c);
