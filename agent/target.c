@@ -13,6 +13,7 @@
 #include "agent/selfmetrics.h"
 #include "agent/target.h"
 #include "collectors/collector.h"
+#include "collectors/perf.h"
 #include "util/log.h"
 #include "vi/pc.h"
 #include "vi/pc_tasks.h"
@@ -178,9 +179,12 @@ static json_t *error_json(const struct err *e)
 	return j;
 }
 
+static bool perf_wanted(unsigned collect, bool *hosts, bool *vms);
+
 /* The target's object in /api/v1/targets; NULL when out of memory. */
 static json_t *target_json(struct target *t)
 {
+	bool hosts, vms;
 	const struct vi_service_content *sc =
 		t->session ? vi_get_service_content(t->session) : NULL;
 	json_t *j = json_object();
@@ -197,6 +201,12 @@ static json_t *target_json(struct target *t)
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (col_rendered(t, i))
 			rc |= json_array_append_new(collect, json_string(t->cols[i]->name));
+	}
+	if (t->perf && perf_wanted(t->ct.collect, &hosts, &vms)) {
+		if (hosts)
+			rc |= json_array_append_new(collect, json_string(col_perf_host.name));
+		if (vms)
+			rc |= json_array_append_new(collect, json_string(col_perf_vm.name));
 	}
 	for (size_t i = 0; i < t->inv->ntypes; i++)
 		rc |= json_object_set_new(objects, t->inv->types[i].name,

@@ -62,6 +62,9 @@ if command -v promtool >/dev/null 2>&1; then
 	check "promtool accepts the page" sh -c "promtool check metrics <'$W/m' >'$W/promtool' 2>&1"
 fi
 
+is "$(curl -sS "$AGENT_URL/api/v1/targets" | py 'j[0]["collect"]')" "['vm', 'host', 'cluster_health', 'perf', 'perf_vm']" \
+	"the API lists the counters among what is collected"
+
 # a property change still reaches /metrics at once (the counters have their own session)
 simctl POST /_sim/vm/quickstats "{\"vm\":\"$vm\",\"balloonedMemory\":7}" >/dev/null
 if wait_value 7340032 3 vsphere_vm_memory_ballooned_bytes "vm_id=\"$vm\""; then
