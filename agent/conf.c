@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,8 +297,9 @@ static unsigned parse_collect(struct conf_check *ck, const config_setting_t *s)
 }
 
 static const char *const target_keys[] = {
-	"name",	      "url",	  "username", "password_file", "password_env", "ca_file",
-	"thumbprint", "insecure", "proxy",    "collect",       "timeout",      "task_retention",
+	"name",	      "url",	    "username",	  "password_file", "password_env", "ca_file",
+	"thumbprint", "insecure",   "proxy",	  "collect",	   "timeout",	   "task_retention",
+	"root",	      "vm_include", "vm_exclude",
 };
 
 static int known_key(const char *name, const char *const *keys, size_t n)
@@ -321,6 +323,9 @@ void conf_target_release(struct conf_target *t)
 	free(t->ca_file);
 	free(t->thumbprint);
 	free(t->proxy);
+	free(t->root);
+	free(t->vm_include);
+	free(t->vm_exclude);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -338,12 +343,15 @@ int conf_target_copy(struct conf_target *dst, const struct conf_target *src)
 	*dst = *src;
 	dst->name = dst->url = dst->username = dst->password = NULL;
 	dst->ca_file = dst->thumbprint = dst->proxy = NULL;
+	dst->root = dst->vm_include = dst->vm_exclude = NULL;
 	if (dup_opt(&dst->name, src->name) < 0 || dup_opt(&dst->url, src->url) < 0 ||
 	    dup_opt(&dst->username, src->username) < 0 ||
 	    dup_opt(&dst->password, src->password) < 0 ||
 	    dup_opt(&dst->ca_file, src->ca_file) < 0 ||
 	    dup_opt(&dst->thumbprint, src->thumbprint) < 0 ||
-	    dup_opt(&dst->proxy, src->proxy) < 0) {
+	    dup_opt(&dst->proxy, src->proxy) < 0 || dup_opt(&dst->root, src->root) < 0 ||
+	    dup_opt(&dst->vm_include, src->vm_include) < 0 ||
+	    dup_opt(&dst->vm_exclude, src->vm_exclude) < 0) {
 		conf_target_release(dst);
 		return -1;
 	}
@@ -389,6 +397,30 @@ static void take_seconds(struct conf_check *ck, const config_setting_t *s, int m
 	*out = (int)v;
 }
 
+/* A regex setting: must compile as a POSIX extended regular expression. */
+static void take_regex(struct conf_check *ck, const config_setting_t *g, const char *key,
+		       char **out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	char msg[256];
+	regex_t re;
+	int rc;
+
+	take_string(ck, g, key, out);
+	if (!*out)
+		return;
+	rc = regcomp(&re, *out, REG_EXTENDED | REG_NOSUB);
+	if (rc != 0) {
+		regerror(rc, &re, msg, sizeof(msg));
+		problem(ck, line_of(s), "%s: invalid regular expression \"%s\": %s", key, *out,
+			msg);
+		free(*out);
+		*out = NULL;
+		return;
+	}
+	regfree(&re);
+}
+
 /* Fills t from the group g; problems are reported, t holds what was valid. */
 static void parse_target(struct conf_check *ck, const config_setting_t *g, int index,
 			 struct conf_target *t)
@@ -422,6 +454,13 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 	s = config_setting_get_member(g, "task_retention");
 	if (s)
 		take_seconds(ck, s, CONF_MAX_TASK_RETENTION, &t->task_retention_s);
+	take_string(ck, g, "root", &t->root);
+	if (t->root && t->root[0] != '/')
+		problem(ck, line_of(config_setting_get_member(g, "root")),
+			"root must be an inventory path like \"/DC1/host/Cluster-A\", not \"%s\"",
+			t->root);
+	take_regex(ck, g, "vm_include", &t->vm_include);
+	take_regex(ck, g, "vm_exclude", &t->vm_exclude);
 	label = t->name ? t->name : NULL;
 	if (!config_setting_get_member(g, "name"))
 		problem(ck, line, "target %d: missing required key \"name\"", index + 1);
@@ -664,5 +703,6 @@ int conf_target_equal(const struct conf_target *a, const struct conf_target *b)
 	       str_eq(a->ca_file, b->ca_file) && str_eq(a->thumbprint, b->thumbprint) &&
 	       str_eq(a->proxy, b->proxy) && a->insecure == b->insecure &&
 	       a->collect == b->collect && a->timeout_s == b->timeout_s &&
-	       a->task_retention_s == b->task_retention_s;
+	       a->task_retention_s == b->task_retention_s && str_eq(a->root, b->root) &&
+	       str_eq(a->vm_include, b->vm_include) && str_eq(a->vm_exclude, b->vm_exclude);
 }

@@ -38,6 +38,11 @@ struct conf_target {
 	/* seconds a finished task stays in vsphere_task_info and the API after its
 	 * completeTime, >= 1; 0 (a target not read from a file): the default */
 	int task_retention_s;
+	/* scope: an inventory path the container view is rooted at (NULL: the root
+	 * folder), POSIX extended regexes on decoded VM names (NULL: none) */
+	char *root;
+	char *vm_include;
+	char *vm_exclude;
 };
 
 struct conf {

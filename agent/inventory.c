@@ -585,6 +585,12 @@ int inventory_apply(struct inventory *inv, const struct vi_change *c, double now
 		return 0;
 	if (apply_path(inv, o, c, now, e) < 0)
 		return -1;
+	if (inv->keep && strcmp(c->path, "name") == 0 &&
+	    strcmp(inv->types[type].name, inv->filter_type) == 0) {
+		const char *name = inventory_value(o, inventory_slot(inv, (unsigned)type, "name"));
+
+		o->hidden = name && !inv->keep(inv->keep_ud, name);
+	}
 	/* applied as unset (value NULL), and said: unreadable is not unset */
 	return c->fault ? unreadable(c, e) : 0;
 }
@@ -639,4 +645,12 @@ size_t inventory_expire_tasks(struct inventory *inv, double now, double retentio
 		o = next;
 	}
 	return n;
+}
+
+void inventory_set_name_filter(struct inventory *inv, const char *type,
+			       bool (*keep)(void *ud, const char *name), void *ud)
+{
+	inv->filter_type = type;
+	inv->keep = keep;
+	inv->keep_ud = ud;
 }

@@ -146,7 +146,7 @@ struct perf_entities *perf_entities_build(const struct inventory *inv, const cha
 		for (const struct inv_obj *o = inv->types[type].head; o; o = o->next) {
 			const char *v = inventory_value(o, state);
 
-			if (!v || strcmp(v, table_state_want[t]) != 0)
+			if (!v || strcmp(v, table_state_want[t]) != 0 || o->hidden)
 				continue;
 			if (entity_add(pe, &cap, target, t, inventory_value(o, name), o->moref) < 0)
 				goto out_fail;

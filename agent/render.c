@@ -539,7 +539,7 @@ static int render_one(struct render_ctx *x, const struct collector *c, const boo
 	for (const struct inv_obj *o = type >= 0 ? x->inv->types[type].head : NULL; o;
 	     o = o->next) {
 		if ((c->special == COL_SPECIAL_QUESTION && !o->question) ||
-		    (c->special == COL_SPECIAL_TASK && !o->task))
+		    (c->special == COL_SPECIAL_TASK && !o->task) || o->hidden)
 			continue;
 		object_prefix(x, c, o, &prefix);
 		if (c->special == COL_SPECIAL_QUESTION)
@@ -812,7 +812,8 @@ int render_json(const struct inventory *inv, const char *target, double now, str
 	if (!qs || !ts)
 		goto out_fail;
 	for (const struct inv_obj *o = vm >= 0 ? inv->types[vm].head : NULL; o; o = o->next) {
-		if (o->question && json_array_append_new(qs, question_json(&x, o)) < 0)
+		if (o->question && !o->hidden &&
+		    json_array_append_new(qs, question_json(&x, o)) < 0)
 			goto out_fail;
 	}
 	for (const struct inv_obj *o = task >= 0 ? inv->types[task].head : NULL; o; o = o->next) {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,9 @@
 #include "collectors/perf.h"
 #include "util/log.h"
 #include "vi/pc.h"
+#include "vi/names.h"
 #include "vi/pc_tasks.h"
+#include "vi/search.h"
 #include "vi/session.h"
 
 /*
@@ -80,6 +83,10 @@ struct target {
 	pthread_mutex_t pub_lock;
 	struct snapshot *perf_snap; /* the worker's latest counter families, or NULL */
 	unsigned long pub_gen;	    /* generation of the combined snapshots */
+
+	/* scope: the VM name regexes (compiled when configured) */
+	regex_t vm_include, vm_exclude;
+	bool has_include, has_exclude;
 };
 
 static double now_real(void)
@@ -479,6 +486,92 @@ static void drop_filters(struct target *t)
 	t->synced = false;
 }
 
+/* The VM name filter: include (when set) must match, exclude must not. */
+static bool keep_vm(void *ud, const char *raw)
+{
+	struct target *t = ud;
+	struct buf d;
+	bool keep = true;
+
+	buf_init(&d, 0);
+	if (vi_name_percent_decode(&d, raw) < 0 || d.failed) {
+		buf_reset(&d);
+		buf_adds(&d, raw);
+	}
+	if (t->has_include && regexec(&t->vm_include, d.data, 0, NULL, 0) != 0)
+		keep = false;
+	if (keep && t->has_exclude && regexec(&t->vm_exclude, d.data, 0, NULL, 0) == 0)
+		keep = false;
+	buf_release(&d);
+	return keep;
+}
+
+/* Compiles the configured VM name regexes (validated when the file was read). */
+static int scope_init(struct target *t, struct err *e)
+{
+	if (t->ct.vm_include) {
+		if (regcomp(&t->vm_include, t->ct.vm_include, REG_EXTENDED | REG_NOSUB) != 0)
+			return err_set(e, ERR_CONFIG, "vm_include: invalid regular expression");
+		t->has_include = true;
+	}
+	if (t->ct.vm_exclude) {
+		if (regcomp(&t->vm_exclude, t->ct.vm_exclude, REG_EXTENDED | REG_NOSUB) != 0)
+			return err_set(e, ERR_CONFIG, "vm_exclude: invalid regular expression");
+		t->has_exclude = true;
+	}
+	if (t->has_include || t->has_exclude)
+		inventory_set_name_filter(t->inv, "VirtualMachine", keep_vm, t);
+	return 0;
+}
+
+struct walk_ctx {
+	struct apply_ctx a;
+	char parent_type[64];
+	char parent[256];
+};
+
+static int on_ancestor(void *ud, const struct vi_change *c, struct err *e)
+{
+	struct walk_ctx *w = ud;
+
+	if (c->path && strcmp(c->path, "parent") == 0 && c->value && c->value->type_attr) {
+		snprintf(w->parent_type, sizeof(w->parent_type), "%s", c->value->type_attr);
+		snprintf(w->parent, sizeof(w->parent), "%s", c->value->text);
+	}
+	return on_change(&w->a, c, e);
+}
+
+/*
+ * A view rooted below the root folder holds neither its root nor what is above
+ * it, whose names the labels show (cluster, datacenter): read the root and its
+ * ancestors once per connection, with the properties their collectors fetch.
+ */
+static int scope_ancestors(struct target *t, const char *type, const char *moref, struct err *e)
+{
+	struct walk_ctx w = {.a = {t, now_real(), 0}};
+	struct vi_pc_handler h = {.on_change = on_ancestor, .ud = &w};
+	char cur_type[64], cur[256];
+
+	snprintf(cur_type, sizeof(cur_type), "%s", type);
+	snprintf(cur, sizeof(cur), "%s", moref);
+	for (int depth = 0; depth < 32 && cur[0]; depth++) {
+		static const char *const placement[] = {"name", "parent", NULL};
+		int ty = inventory_type_index(t->inv, cur_type);
+		const char *const *paths = placement;
+
+		if (ty >= 0 && inventory_slot(t->inv, (unsigned)ty, "parent") >= 0)
+			paths = t->inv->types[ty].fetch;
+		w.parent[0] = w.parent_type[0] = '\0';
+		if (vi_pc_retrieve_object(t->session, cur_type, cur, paths, &h, e) < 0) {
+			err_prefix(e, "reading %s %s above the root", cur_type, cur);
+			return -1;
+		}
+		snprintf(cur_type, sizeof(cur_type), "%s", w.parent_type);
+		snprintf(cur, sizeof(cur), "%s", w.parent);
+	}
+	return 0;
+}
+
 /* One view and one filter over it for the view types; the task filter. */
 static int build_filters(struct target *t, struct err *e)
 {
@@ -486,6 +579,8 @@ static int build_filters(struct target *t, struct err *e)
 	struct vi_prop_spec specs[INV_MAX_TYPES];
 	size_t n = 0;
 	bool tasks = false;
+	char *root_type = NULL, *root = NULL;
+	int rc = 0;
 
 	drop_filters(t);
 	for (size_t i = 0; i < t->inv->ntypes; i++) {
@@ -500,22 +595,35 @@ static int build_filters(struct target *t, struct err *e)
 		specs[n].paths = ty->fetch;
 		n++;
 	}
+	if (t->ct.root &&
+	    vi_lookup_inventory_path(t->session, t->ct.root, &root_type, &root, e) < 0) {
+		err_prefix(e, "root");
+		return -1;
+	}
 	if (n > 0) {
-		if (vi_pc_create_view(t->session, NULL, NULL, types, n, &t->view, e) < 0) {
+		rc = vi_pc_create_view(t->session, root_type, root, types, n, &t->view, e);
+		if (rc < 0) {
 			err_prefix(e, "creating the container view");
-			return -1;
+			goto out_free;
 		}
-		if (vi_pc_create_filter(t->session, t->view, specs, n, &t->filter, e) < 0) {
+		rc = vi_pc_create_filter(t->session, t->view, specs, n, &t->filter, e);
+		if (rc < 0) {
 			err_prefix(e, "creating the property filter");
-			return -1;
+			goto out_free;
 		}
 	}
 	if (tasks && vi_pc_create_task_filter(t->session, &t->task_filter, e) < 0) {
 		err_prefix(e, "creating the task filter");
-		return -1;
+		rc = -1;
+		goto out_free;
 	}
 	inventory_unmark(t->inv);
-	return 0;
+	if (root)
+		rc = scope_ancestors(t, root_type, root, e);
+out_free:
+	free(root_type);
+	free(root);
+	return rc;
 }
 
 static int connect_target(struct target *t, struct err *e)
@@ -654,6 +762,10 @@ static void target_free(struct target *t)
 	perf_stop(t->perf);
 	snapshot_put(t->perf_snap);
 	pthread_mutex_destroy(&t->pub_lock);
+	if (t->has_include)
+		regfree(&t->vm_include);
+	if (t->has_exclude)
+		regfree(&t->vm_exclude);
 	vi_session_free(t->session);
 	inventory_free(t->inv);
 	drop_filters(t);
@@ -717,7 +829,8 @@ struct target *target_start(const struct conf_target *ct, struct err *e)
 		goto out_free;
 	}
 	t->ncols = pick_collectors(ct->collect, t->cols);
-	if (inventory_new(t->cols, t->ncols, &t->inv, e) < 0 || make_session(t, e) < 0)
+	if (inventory_new(t->cols, t->ncols, &t->inv, e) < 0 || make_session(t, e) < 0 ||
+	    scope_init(t, e) < 0)
 		goto out_free;
 	if (perf_wanted(ct->collect, &hosts, &vms)) {
 		t->perf = perf_start(&t->ct, hosts, vms, perf_published, t, e);

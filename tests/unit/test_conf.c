@@ -364,6 +364,44 @@ static void test_task_retention(void **state)
 	buf_release(&problems);
 }
 
+/* root, vm_include, vm_exclude: read, copied, compared. */
+static void test_scope(void **state)
+{
+	struct conf *c = NULL;
+	struct conf_target copy;
+	struct buf problems;
+
+	(void)state;
+	buf_init(&problems, 0);
+	assert_int_equal(load("targets = ( { name = \"a\"; url = \"https://vc/sdk\"; username = "
+			      "\"u\"; password_file = \"@PW@\"; root = \"/DC1/host/Cluster-A\";"
+			      " vm_include = \"^prod-\"; vm_exclude = \"-(test|tmp)$\"; } );\n",
+			      &c, &problems),
+			 0);
+	assert_string_equal(problems.data, "");
+	assert_string_equal(c->targets[0].root, "/DC1/host/Cluster-A");
+	assert_string_equal(c->targets[0].vm_include, "^prod-");
+	assert_string_equal(c->targets[0].vm_exclude, "-(test|tmp)$");
+	assert_int_equal(conf_target_copy(&copy, &c->targets[0]), 0);
+	assert_true(copy.root != c->targets[0].root);
+	assert_true(conf_target_equal(&copy, &c->targets[0]));
+	free(copy.vm_exclude);
+	copy.vm_exclude = NULL;
+	assert_false(conf_target_equal(&copy, &c->targets[0]));
+	conf_target_release(&copy);
+	conf_free(c);
+	c = NULL;
+	buf_reset(&problems);
+	assert_int_equal(
+		load("targets = ( { name = \"a\"; url = \"https://vc/sdk\"; username = "
+		     "\"u\"; password_file = \"@PW@\"; root = \"DC1\"; vm_exclude = \"[\"; } );\n",
+		     &c, &problems),
+		-1);
+	assert_non_null(strstr(problems.data, "root must be an inventory path"));
+	assert_non_null(strstr(problems.data, "vm_exclude: invalid regular expression \"[\""));
+	buf_release(&problems);
+}
+
 static void test_equal(void **state)
 {
 	struct conf *a = NULL, *b = NULL;
@@ -449,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_copy_describe),
 		cmocka_unit_test(test_task_retention),
+		cmocka_unit_test(test_scope),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
