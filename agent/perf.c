@@ -588,6 +588,9 @@ static void *perf_main(void *arg)
 
 		if (ensure_counters(w, &e) < 0) {
 			report(w, &e);
+			/* values we cannot refresh are not shown as current */
+			for (size_t i = 0; w->vals && i < w->cur->n * PERF_MAX_COUNTERS; i++)
+				w->vals[i] = NAN;
 			publish(w);
 			pe = wait_due(w, wall_now() + delay);
 			if (pe && install(w, pe, NULL) < 0)

@@ -96,6 +96,20 @@ is "$(grep -c -e "^vsphere_host_memory_state{.*host_id=\"$host\"" -e "^vsphere_h
 	"a disconnected host has no counter series"
 check "the other hosts keep theirs" grep -q '^vsphere_host_memory_state{.*state="soft"} 1' "$W/m"
 
+# a round that fails: its counters go (stale values are not shown), the next one brings them back
+simctl POST /_sim/fault '{"kind":"soap-fault","fault":"SystemError","method":"QueryPerf","count":1}' >/dev/null
+wait_value 1 30 vsphere_perf_failures_total 'target="s"'
+is "$GOT" 1 "a failed round is counted"
+is "$(grep -c '^vsphere_host_memory_state{' "$W/m")" 0 "and its counters are gone"
+like "$(cat "$AGENT_LOG")" 'performance counters: fault: QueryPerf: .*SystemError' "and logged"
+i=0
+while ! grep -q '^vsphere_host_memory_state{.*state="soft"} 1' "$W/m" && [ $i -lt 300 ]; do
+	sleep 0.1
+	metrics >"$W/m"
+	i=$((i + 1))
+done
+check "the next round brings them back" grep -q '^vsphere_host_memory_state{.*state="soft"} 1' "$W/m"
+
 # NotAuthenticated in a round: one re-login on the counters' session, the round goes on
 logins0=$(simctl GET /_sim/stats | py 'j["calls"].get("Login", 0)')
 req0=$(value "$W/m" vsphere_perf_requests_total 'target="s"')
@@ -103,7 +117,7 @@ simctl POST /_sim/fault '{"kind":"soap-fault","fault":"NotAuthenticated","method
 wait_value "$((req0 + 3))" 30 vsphere_perf_requests_total 'target="s"'
 is "$GOT" "$((req0 + 3))" "the next round: the refused QueryPerf, its resend, the other batch"
 is "$(simctl GET /_sim/stats | py 'j["calls"].get("Login", 0)')" "$((logins0 + 1))" "one new login"
-is "$(value "$W/m" vsphere_perf_failures_total 'target="s"')" 0 "no failed round"
+is "$(value "$W/m" vsphere_perf_failures_total 'target="s"')" 1 "no failed round (but the earlier one)"
 check "values still come" grep -q '^vsphere_host_memory_state{.*state="soft"} 1' "$W/m"
 sleep 1
 is "$(grep -c 'no performance counter mem.compressionRate.average' "$AGENT_LOG")" 1 \
