@@ -542,6 +542,10 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 
 		if (bits)
 			t->collect = bits;
+		if ((bits & CONF_COLLECT_PERF) && !(bits & CONF_COLLECT_HOST))
+			problem(ck, line_of(s), "collect: \"perf\" (host counters) needs \"host\"");
+		if ((bits & CONF_COLLECT_PERF_VM) && !(bits & CONF_COLLECT_VM))
+			problem(ck, line_of(s), "collect: \"perf_vm\" (VM counters) needs \"vm\"");
 	}
 	pf = config_setting_get_member(g, "password_file");
 	pe = config_setting_get_member(g, "password_env");

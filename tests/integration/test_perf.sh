@@ -26,6 +26,11 @@ simctl POST /_sim/perf '{"type":"HostSystem","values":{"mem.state.latest":[2],
 r=$(simctl POST /_sim/perf '{"type":"VirtualMachine","values":{"mem.swaptarget.average":[2],
 	"mem.zipped.latest":[1],"cpu.ready.summation":[3]}}')
 is "$(printf '%s' "$r" | py 'j["hidden"]')" 0 "control: values set"
+if simctl POST /_sim/perf '{"type":"HostSystem","values":{"no.such.counter":[1]}}' >"$W/ctl"; then
+	not_ok "control: an unknown counter is refused"
+else
+	like "$(cat "$W/ctl")" 'no counter' "control: an unknown counter is refused"
+fi
 
 cat >"$W/vimon.conf" <<EOF2
 listen = "127.0.0.1:0";

@@ -208,6 +208,12 @@ static const struct bad_case {
 	 "targets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n  username = \"u\";\n"
 	 "  password_file = \"@PW@\";\n  collect = [];\n }\n);\n",
 	 "F:7: collect is empty (leave it out to collect everything)\n"},
+	{"counters without their objects",
+	 "targets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n  username = \"u\";\n"
+	 "  password_file = \"@PW@\";\n  collect = [\"datastore\", \"perf\", \"perf_vm\"];\n "
+	 "}\n);\n",
+	 "F:7: collect: \"perf\" (host counters) needs \"host\"\n"
+	 "F:7: collect: \"perf_vm\" (VM counters) needs \"vm\"\n"},
 	{"task retention out of range",
 	 "task_retention = 0;\ntargets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n"
 	 "  username = \"u\";\n  password_file = \"@PW@\";\n  task_retention = \"1h\";\n }\n);\n",
