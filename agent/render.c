@@ -358,6 +358,14 @@ static const char *task_entity_name(struct render_ctx *x, const struct vi_task_i
 	return x->tmp.data;
 }
 
+/* A task on an object the name filter hides is hidden too. */
+static bool task_entity_hidden(struct render_ctx *x, const struct vi_task_info *t)
+{
+	const struct inv_obj *ent = inventory_find(x->inv, NULL, t->entity);
+
+	return ent && ent->hidden;
+}
+
 static int task_active(const struct vi_task_info *t)
 {
 	return t->state && (strcmp(t->state, "running") == 0 || strcmp(t->state, "queued") == 0);
@@ -389,7 +397,7 @@ static void render_task(struct render_ctx *x, struct buf *bufs, const struct inv
 	const struct buf *p = prefix;
 	struct buf lab;
 
-	if (!t)
+	if (!t || task_entity_hidden(x, t))
 		return;
 	buf_init(&lab, 0);
 	buf_add(&lab, p->data, p->len);
@@ -817,7 +825,7 @@ int render_json(const struct inventory *inv, const char *target, double now, str
 			goto out_fail;
 	}
 	for (const struct inv_obj *o = task >= 0 ? inv->types[task].head : NULL; o; o = o->next) {
-		if (!o->task)
+		if (!o->task || task_entity_hidden(&x, o->task))
 			continue;
 		if (json_array_append_new(ts, task_json(&x, o)) < 0)
 			goto out_fail;

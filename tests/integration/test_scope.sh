@@ -74,9 +74,12 @@ while grep -q "^vsphere_vm_power_state{target=\"c1\".*vm_id=\"$vm\"" "$W/m" && [
 	i=$((i + 1))
 done
 is "$(grep -c "vm_id=\"$vm\"" "$W/m")" 0 "a VM renamed into the exclusion has no series"
+is "$(grep -c "entity_id=\"$vm\"" "$W/m")" 0 "and neither has its rename task"
 soap Rename_Task "<_this type=\"VirtualMachine\">$vm</_this><newName>back_VM0</newName>" >/dev/null
 wait_value 1 10 vsphere_vm_power_state "vm_id=\"$vm\"" 'vm="back_VM0"' 'state="poweredOn"'
 is "$GOT" 1 "renamed back out of it, it has them again"
+wait_count 1 "^vsphere_task_info{.*entity_id=\"$vm\""
+check "and its tasks show again" grep -q "^vsphere_task_info{.*entity_id=\"$vm\"" "$W/m"
 
 agent_stop
 sim_stop
