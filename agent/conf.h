@@ -15,6 +15,12 @@ enum {
 	CONF_COLLECT_QUESTION = 1 << 3,
 	CONF_COLLECT_TASK = 1 << 4,
 	CONF_COLLECT_ALL = (1 << 5) - 1,
+	/* PerformanceManager counters: of hosts (needs "host"), of VMs (needs "vm") */
+	CONF_COLLECT_PERF = 1 << 5,
+	CONF_COLLECT_PERF_VM = 1 << 6,
+	CONF_COLLECT_KNOWN = (1 << 7) - 1,
+	/* without `collect`: everything but the VMs' counters (opt-in: their cost) */
+	CONF_COLLECT_DEFAULT = CONF_COLLECT_ALL | CONF_COLLECT_PERF,
 };
 
 struct conf_target {
@@ -29,6 +35,14 @@ struct conf_target {
 	unsigned collect; /* CONF_COLLECT_* bits */
 	int timeout_s;	  /* per request, default 60 */
 	int line;	  /* line of the target in the file */
+	/* seconds a finished task stays in vsphere_task_info and the API after its
+	 * completeTime, >= 1; 0 (a target not read from a file): the default */
+	int task_retention_s;
+	/* scope: an inventory path the container view is rooted at (NULL: the root
+	 * folder), POSIX extended regexes on decoded VM names (NULL: none) */
+	char *root;
+	char *vm_include;
+	char *vm_exclude;
 };
 
 /* What a remediation rule does with a matching question. */
@@ -71,7 +85,12 @@ struct conf {
 	/* read from api_token_file (same rules as a password file), NULL when not
 	 * configured: the HTTP actions then do not exist. Never printed. */
 	char *api_token;
+	/* the global task_retention (seconds), default CONF_DEFAULT_TASK_RETENTION */
+	int task_retention_s;
 };
+
+#define CONF_DEFAULT_TASK_RETENTION 600
+#define CONF_MAX_TASK_RETENTION	    (7 * 86400)
 
 /*
  * Loads and validates path. On success *out (NULL on entry) is the caller's

@@ -376,6 +376,14 @@ static const char *task_entity_name(struct render_ctx *x, const struct vi_task_i
 	return x->tmp.data;
 }
 
+/* A task on an object the name filter hides is hidden too. */
+static bool task_entity_hidden(struct render_ctx *x, const struct vi_task_info *t)
+{
+	const struct inv_obj *ent = inventory_find(x->inv, NULL, t->entity);
+
+	return ent && ent->hidden;
+}
+
 static int task_active(const struct vi_task_info *t)
 {
 	return t->state && (strcmp(t->state, "running") == 0 || strcmp(t->state, "queued") == 0);
@@ -407,7 +415,7 @@ static void render_task(struct render_ctx *x, struct buf *bufs, const struct inv
 	const struct buf *p = prefix;
 	struct buf lab;
 
-	if (!t)
+	if (!t || task_entity_hidden(x, t))
 		return;
 	buf_init(&lab, 0);
 	buf_add(&lab, p->data, p->len);
@@ -557,7 +565,7 @@ static int render_one(struct render_ctx *x, const struct collector *c, const boo
 	for (const struct inv_obj *o = type >= 0 ? x->inv->types[type].head : NULL; o;
 	     o = o->next) {
 		if ((c->special == COL_SPECIAL_QUESTION && !o->question) ||
-		    (c->special == COL_SPECIAL_TASK && !o->task))
+		    (c->special == COL_SPECIAL_TASK && !o->task) || o->hidden)
 			continue;
 		object_prefix(x, c, o, &prefix);
 		if (c->special == COL_SPECIAL_QUESTION)
@@ -830,11 +838,12 @@ int render_json(const struct inventory *inv, const char *target, double now, str
 	if (!qs || !ts)
 		goto out_fail;
 	for (const struct inv_obj *o = vm >= 0 ? inv->types[vm].head : NULL; o; o = o->next) {
-		if (o->question && json_array_append_new(qs, question_json(&x, o)) < 0)
+		if (o->question && !o->hidden &&
+		    json_array_append_new(qs, question_json(&x, o)) < 0)
 			goto out_fail;
 	}
 	for (const struct inv_obj *o = task >= 0 ? inv->types[task].head : NULL; o; o = o->next) {
-		if (!o->task)
+		if (!o->task || task_entity_hidden(&x, o->task))
 			continue;
 		if (json_array_append_new(ts, task_json(&x, o)) < 0)
 			goto out_fail;
@@ -1146,6 +1155,8 @@ int render_objects(const struct inventory *inv, const struct collector *c, const
 		goto out_free;
 	for (const struct inv_obj *ob = type >= 0 ? inv->types[type].head : NULL; ob && n < cap;
 	     ob = ob->next) {
+		if (ob->hidden) /* left out by the target's name filter */
+			continue;
 		objs[n] = ob;
 		o->items[n].sig = object_sig(inv, ob);
 		n++;

@@ -105,6 +105,21 @@ int snapshot_share_family(struct snapshot *s, struct snap_family *src)
 	return 0;
 }
 
+int snapshot_make_shareable(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->nfamilies; i++) {
+		struct snap_family *f = &s->families[i];
+
+		if (f->shared)
+			continue;
+		f->shared = malloc(sizeof(*f->shared));
+		if (!f->shared)
+			return -1;
+		*f->shared = 1;
+	}
+	return 0;
+}
+
 static void family_release(struct snap_family *f)
 {
 	free(f->name);

@@ -115,6 +115,12 @@ int snapshot_add_family_take(struct snapshot *s, const char *name, const char *h
  * snapshot, which may be published): no copy of the sample text. 0 or -1. */
 int snapshot_share_family(struct snapshot *s, struct snap_family *src);
 
+/* Makes every family of s shareable from any thread: snapshot_share_family()
+ * may then be called on them by a thread that did not build s (it otherwise
+ * must not). Call before s is handed to another thread. 0, or -1 when out of
+ * memory. */
+int snapshot_make_shareable(struct snapshot *s);
+
 void snapshot_ref(struct snapshot *s);
 /* Drops a reference; frees at zero. NULL is fine. */
 void snapshot_put(struct snapshot *s);

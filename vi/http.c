@@ -701,6 +701,12 @@ void vi_http_wakeup(struct vi_http *h)
 		curl_multi_wakeup(h->multi);
 }
 
+void vi_http_clear_cookies(struct vi_http *h)
+{
+	if (h && h->curl)
+		curl_easy_setopt(h->curl, CURLOPT_COOKIELIST, "ALL");
+}
+
 size_t vi_http_last_bytes(const struct vi_http *h)
 {
 	return h ? h->last_bytes : 0;

@@ -83,6 +83,10 @@ int vi_http_get(struct vi_http *h, const char *url,
  */
 void vi_http_wakeup(struct vi_http *h);
 
+/* Forgets every cookie (the session cookie of a session the server ended), so
+ * that the next Login starts a new session rather than presenting the old one. */
+void vi_http_clear_cookies(struct vi_http *h);
+
 /* Bytes received on the wire (compressed) by the last vi_http_post(). */
 size_t vi_http_last_bytes(const struct vi_http *h);
 

@@ -114,6 +114,8 @@ func (s *simState) control(w http.ResponseWriter, r *http.Request) {
 		"/_sim/fault/clear":    {http.MethodPost, s.ctlFaultClear},
 		"/_sim/stats":          {http.MethodGet, s.ctlStats},
 		"/_sim/stats/reset":    {http.MethodPost, s.ctlStatsReset},
+		"/_sim/health":         {http.MethodPost, s.ctlHealth},
+		"/_sim/perf":           {http.MethodPost, s.ctlPerf},
 		"/_sim/churn":          {http.MethodPost, s.ctlChurn},
 	}
 	rt, ok := routes[strings.TrimSuffix(r.URL.Path, "/")]
