@@ -548,12 +548,17 @@ func (s *simState) ctlStats([]byte) (interface{}, error) {
 		calls[k] = v
 	}
 	s.mu.Unlock()
-	return map[string]interface{}{"cpu_seconds": cpu, "calls": calls, "rss_bytes": rssBytes(), "churn": s.churnStatus()}, nil
+	s.mu.Lock()
+	in, out := s.bytesIn, s.bytesOut
+	s.mu.Unlock()
+	return map[string]interface{}{"cpu_seconds": cpu, "calls": calls, "rss_bytes": rssBytes(), "churn": s.churnStatus(),
+		"bytes_in": in, "bytes_out": out}, nil
 }
 
 func (s *simState) ctlStatsReset([]byte) (interface{}, error) {
 	s.mu.Lock()
 	s.calls = make(map[string]int64)
+	s.bytesIn, s.bytesOut = 0, 0
 	s.mu.Unlock()
 	return map[string]bool{"reset": true}, nil
 }
