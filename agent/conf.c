@@ -368,6 +368,22 @@ int conf_target_copy(struct conf_target *dst, const struct conf_target *src)
 	return 0;
 }
 
+void conf_target_session_opts(const struct conf_target *t, struct vi_session_opts *o)
+{
+	long timeout_ms = t->timeout_s > 0 ? (long)t->timeout_s * 1000 : 60000;
+
+	memset(o, 0, sizeof(*o));
+	o->http.url = t->url;
+	o->http.ca_file = t->ca_file;
+	o->http.thumbprint = t->thumbprint;
+	o->http.insecure = t->insecure;
+	o->http.proxy = t->proxy;
+	o->http.timeout_ms = timeout_ms;
+	o->http.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
+	o->username = t->username ? t->username : "";
+	o->password = t->password ? t->password : "";
+}
+
 bool conf_target_cleartext(const struct conf_target *t)
 {
 	return t->url && strncasecmp(t->url, "http://", 7) == 0;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "vi/session.h"
 
 /* What a target collects (the `collect` list); default all. */
 enum {
@@ -122,6 +123,15 @@ const char *conf_rem_action_name(enum conf_rem_action a);
 
 /* true when t's url is plain http:// (the password travels in clear text). */
 bool conf_target_cleartext(const struct conf_target *t);
+
+/*
+ * Fills o (zeroed here) with the session options of t: URL, TLS (ca_file,
+ * thumbprint, insecure), proxy, credentials, and the request timeout
+ * (timeout_s, default 60 s) with a connect timeout of at most 10 s. The
+ * strings are borrowed from t, which must outlive o's use (vi_session_new
+ * copies them).
+ */
+void conf_target_session_opts(const struct conf_target *t, struct vi_session_opts *o);
 
 /* 1 when s is a valid listen address ("HOST:PORT" or "[IPV6]:PORT", port
  * 0-65535), as the `listen` key and vimon --listen take it; 0 otherwise. */

@@ -654,19 +654,10 @@ static void worker_free(struct perf_worker *w)
 
 static int make_session(struct perf_worker *w, struct err *e)
 {
-	struct vi_session_opts o = {0};
+	struct vi_session_opts o;
 	struct vi_call_observer obs = {perf_on_call, w};
-	long timeout_ms = w->ct.timeout_s > 0 ? (long)w->ct.timeout_s * 1000 : 60000;
 
-	o.http.url = w->ct.url;
-	o.http.ca_file = w->ct.ca_file;
-	o.http.thumbprint = w->ct.thumbprint;
-	o.http.insecure = w->ct.insecure;
-	o.http.proxy = w->ct.proxy;
-	o.http.timeout_ms = timeout_ms;
-	o.http.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
-	o.username = w->ct.username ? w->ct.username : "";
-	o.password = w->ct.password ? w->ct.password : "";
+	conf_target_session_opts(&w->ct, &o);
 	w->session = vi_session_new(&o, e);
 	if (!w->session)
 		return -1;

@@ -829,19 +829,10 @@ static void target_free(struct target *t)
 
 static int make_session(struct target *t, struct err *e)
 {
-	struct vi_session_opts o = {0};
+	struct vi_session_opts o;
 	struct vi_call_observer obs = {selfmetrics_on_call, &t->self};
-	long timeout_ms = t->ct.timeout_s > 0 ? (long)t->ct.timeout_s * 1000 : 60000;
 
-	o.http.url = t->ct.url;
-	o.http.ca_file = t->ct.ca_file;
-	o.http.thumbprint = t->ct.thumbprint;
-	o.http.insecure = t->ct.insecure;
-	o.http.proxy = t->ct.proxy;
-	o.http.timeout_ms = timeout_ms;
-	o.http.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
-	o.username = t->ct.username ? t->ct.username : "";
-	o.password = t->ct.password ? t->ct.password : "";
+	conf_target_session_opts(&t->ct, &o);
 	t->session = vi_session_new(&o, e);
 	if (!t->session)
 		return -1;

@@ -298,16 +298,11 @@ int chk_direct_fetch(const struct chk_opts *o, struct chk_data *d, struct err *e
 			"with --direct)");
 		goto out_free;
 	}
-	so.http.url = t->url;
-	so.http.ca_file = t->ca_file;
-	so.http.thumbprint = t->thumbprint;
-	so.http.insecure = t->insecure;
-	so.http.proxy = t->proxy;
+	conf_target_session_opts(t, &so);
+	/* the plugin's -t bounds the whole check, connecting included */
 	so.http.timeout_ms = (long)(o->timeout * 1000);
 	so.http.connect_timeout_ms = so.http.timeout_ms;
 	so.http.user_agent = "check_vsphere/" VIMON_VERSION;
-	so.username = t->username ? t->username : "";
-	so.password = t->password ? t->password : "";
 	s = vi_session_new(&so, e);
 	if (!s)
 		goto out_free;
