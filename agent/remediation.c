@@ -65,6 +65,10 @@ static void publish(struct remediation *r)
 
 	if (!s)
 		return;
+	/* not a target's snapshot: without a target object, the JSON API and the page list
+	 * it nowhere (only /metrics serves its family) */
+	json_decref(s->target);
+	s->target = NULL;
 	buf_init(&b, 0);
 	for (const struct rem_counter *c = r->counters; c; c = c->next) {
 		buf_adds(&b, REM_FAMILY "{target=\"");

@@ -84,7 +84,8 @@ struct snapshot {
 	unsigned long generation;     /* increases with every publication of a target */
 	struct snap_family *families; /* sorted by name, names unique */
 	size_t nfamilies;
-	json_t *target;	   /* object: name, url, up, last_update, last_error, ... */
+	json_t *target;	   /* object: name, url, up, last_update, last_error, ...;
+			    * NULL in a snapshot that is not a target's (remediation's) */
 	json_t *questions; /* array of question objects (see docs/api.md) */
 	json_t *tasks;	   /* array of task objects */
 	struct snap_objects *objects[SNAP_KINDS]; /* NULL: not collected */

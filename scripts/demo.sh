@@ -73,11 +73,10 @@ VM=$(ctl GET /_sim/inventory | json '[v["moref"] for v in j["vms"] if not v["nam
 	die "cannot read the simulator's inventory"
 VM_NAME=$(ctl GET /_sim/inventory | json "[v['name'] for v in j['vms'] if v['moref'] == '$VM'][0]")
 ctl POST /_sim/vm/power "{\"vm\":\"$VM\",\"state\":\"poweredOff\"}" >/dev/null || die "power off failed"
-ctl POST /_sim/question "{\"vm\":\"$VM\",\"id\":\"demo-q1\",
-	\"text\":\"This virtual machine might have been moved or copied. Did you move it or copy it?\",
-	\"message_ids\":[\"msg.uuid.altered\"],
-	\"choices\":[{\"key\":\"0\",\"label\":\"Cancel\"},{\"key\":\"1\",\"label\":\"I Moved It\"},
-	{\"key\":\"2\",\"label\":\"I Copied It\"}],\"default\":2}" >/dev/null || die "creating the question failed"
+# The question ESX asks about a VM whose files were moved or copied (the simulator's preset
+# of msg.uuid.altered: button ids as labels, default "I _Copied It").
+ctl POST /_sim/question "{\"vm\":\"$VM\",\"id\":\"demo-q1\",\"preset\":\"msg.uuid.altered\"}" >/dev/null ||
+	die "creating the question failed"
 
 # A power-on that the question blocks: it stays `running` until the question is answered.
 soap '<Login xmlns="urn:vim25"><_this type="SessionManager">SessionManager</_this><userName>demo</userName><password>demo</password></Login>' >/dev/null ||
@@ -89,6 +88,10 @@ TASK=$(soap "<PowerOnVM_Task xmlns=\"urn:vim25\"><_this type=\"VirtualMachine\">
 # The agent's configuration: a password file readable by its owner only.
 printf 'demo-password\n' >"$DEMO/password"
 chmod 600 "$DEMO/password"
+# A token for the HTTP actions, so that the page can answer the question.
+TOKEN=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+printf '%s\n' "$TOKEN" >"$DEMO/token"
+chmod 600 "$DEMO/token"
 if python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', $PORT))" 2>/dev/null; then
 	LISTEN=127.0.0.1:$PORT
 else
@@ -98,6 +101,12 @@ fi
 cat >"$DEMO/vimon.conf" <<EOF
 # written by scripts/demo.sh
 listen = "$LISTEN";
+api_token_file = "$DEMO/token";
+# the rules stay off (enabled = false); the page's answers are audited here
+remediation = {
+  audit_log = "$DEMO/audit.log";
+  state_file = "$DEMO/remediation.state";
+};
 targets = (
   {
     name = "sim";
@@ -127,6 +136,9 @@ VM "$VM_NAME" ($VM) has a pending question (demo-q1) and a power-on task ($TASK)
 blocked by it.
 
 Open:
+  $URL/                     the on-call page: the question, its choices, the blocked task
+  $URL/questions/sim/$VM    the page the blocked-task alert links to
+                            (answering asks for the token: $TOKEN)
   $URL/metrics              Prometheus metrics of every target
   $URL/api/v1/questions     pending questions, with their text and choices
   $URL/api/v1/tasks?state=active   queued and running tasks (the blocked power-on)
@@ -135,7 +147,9 @@ Open:
 
 Try:
   curl -s $URL/metrics | grep -E 'vsphere_(up|vm_question_pending|task_blocked)'
-  curl -s $URL/api/v1/questions
+  build/check_vsphere questions -H ${ADDR%:*} -p ${ADDR##*:}      # the Nagios plugin: CRITICAL
+  build/vimonctl -c $DEMO/vimon.conf -T sim questions        # vCenter directly, no agent
+  build/vimonctl -c $DEMO/vimon.conf -T sim answer $VM_NAME --default
   curl -s -X POST -H 'Content-Type: application/json' -d '{"vm":"$VM","state":"suspended"}' $SIM_BASE/_sim/vm/power
   curl -s --compressed $URL/metrics | grep 'vm_power_state.*$VM_NAME'
 

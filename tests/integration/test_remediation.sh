@@ -138,6 +138,9 @@ if ! agent_start "$A"; then
 	done_testing
 fi
 AUD=$W/a.audit
+# the module's own snapshot (its metrics) is not a target: the API lists the one target
+tg=$(curl -sS "$AGENT_URL/api/v1/targets" | jq -c '[.[] | .name]')
+is "$tg" '["sim"]' "/api/v1/targets lists the configured target only, not the remediation module"
 simctl POST /_sim/stats/reset '{}' >/dev/null
 ask "$VM0" qa msg.uuid.altered
 T0=$(task PowerOnVM_Task "$VM0")
