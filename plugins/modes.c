@@ -175,7 +175,10 @@ static void question_line(struct plugin_output *out, json_t *q, double age, bool
 		buf_adds(&choices, i ? ", " : "");
 		plugin_add_text(&choices, chk_string(c, "key"));
 		buf_addc(&choices, '=');
-		plugin_add_text(&choices, chk_string(c, "label"));
+		/* ESX's label is a button id (button.uuid.copiedTheVM), its summary the
+		 * button's text (I _Copied It): people read the summary when there is one */
+		plugin_add_text(&choices, *chk_string(c, "summary") ? chk_string(c, "summary")
+								    : chk_string(c, "label"));
 		if (strcmp(chk_string(c, "key"), dflt) == 0)
 			buf_adds(&choices, " (default)");
 	}

@@ -203,6 +203,19 @@ static void test_questions(void **state)
 	       "0=Cancel, 1=Moved (default); pending 2m 5s\n");
 	opts(&o, CHK_QUESTIONS, "0", "100");
 	expect(&o, q, PLUGIN_CRITICAL, "VSPHERE QUESTIONS CRITICAL - 1 pending question");
+	/* an ESX question: the label is a button id, the summary what people read */
+	expect(&o,
+	       "[{\"vm\":\"v\",\"vm_id\":\"vm-2\",\"id\":\"7\",\"text\":\"Moved?\","
+	       "\"choices\":[{\"key\":\"0\",\"label\":\"button.uuid.cancel\",\"summary\":"
+	       "\"Cancel\"},"
+	       "{\"key\":\"2\",\"label\":\"button.uuid.copiedTheVM\",\"summary\":\"I _Copied "
+	       "It\"}],"
+	       "\"default\":\"2\",\"first_seen\":1799999875,\"blocked_tasks\":[]}]",
+	       PLUGIN_CRITICAL,
+	       "VSPHERE QUESTIONS CRITICAL - 1 pending question, oldest on VM 'v' for 2m 5s | "
+	       "'questions'=1;;;0 'blocking'=0;;;0 'oldest'=125s;0;100;0\n"
+	       "pending: VM 'v' (vm-2) question 7 []: Moved?; choices: 0=Cancel, "
+	       "2=I _Copied It (default); pending 2m 5s\n");
 	/* --direct: no first_seen, so the age is unknown: at least WARNING */
 	opts(&o, CHK_QUESTIONS, "3600", "7200");
 	expect(&o,
