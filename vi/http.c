@@ -701,6 +701,17 @@ void vi_http_wakeup(struct vi_http *h)
 		curl_multi_wakeup(h->multi);
 }
 
+int vi_http_forget_session(struct vi_http *h, struct err *e)
+{
+	CURLcode rc = curl_easy_setopt(h->curl, CURLOPT_COOKIELIST, "ALL");
+
+	if (rc != CURLE_OK)
+		return err_set(e, rc == CURLE_OUT_OF_MEMORY ? ERR_NOMEM : ERR_SYSTEM,
+			       "%s: cannot clear the session cookie: %s", h->host,
+			       curl_easy_strerror(rc));
+	return 0;
+}
+
 size_t vi_http_last_bytes(const struct vi_http *h)
 {
 	return h ? h->last_bytes : 0;

@@ -72,6 +72,11 @@ int vi_http_post_once(struct vi_http *h, const char *soap_action, const char *bo
  */
 void vi_http_wakeup(struct vi_http *h);
 
+/* Drops every cookie the transport holds (the session cookie): a Login must
+ * never go out with an old session's cookie, which a server refuses as a
+ * failed login while that session lives. 0, or -1 with e set. */
+int vi_http_forget_session(struct vi_http *h, struct err *e);
+
 /* Bytes received on the wire (compressed) by the last vi_http_post(). */
 size_t vi_http_last_bytes(const struct vi_http *h);
 

@@ -309,6 +309,8 @@ int vi_session_login(struct vi_session *s, struct err *e)
 	if (!s->have_sc && retrieve_service_content(s, e) < 0)
 		return -1;
 	s->logged_in = false;
+	if (vi_http_forget_session(s->http, e) < 0)
+		return -1;
 	/* allocated once at full size: a realloc would leave copies of the
 	 * password on the heap that are never wiped */
 	size = login_body_size(s);

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -104,6 +105,9 @@ func methodName(body []byte) string {
 	}
 }
 
+// versionedWait matches a WaitForUpdatesEx request that passes a non-empty version.
+var versionedWait = regexp.MustCompile(`<([A-Za-z0-9_]+:)?version>[^<]`)
+
 func (s *simState) serveSOAP(w http.ResponseWriter, r *http.Request) {
 	body, err := ioutil.ReadAll(io.LimitReader(r.Body, maxRequest))
 	_ = r.Body.Close()
@@ -117,7 +121,7 @@ func (s *simState) serveSOAP(w http.ResponseWriter, r *http.Request) {
 	if name != "" {
 		s.calls[name]++
 	}
-	delay, f := s.takeFault(name)
+	delay, f := s.takeFault(name, name == "WaitForUpdatesEx" && versionedWait.Match(body))
 	s.mu.Unlock()
 
 	if delay > 0 {
