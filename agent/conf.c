@@ -1,7 +1,9 @@
 /* agent/conf: loads and validates the agent's libconfig file, reporting every problem with its line. */
 #include "agent/conf.h"
+#include "util/log.h"
 #include "vi/http.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -88,73 +90,155 @@ static const char *get_string(struct conf_check *ck, const config_setting_t *s)
 	return v;
 }
 
+/* Checks a port of n bytes: 1-5 digits, at most 65535, 0 only when allow0. */
+static int port_valid(const char *p, size_t n, int allow0)
+{
+	long port = 0;
+
+	if (n == 0 || n > 5)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)p[i]))
+			return 0;
+		port = port * 10 + (p[i] - '0');
+	}
+	return port <= 65535 && (port > 0 || allow0);
+}
+
+/*
+ * Checks a host of n bytes: "[IPv6]", a dotted IPv4 address, or a host name
+ * (labels of letters, digits, '-' and '_', not starting or ending with '-',
+ * 63 bytes at most, 253 in all, an optional final dot).
+ */
+static int host_valid(const char *h, size_t n)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	unsigned char bin[sizeof(struct in6_addr)];
+	size_t i, label = 0;
+	int alpha = 0;
+
+	if (n == 0)
+		return 0;
+	if (h[0] == '[') {
+		if (n < 3 || h[n - 1] != ']' || n - 2 >= sizeof(addr))
+			return 0;
+		memcpy(addr, h + 1, n - 2);
+		addr[n - 2] = '\0';
+		return inet_pton(AF_INET6, addr, bin) == 1;
+	}
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)h[i]) && h[i] != '.')
+			alpha = 1;
+	if (!alpha) {
+		if (n >= sizeof(addr))
+			return 0;
+		memcpy(addr, h, n);
+		addr[n] = '\0';
+		return inet_pton(AF_INET, addr, bin) == 1;
+	}
+	if (h[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = h[i];
+
+		if (c == '.') {
+			if (label == 0 || h[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)c) && c != '-' && c != '_')
+			return 0;
+		if (c == '-' && label == 0)
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return h[n - 1] != '-';
+}
+
 /* Checks "host:port" or "[v6]:port" (port 0-65535; 0 picks a free port). */
 static int listen_valid(const char *s)
 {
-	const char *colon, *p;
-	char *end;
-	long port;
+	const char *colon;
 
 	if (s[0] == '[') {
-		p = strchr(s, ']');
-		if (!p || p == s + 1 || p[1] != ':')
+		colon = strchr(s, ']');
+		if (!colon || colon[1] != ':')
 			return 0;
-		colon = p + 1;
+		colon++;
 	} else {
 		colon = strrchr(s, ':');
-		if (!colon || colon == s || memchr(s, ':', (size_t)(colon - s)))
+		if (!colon || memchr(s, ':', (size_t)(colon - s)))
 			return 0;
 	}
-	if (!isdigit((unsigned char)colon[1]))
-		return 0;
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || port < 0 || port > 65535)
-		return 0;
-	for (p = s; p < colon; p++)
-		if (isspace((unsigned char)*p))
-			return 0;
-	return 1;
+	return host_valid(s, (size_t)(colon - s)) && port_valid(colon + 1, strlen(colon + 1), 1);
 }
 
-/* Checks http(s)://host[:port][/path] without spaces. */
-static int url_valid(const char *s)
+/*
+ * Checks scheme://[user[:password]@]host[:port][/path] without spaces or
+ * control characters, with one of the schemes (NULL-terminated). Returns NULL
+ * when valid, else what is wrong; *creds tells whether the URL holds
+ * credentials (so that the caller never prints it).
+ */
+static const char *url_problem(const char *s, const char *const *schemes, int allow_creds,
+			       int *creds)
 {
-	const char *host, *p;
+	const char *host = NULL, *p, *at, *end;
 	size_t hostlen;
 
-	if (strncasecmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else if (strncasecmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else
-		return 0;
+	*creds = 0;
+	/* credentials first, whatever the scheme: they decide whether s may be printed */
+	p = strstr(s, "://");
+	p = p ? p + 3 : s;
+	end = p + strcspn(p, "/?#");
+	*creds = memchr(p, '@', (size_t)(end - p)) != NULL;
+	if (*creds && !allow_creds)
+		return "credentials in the url are not allowed (use username and password_file)";
+	for (size_t i = 0; schemes[i] && !host; i++) {
+		size_t n = strlen(schemes[i]);
+
+		if (strncasecmp(s, schemes[i], n) == 0 && strncmp(s + n, "://", 3) == 0)
+			host = s + n + 3;
+	}
+	if (!host)
+		return "unsupported scheme";
+	at = memchr(host, '@', (size_t)(end - host));
+	while (at) {
+		host = at + 1;
+		at = memchr(host, '@', (size_t)(end - host));
+	}
 	for (p = s; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return 0;
-	hostlen = strcspn(host, "/?#");
-	if (hostlen == 0 || memchr(host, '@', hostlen))
-		return 0;
+			return "spaces or control characters";
+	hostlen = (size_t)(end - host);
 	if (host[0] == '[') {
 		p = memchr(host, ']', hostlen);
 		if (!p)
-			return 0;
+			return "bad IPv6 address";
 		p++;
 	} else {
 		p = memchr(host, ':', hostlen);
-		if (p == host)
-			return 0;
 		if (!p)
-			return 1;
+			p = end;
 	}
-	if (p == host + hostlen)
-		return 1;
-	if (*p != ':' || p + 1 == host + hostlen)
-		return 0;
-	for (p++; p < host + hostlen; p++)
-		if (!isdigit((unsigned char)*p))
-			return 0;
-	return 1;
+	if (!host_valid(host, (size_t)(p - host)))
+		return "bad host";
+	if (p == end)
+		return NULL;
+	if (*p != ':' || !port_valid(p + 1, (size_t)(end - p - 1), 0))
+		return "bad port (want 1-65535)";
+	return NULL;
+}
+
+static int url_valid(const char *s)
+{
+	static const char *const schemes[] = {"https", "http", NULL};
+	int creds;
+
+	return url_problem(s, schemes, 0, &creds) == NULL;
 }
 
 /* Reads a password file, refusing one that others can read. */
@@ -167,9 +251,11 @@ static char *read_password_file(struct conf_check *ck, int line, const char *fil
 	char *pw = NULL;
 	int fd;
 
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO or a device is opened without waiting and refused
+	 * by the fstat below before anything is read */
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0 && errno == ELOOP)
-		fd = open(file, O_RDONLY | O_CLOEXEC);
+		fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		problem(ck, line, "password_file %s: %s", file, strerror(errno));
 		return NULL;
@@ -420,9 +506,32 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 		}
 	}
 	if (t->url && !url_valid(t->url)) {
+		static const char *const schemes[] = {"https", "http", NULL};
+		int creds;
+		const char *why = url_problem(t->url, schemes, 0, &creds);
+
 		s = config_setting_get_member(g, "url");
-		problem(ck, line_of(s), "invalid url \"%s\" (want https://host[:port]/sdk)",
-			t->url);
+		if (creds)
+			problem(ck, line_of(s), "invalid url: %s", why);
+		else
+			problem(ck, line_of(s), "invalid url \"%s\" (want https://host[:port]/sdk)",
+				t->url);
+	}
+	if (t->proxy && *t->proxy) {
+		static const char *const schemes[] = {"http",	"https",   "socks4", "socks4a",
+						      "socks5", "socks5h", NULL};
+		int creds;
+		const char *why = url_problem(t->proxy, schemes, 1, &creds);
+
+		/* a proxy may carry credentials: then it is never printed */
+		s = config_setting_get_member(g, "proxy");
+		if (why && creds)
+			problem(ck, line_of(s), "invalid proxy: %s", why);
+		else if (why)
+			problem(ck, line_of(s),
+				"invalid proxy \"%s\": %s (want http://host:port or "
+				"socks5://host:port)",
+				t->proxy, why);
 	}
 	if (t->thumbprint) {
 		char hex[65];
@@ -509,9 +618,35 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 	}
 }
 
+/* log_format and log_timestamps. */
+static void check_log(struct conf_check *ck, config_setting_t *root, struct conf *c)
+{
+	config_setting_t *s = config_setting_get_member(root, "log_format");
+	enum log_format f = LOG_FORMAT_TEXT;
+
+	c->log_timestamps = -1;
+	if (s) {
+		const char *v = get_string(ck, s);
+
+		if (v && log_format_parse(v, &f) < 0)
+			problem(ck, line_of(s),
+				"invalid log_format \"%s\" (want \"text\" or \"logfmt\")", v);
+	}
+	c->log_format = (int)f;
+	s = config_setting_get_member(root, "log_timestamps");
+	if (s) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			problem(ck, line_of(s), "log_timestamps must be true or false, not %s",
+				type_name(config_setting_type(s)));
+		else
+			c->log_timestamps = config_setting_get_bool(s) ? 1 : 0;
+	}
+}
+
 static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 {
-	static const char *const root_keys[] = {"listen", "targets"};
+	static const char *const root_keys[] = {"listen", "targets", "log_format",
+						"log_timestamps"};
 	config_setting_t *root = config_root_setting(cfg);
 	config_setting_t *s, *targets;
 	int i, j, n;
@@ -519,7 +654,8 @@ static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 	n = config_setting_length(root);
 	for (i = 0; i < n; i++) {
 		s = config_setting_get_elem(root, (unsigned)i);
-		if (!known_key(config_setting_name(s), root_keys, 2))
+		if (!known_key(config_setting_name(s), root_keys,
+			       sizeof(root_keys) / sizeof(root_keys[0])))
 			problem(ck, line_of(s), "unknown key \"%s\"", config_setting_name(s));
 	}
 	s = config_setting_get_member(root, "listen");
@@ -534,6 +670,7 @@ static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 	}
 	if (!c->listen)
 		c->listen = strdup(CONF_DEFAULT_LISTEN);
+	check_log(ck, root, c);
 	targets = config_setting_get_member(root, "targets");
 	if (!targets) {
 		problem(ck, 1, "missing required key \"targets\" (a list of targets)");

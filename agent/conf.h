@@ -33,7 +33,9 @@ struct conf_target {
 
 struct conf {
 	char *path;
-	char *listen; /* "host:port", default "0.0.0.0:9743" */
+	char *listen;	    /* "host:port", default "0.0.0.0:9743" */
+	int log_format;	    /* enum log_format (util/log.h), default text */
+	int log_timestamps; /* 1 on, 0 off, -1 (default): off when JOURNAL_STREAM is set */
 	struct conf_target *targets;
 	size_t ntargets;
 };

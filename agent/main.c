@@ -35,6 +35,7 @@ static const char usage_text[] =
 	"      --check-config  validate the configuration: exit 0, or print every problem\n"
 	"                      as FILE:LINE: message and exit 2\n"
 	"  -v, --verbose       more logging (repeatable)\n"
+	"      --log-level L   error, warning, info (default) or debug\n"
 	"  -h, --help          this help\n"
 	"  -V, --version       print the version\n"
 	"\n"
@@ -193,6 +194,13 @@ static void stop_targets(struct target **ts, size_t n)
 		target_stop(ts[i]);
 }
 
+/* The log settings of the configuration file. */
+static void apply_log_conf(const struct conf *c)
+{
+	log_set_format((enum log_format)c->log_format);
+	log_set_timestamps(c->log_timestamps);
+}
+
 static void reload(struct agent *a)
 {
 	struct conf *nc = NULL;
@@ -260,6 +268,7 @@ static void reload(struct agent *a)
 		rebind(a, nc->listen);
 	conf_free(a->conf);
 	a->conf = nc;
+	apply_log_conf(nc);
 	log_msg(LOG_LEVEL_INFO, "reload: %u targets kept, %u started, %zu stopped", kept, started,
 		stopped);
 }
@@ -298,15 +307,20 @@ static int check_config(const char *path)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
-		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'C'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"log-level", required_argument, NULL, 'L'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *path = DEFAULT_CONFIG;
 	struct agent a;
 	struct buf problems;
 	sigset_t sigs;
 	int opt, check = 0, verbose = 0, sig, status = 1;
+	enum log_level level = LOG_LEVEL_INFO;
 	size_t i, n;
 
 	while ((opt = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
@@ -316,6 +330,12 @@ int main(int argc, char **argv)
 		case 'v': verbose++; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("vimon %s\n", VIMON_VERSION); return 0;
+		case 'L':
+			if (log_level_parse(optarg, &level) < 0) {
+				fprintf(stderr, "vimon: invalid --log-level \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
 		default: fputs(usage_text, stderr); return 2;
 		}
 	}
@@ -326,7 +346,7 @@ int main(int argc, char **argv)
 	}
 	if (check)
 		return check_config(path);
-	log_set_level(verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	log_set_level(verbose ? LOG_LEVEL_DEBUG : level);
 
 	/* Signals go to sigwait below: block them before any thread starts. */
 	signal(SIGPIPE, SIG_IGN);
@@ -345,6 +365,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	buf_release(&problems);
+	apply_log_conf(a.conf);
 	log_msg(LOG_LEVEL_INFO, "vimon %s starting: %s, %zu target%s", VIMON_VERSION, path,
 		a.conf->ntargets, a.conf->ntargets == 1 ? "" : "s");
 	a.targets = calloc(a.conf->ntargets + 1, sizeof(*a.targets));

@@ -31,7 +31,9 @@ type fault struct {
 	// Versioned: only WaitForUpdatesEx calls that pass a non-empty version match
 	// (the initial sync works, every later wait fails).
 	Versioned bool `json:"versioned"`
-	left      int  // calls left; -1 = unlimited
+	// Message: the faultstring of a soap-fault (default "injected fault: TYPE").
+	Message string `json:"message"`
+	left    int    // calls left; -1 = unlimited
 }
 
 // takeFault consumes the faults matching a call: the total delay and the first other fault.

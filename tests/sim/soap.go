@@ -130,7 +130,11 @@ func (s *simState) serveSOAP(w http.ResponseWriter, r *http.Request) {
 	if f != nil {
 		switch f.Kind {
 		case "soap-fault":
-			writeFault(w, "injected fault: "+f.Fault, newFault(f.Fault))
+			msg := "injected fault: " + f.Fault
+			if f.Message != "" {
+				msg = f.Message
+			}
+			writeFault(w, msg, newFault(f.Fault))
 			return
 		case "html":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
