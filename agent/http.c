@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "agent/api.h"
 #include "agent/metrics.h"
@@ -21,6 +22,9 @@
 #define HTTP_STACK_TARGETS 16
 #define HTTP_PER_IP_CONNS  32  /* one client cannot take every connection */
 #define HTTP_LOG_BACKOFF   600 /* seconds between repeated libmicrohttpd warnings, at most */
+/* Seconds a request has for its request line and headers, however it trickles them
+ * (libmicrohttpd's timeout is an idle one: each byte restarts it). */
+#define HTTP_HEADER_DEADLINE 10
 
 #define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define CT_JSON	   "application/json"
@@ -41,7 +45,28 @@ struct http_server {
 	struct log_backoff log_backoff;
 	/* Fixed replies, created once and queued by every request that wants them. */
 	struct MHD_Response *healthz, *not_found, *not_allowed, *index;
+	struct MHD_Response *bad_request;
 	char address[96];
+	/* Open connections and their header deadlines, checked by the reaper thread. */
+	pthread_mutex_t conns_lock;
+	pthread_cond_t reaper_cond;
+	struct http_conn *conns;
+	pthread_t reaper;
+	bool reaper_started, reaper_stop;
+};
+
+/*
+ * One open connection (its socket context). deadline (monotonic seconds, 0:
+ * none) is when the reaper shuts the socket down: HTTP_HEADER_DEADLINE after
+ * it opened or after a request line arrived, HTTP_IDLE_TIMEOUT after a reply
+ * (the next request must have come by then); none while a request is served.
+ * The entry is unlinked (under conns_lock) before libmicrohttpd closes fd, so
+ * the reaper never touches a descriptor that was reused.
+ */
+struct http_conn {
+	struct http_conn *prev, *next;
+	int fd;
+	double deadline;
 };
 
 static const char index_html[] = "<!DOCTYPE html>\n<html><head><title>vimon</title></head><body>\n"
@@ -309,6 +334,131 @@ static enum MHD_Result serve_api(struct http_server *s, struct MHD_Connection *c
 	return queue_and_drop(c, MHD_HTTP_OK, r);
 }
 
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sets the deadline of c's entry: at (0: none); with sooner, only moves it earlier. */
+static void conn_deadline(struct http_server *s, struct MHD_Connection *c, double at, bool sooner)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *hc = ci ? ci->socket_context : NULL;
+
+	if (!hc)
+		return;
+	pthread_mutex_lock(&s->conns_lock);
+	if (!sooner || hc->deadline == 0 || at < hc->deadline)
+		hc->deadline = at;
+	pthread_mutex_unlock(&s->conns_lock);
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: tracks open connections for the reaper. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+	struct http_conn *hc = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		hc = ci ? calloc(1, sizeof(*hc)) : NULL;
+		if (!hc)
+			return; /* untracked: the idle timeout still applies */
+		hc->fd = ci->connect_fd;
+		hc->deadline = mono_now() + HTTP_HEADER_DEADLINE;
+		pthread_mutex_lock(&s->conns_lock);
+		hc->next = s->conns;
+		if (s->conns)
+			s->conns->prev = hc;
+		s->conns = hc;
+		pthread_mutex_unlock(&s->conns_lock);
+		*socket_context = hc;
+		return;
+	}
+	if (!hc)
+		return;
+	pthread_mutex_lock(&s->conns_lock);
+	if (hc->prev)
+		hc->prev->next = hc->next;
+	else
+		s->conns = hc->next;
+	if (hc->next)
+		hc->next->prev = hc->prev;
+	pthread_mutex_unlock(&s->conns_lock);
+	*socket_context = NULL;
+	free(hc);
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: a request line arrived; its headers are due soon.
+ * Returns NULL: the request's context stays unset for handle(). */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)uri;
+	conn_deadline(cls, c, mono_now() + HTTP_HEADER_DEADLINE, true);
+	return NULL;
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: a reply went out; the next request must come
+ * within the idle timeout, however slowly it trickles. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode code)
+{
+	(void)con_cls;
+	(void)code;
+	conn_deadline(cls, c, mono_now() + HTTP_IDLE_TIMEOUT, false);
+}
+
+/* Shuts down the sockets of connections past their deadline, once a second;
+ * libmicrohttpd then sees them end and closes them itself. */
+static void *reaper_main(void *arg)
+{
+	struct http_server *s = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&s->conns_lock);
+	while (!s->reaper_stop) {
+		double now = mono_now();
+		unsigned n = 0;
+
+		for (struct http_conn *hc = s->conns; hc; hc = hc->next) {
+			if (hc->deadline != 0 && now >= hc->deadline) {
+				shutdown(hc->fd, SHUT_RDWR);
+				hc->deadline = 0;
+				n++;
+			}
+		}
+		if (n)
+			log_msg(LOG_LEVEL_DEBUG,
+				"http: closed %u connections that did not send a request in time",
+				n);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&s->reaper_cond, &s->conns_lock, &until);
+	}
+	pthread_mutex_unlock(&s->conns_lock);
+	return NULL;
+}
+
+/* Whether the request announces a body (Content-Length other than 0, or chunked). */
+static bool has_body(struct MHD_Connection *c)
+{
+	const char *len =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+	if (te)
+		return true;
+	return len && strspn(len, "0") != strlen(len);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
@@ -339,6 +489,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	 * closes the connection): every endpoint is read-only. */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, s->not_allowed);
+	/* the headers are in: no deadline while the request is served */
+	if (!*con_cls)
+		conn_deadline(s, c, 0, false);
+	/* A body on GET or HEAD is answered, not read (the connection then closes). */
+	if (!*con_cls && has_body(c))
+		return MHD_queue_response(c, MHD_HTTP_BAD_REQUEST, s->bad_request);
 	/* A reply queued on the first call closes the connection; answering on
 	 * the second call keeps it alive. */
 	if (!*con_cls) {
@@ -419,7 +575,16 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 	s->not_found = static_response("not found\n", CT_TEXT);
 	s->not_allowed = static_response("method not allowed\n", CT_TEXT);
 	s->index = static_response(index_html, "text/html; charset=utf-8");
+	s->bad_request = static_response("bad request: GET and HEAD take no body\n", CT_TEXT);
+	pthread_mutex_init(&s->conns_lock, NULL);
+	pthread_cond_init(&s->reaper_cond, NULL);
+	if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
+		err_set(e, ERR_SYSTEM, "cannot start the HTTP connection reaper");
+		goto out_free;
+	}
+	s->reaper_started = true;
 	if (!s->cache || !s->healthz || !s->not_found || !s->not_allowed || !s->index ||
+	    !s->bad_request ||
 	    MHD_add_response_header(s->not_allowed, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") !=
 		    MHD_YES) {
 		err_set(e, ERR_NOMEM, "out of memory");
@@ -435,7 +600,9 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 		(unsigned)HTTP_MAX_CONNS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)HTTP_PER_IP_CONNS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)HTTP_IDLE_TIMEOUT, MHD_OPTION_END);
+		(unsigned)HTTP_IDLE_TIMEOUT, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, s, MHD_OPTION_END);
 	if (!s->daemon) {
 		err_set(e, ERR_SYSTEM, "cannot listen on %s (address in use or not local?)",
 			listen);
@@ -469,6 +636,17 @@ void http_stop(struct http_server *s)
 		return;
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	if (s->reaper_started) {
+		pthread_mutex_lock(&s->conns_lock);
+		s->reaper_stop = true;
+		pthread_cond_signal(&s->reaper_cond);
+		pthread_mutex_unlock(&s->conns_lock);
+		pthread_join(s->reaper, NULL);
+		pthread_mutex_destroy(&s->conns_lock);
+		pthread_cond_destroy(&s->reaper_cond);
+	}
+	if (s->bad_request)
+		MHD_destroy_response(s->bad_request);
 	if (s->healthz)
 		MHD_destroy_response(s->healthz);
 	if (s->not_found)
