@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "agent/conf.h"
 #include "agent/http.h"
@@ -323,6 +324,10 @@ int main(int argc, char **argv)
 	enum log_level level = LOG_LEVEL_INFO;
 	size_t i, n;
 
+	/* no core dump or ptrace by other users: the process holds passwords */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fprintf(stderr, "vimon: warning: cannot make the process non-dumpable: %s\n",
+			strerror(errno));
 	while ((opt = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
