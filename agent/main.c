@@ -28,7 +28,7 @@ struct agent {
 };
 
 static const char usage_text[] =
-	"Usage: vimon [-v]... [-c FILE]\n"
+	"Usage: vimon [-v]... [--log-level L] [-c FILE]\n"
 	"       vimon --check-config [-c FILE]\n"
 	"Watches VMware vCenter servers and ESX hosts and serves Prometheus metrics.\n"
 	"\n"
