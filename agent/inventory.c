@@ -539,8 +539,14 @@ int inventory_apply(struct inventory *inv, const struct vi_change *c, double now
 
 	if (type < 0)
 		return 0;
-	inv->types[type].gen++;
 	o = inventory_find(inv, c->obj_type, c->moref);
+	/* a server that reports changes of an object it never entered: no
+	 * phantom object (it would have no name, and never leave) */
+	if (!o && c->kind == VI_OBJ_MODIFY)
+		return err_set(e, ERR_PROTOCOL,
+			       "%s %s: changes of an object never entered, ignored", c->obj_type,
+			       c->moref);
+	inv->types[type].gen++;
 	if (c->kind == VI_OBJ_LEAVE) {
 		if (o) {
 			inv->types[type].struct_gen++;

@@ -363,6 +363,16 @@ static int on_change(void *ud, const struct vi_change *c, struct err *e)
 	return 0;
 }
 
+/* An update for a filter we never created: ignored by vi_pc_wait, counted here. */
+static void on_foreign_filter(void *ud, const char *filter)
+{
+	struct apply_ctx *a = ud;
+
+	selfmetrics_error(&a->t->self, ERR_PROTOCOL);
+	log_msg(LOG_LEVEL_WARN, "target %s: updates for an unknown filter %s ignored",
+		a->t->ct.name, filter);
+}
+
 static void drop_filters(struct target *t)
 {
 	free(t->view);
@@ -450,11 +460,17 @@ static int wait_seconds(struct target *t)
 static int cycle(struct target *t, struct err *e)
 {
 	struct apply_ctx a = {t, 0, 0};
-	struct vi_pc_handler h = {.on_change = on_change, .ud = &a};
+	const char *filters[3] = {NULL, NULL, NULL};
+	struct vi_pc_handler h = {.on_change = on_change,
+				  .ud = &a,
+				  .filters = filters,
+				  .on_foreign_filter = on_foreign_filter};
 	char *version = NULL;
 	bool truncated = false, was_up = t->state.up != 0, incremental = t->synced;
 	int rc;
 
+	filters[0] = t->filter ? t->filter : t->task_filter;
+	filters[1] = t->filter ? t->task_filter : NULL;
 	rc = vi_pc_wait(t->session, t->version, t->synced ? wait_seconds(t) : 0, TARGET_MAX_OBJECTS,
 			&h, &version, &truncated, e);
 	if (rc < 0 && vi_session_renewed(e) && !stopping(t) && !t->renewed) {

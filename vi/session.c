@@ -11,6 +11,7 @@
 
 #define SESSION_API_DEFAULT "6.7"
 #define SESSION_BODY_MAX    ((size_t)1 << 20)
+#define SESSION_TEXT_MAX    256 /* bytes of a service-content string (VI_PC_TEXT_MAX) */
 
 /*
  * Invariants: http is never NULL. sc is filled (have_sc) by the first
@@ -208,6 +209,8 @@ out:
 	return rc;
 }
 
+/* Copies a child's text; 1 (nothing copied) when it is longer than
+ * SESSION_TEXT_MAX: every one is shown or sent back. */
 static int dup_text(const struct vi_node *n, const char *name, char **out)
 {
 	const char *t = n ? vi_node_child_text(n, name) : NULL;
@@ -215,6 +218,8 @@ static int dup_text(const struct vi_node *n, const char *name, char **out)
 	*out = NULL;
 	if (!t || !*t)
 		return 0;
+	if (strlen(t) > SESSION_TEXT_MAX)
+		return 1;
 	*out = strdup(t);
 	return *out ? 0 : -1;
 }
@@ -226,19 +231,24 @@ static int on_service_content(void *ud, const char *path, const struct vi_node *
 
 	(void)path;
 	service_content_release(sc);
-	if (dup_text(n, "rootFolder", &sc->root_folder) < 0 ||
-	    dup_text(n, "propertyCollector", &sc->property_collector) < 0 ||
-	    dup_text(n, "viewManager", &sc->view_manager) < 0 ||
-	    dup_text(n, "sessionManager", &sc->session_manager) < 0 ||
-	    dup_text(n, "taskManager", &sc->task_manager) < 0 ||
-	    dup_text(about, "apiType", &sc->api_type) < 0 ||
-	    dup_text(about, "apiVersion", &sc->api_version) < 0 ||
-	    dup_text(about, "fullName", &sc->full_name) < 0 ||
-	    dup_text(about, "instanceUuid", &sc->instance_uuid) < 0) {
-		service_content_release(sc);
+	int rc = dup_text(n, "rootFolder", &sc->root_folder) |
+		 dup_text(n, "propertyCollector", &sc->property_collector) |
+		 dup_text(n, "viewManager", &sc->view_manager) |
+		 dup_text(n, "sessionManager", &sc->session_manager) |
+		 dup_text(n, "taskManager", &sc->task_manager) |
+		 dup_text(about, "apiType", &sc->api_type) |
+		 dup_text(about, "apiVersion", &sc->api_version) |
+		 dup_text(about, "fullName", &sc->full_name) |
+		 dup_text(about, "instanceUuid", &sc->instance_uuid);
+
+	if (rc == 0)
+		return 0;
+	service_content_release(sc);
+	if (rc < 0)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	}
-	return 0;
+	return err_set(e, ERR_PROTOCOL,
+		       "RetrieveServiceContent: a value longer than %d bytes in the reply",
+		       SESSION_TEXT_MAX);
 }
 
 /* Speaks the server's API version when it is older than the one we default to. */

@@ -221,6 +221,24 @@ static void test_unreadable(void **state)
 	inventory_free(inv);
 }
 
+/* Changes of an object the server never entered make no phantom object. */
+static void test_modify_unknown(void **state)
+{
+	struct inventory *inv = new_inv();
+	struct vi_node *v = test_xml_value("<returnval xsi:type=\"xsd:string\">ghost</returnval>");
+	struct vi_change c = {"VirtualMachine", "vm-9", VI_OBJ_MODIFY, "name",
+			      VI_OP_ASSIGN,	v,	NULL};
+	struct err e = {0};
+
+	(void)state;
+	assert_int_equal(inventory_apply(inv, &c, 1000, &e), -1);
+	assert_int_equal(e.kind, ERR_PROTOCOL);
+	assert_null(inventory_find(inv, "VirtualMachine", "vm-9"));
+	assert_int_equal(inv->count, 0);
+	vi_node_free(v);
+	inventory_free(inv);
+}
+
 /* A value longer than INV_MAX_VALUE is stored cut; receiving it again is no change. */
 static void test_long_value(void **state)
 {
@@ -278,8 +296,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout),	    cmocka_unit_test(test_values),
 		cmocka_unit_test(test_enter_leave), cmocka_unit_test(test_sweep),
-		cmocka_unit_test(test_bad_table),   cmocka_unit_test(test_long_value),
-		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_bad_table),   cmocka_unit_test(test_modify_unknown),
+		cmocka_unit_test(test_long_value),  cmocka_unit_test(test_unreadable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
