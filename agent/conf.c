@@ -643,10 +643,100 @@ static void check_log(struct conf_check *ck, config_setting_t *root, struct conf
 	}
 }
 
+/* A bcrypt hash as htpasswd -B or crypt(3) write it: $2a$, $2b$ or $2y$, cost, 53 characters. */
+static int bcrypt_valid(const char *h)
+{
+	static const char alphabet[] =
+		"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+	if (strlen(h) != 60 || h[0] != '$' || h[1] != '2' || !strchr("aby", h[2]) || h[3] != '$' ||
+	    !isdigit((unsigned char)h[4]) || !isdigit((unsigned char)h[5]) || h[6] != '$')
+		return 0;
+	return strspn(h + 7, alphabet) == 53;
+}
+
+/* tls_cert_file, tls_key_file and basic_auth (the HTTP endpoints). */
+static void check_web(struct conf_check *ck, config_setting_t *root, struct conf *c)
+{
+	config_setting_t *s, *list = config_setting_get_member(root, "basic_auth");
+	static const char *const user_keys[] = {"user", "password_hash"};
+	int n;
+
+	take_string(ck, root, "tls_cert_file", &c->tls_cert_file);
+	take_string(ck, root, "tls_key_file", &c->tls_key_file);
+	if (!c->tls_cert_file != !c->tls_key_file)
+		problem(ck,
+			line_of(config_setting_get_member(root, c->tls_cert_file ? "tls_cert_file"
+										 : "tls_key_file")),
+			"tls_cert_file and tls_key_file go together: set both for HTTPS");
+	if (c->tls_cert_file && access(c->tls_cert_file, R_OK) != 0)
+		problem(ck, line_of(config_setting_get_member(root, "tls_cert_file")),
+			"tls_cert_file %s: %s", c->tls_cert_file, strerror(errno));
+	if (c->tls_key_file && access(c->tls_key_file, R_OK) != 0)
+		problem(ck, line_of(config_setting_get_member(root, "tls_key_file")),
+			"tls_key_file %s: %s", c->tls_key_file, strerror(errno));
+	if (!list)
+		return;
+	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
+		problem(ck, line_of(list),
+			"basic_auth must be a list ( { user = ...; password_hash = ...; } ), not "
+			"%s",
+			type_name(config_setting_type(list)));
+		return;
+	}
+	n = config_setting_length(list);
+	c->users = calloc((size_t)n + 1, sizeof(*c->users));
+	if (!c->users) {
+		problem(ck, line_of(list), "out of memory");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		struct conf_user *u = &c->users[c->nusers];
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			problem(ck, line_of(g), "basic_auth entries must be groups { ... }");
+			continue;
+		}
+		c->nusers++;
+		for (int j = 0; j < config_setting_length(g); j++) {
+			s = config_setting_get_elem(g, (unsigned)j);
+			if (!known_key(config_setting_name(s), user_keys, 2))
+				problem(ck, line_of(s), "unknown key \"%s\" in basic_auth",
+					config_setting_name(s));
+		}
+		take_string(ck, g, "user", &u->name);
+		take_string(ck, g, "password_hash", &u->hash);
+		if (!u->name || !u->hash) {
+			problem(ck, line_of(g),
+				"basic_auth: each entry needs user and password_hash");
+			continue;
+		}
+		for (const char *p = u->name; *p; p++) {
+			if ((unsigned char)*p < ' ' || *p == 0x7f || *p == ':') {
+				problem(ck, line_of(g),
+					"basic_auth: a user name holds no ':' or control "
+					"character");
+				break;
+			}
+		}
+		if (!bcrypt_valid(u->hash))
+			problem(ck, line_of(config_setting_get_member(g, "password_hash")),
+				"basic_auth: password_hash of %s is not a bcrypt hash ($2b$..., "
+				"from htpasswd -nB USER)",
+				u->name);
+		for (size_t k = 0; k + 1 < c->nusers; k++)
+			if (c->users[k].name && strcmp(c->users[k].name, u->name) == 0)
+				problem(ck, line_of(g), "basic_auth: duplicate user \"%s\"",
+					u->name);
+	}
+}
+
 static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 {
-	static const char *const root_keys[] = {"listen", "targets", "log_format",
-						"log_timestamps"};
+	static const char *const root_keys[] = {"listen",	  "targets",	   "log_format",
+						"log_timestamps", "tls_cert_file", "tls_key_file",
+						"basic_auth"};
 	config_setting_t *root = config_root_setting(cfg);
 	config_setting_t *s, *targets;
 	int i, j, n;
@@ -671,6 +761,7 @@ static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 	if (!c->listen)
 		c->listen = strdup(CONF_DEFAULT_LISTEN);
 	check_log(ck, root, c);
+	check_web(ck, root, c);
 	targets = config_setting_get_member(root, "targets");
 	if (!targets) {
 		problem(ck, 1, "missing required key \"targets\" (a list of targets)");
@@ -752,6 +843,13 @@ void conf_free(struct conf *c)
 	free(c->targets);
 	free(c->listen);
 	free(c->path);
+	free(c->tls_cert_file);
+	free(c->tls_key_file);
+	for (i = 0; i < c->nusers; i++) {
+		free(c->users[i].name);
+		free(c->users[i].hash);
+	}
+	free(c->users);
 	free(c);
 }
 

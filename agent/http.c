@@ -1,7 +1,12 @@
 /* agent/http: libmicrohttpd server for /metrics (cached, gzip), /healthz and the JSON API. */
 #include "agent/http.h"
 
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -9,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/api.h"
 #include "agent/metrics.h"
@@ -53,6 +60,18 @@ struct http_server {
 	struct http_conn *conns;
 	pthread_t reaper;
 	bool reaper_started, reaper_stop;
+	/* HTTPS: the PEM certificate and key (wiped at stop); NULL: plain HTTP */
+	char *cert_pem, *key_pem;
+	size_t key_len;
+	/* basic auth: users and bcrypt hashes (nusers 0: none), and the digest of
+	 * the last credentials that passed, so a scraper costs one bcrypt, not one
+	 * per scrape */
+	char **users, **hashes;
+	size_t nusers;
+	pthread_mutex_t auth_lock;
+	unsigned char auth_ok[32];
+	bool auth_ok_set;
+	struct MHD_Response *unauthorized;
 };
 
 /*
@@ -446,6 +465,70 @@ static void *reaper_main(void *arg)
 	return NULL;
 }
 
+/* SHA-256 of user, password and hash: what the cache of good credentials holds. */
+static void cred_digest(const char *user, const char *pass, const char *hash, unsigned char *out)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = 0;
+
+	memset(out, 0, 32);
+	if (!ctx)
+		return;
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, user, strlen(user) + 1) != 1 ||
+	    EVP_DigestUpdate(ctx, pass, strlen(pass) + 1) != 1 ||
+	    EVP_DigestUpdate(ctx, hash, strlen(hash)) != 1 || EVP_DigestFinal_ex(ctx, out, &n) != 1)
+		memset(out, 0, 32);
+	EVP_MD_CTX_free(ctx);
+}
+
+/* Whether the request carries the name and password of a configured user. */
+static bool authorized(struct http_server *s, struct MHD_Connection *c)
+{
+	char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
+	unsigned char digest[32];
+	struct crypt_data *cd = NULL;
+	const char *hash = NULL, *out;
+	bool ok = false;
+
+	if (!user || !pass)
+		goto out;
+	for (size_t i = 0; i < s->nusers; i++)
+		if (strcmp(s->users[i], user) == 0)
+			hash = s->hashes[i];
+	if (!hash)
+		goto out;
+	cred_digest(user, pass, hash, digest);
+	pthread_mutex_lock(&s->auth_lock);
+	ok = s->auth_ok_set && CRYPTO_memcmp(digest, s->auth_ok, sizeof(digest)) == 0;
+	pthread_mutex_unlock(&s->auth_lock);
+	if (ok)
+		goto out;
+	cd = calloc(1, sizeof(*cd));
+	if (!cd)
+		goto out;
+	out = crypt_rn(pass, hash, cd, (int)sizeof(*cd));
+	ok = out && strlen(out) == strlen(hash) && CRYPTO_memcmp(out, hash, strlen(hash)) == 0;
+	if (ok) {
+		pthread_mutex_lock(&s->auth_lock);
+		memcpy(s->auth_ok, digest, sizeof(digest));
+		s->auth_ok_set = true;
+		pthread_mutex_unlock(&s->auth_lock);
+	}
+out:
+	if (cd) {
+		explicit_bzero(cd, sizeof(*cd));
+		free(cd);
+	}
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user)
+		MHD_free(user);
+	return ok;
+}
+
 /* Whether the request announces a body (Content-Length other than 0, or chunked). */
 static bool has_body(struct MHD_Connection *c)
 {
@@ -501,6 +584,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*con_cls = s;
 		return MHD_YES;
 	}
+	/* every path but /healthz (a liveness probe) needs the user's name and password */
+	if (s->nusers > 0 && path != P_HEALTHZ && !authorized(s, c))
+		return MHD_queue_basic_auth_fail_response(c, "vimon", s->unauthorized);
 	switch (path) {
 	case P_METRICS: return serve_metrics(s, c);
 	case P_HEALTHZ: return MHD_queue_response(c, MHD_HTTP_OK, s->healthz);
@@ -542,8 +628,90 @@ static int split_listen(const char *listen, char *host, size_t hostsz, char *por
 	return 0;
 }
 
+/* Reads a PEM file (1 MiB at most) into a NUL-terminated copy; *len its length. */
+static char *read_pem(const char *file, size_t *len, struct err *e)
+{
+	size_t cap = (size_t)1 << 20, n = 0;
+	char *data = NULL;
+	struct stat st;
+	ssize_t r;
+	int fd;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		err_set(e, ERR_CONFIG, "%s: %s", file, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (size_t)st.st_size >= cap) {
+		err_set(e, ERR_CONFIG, "%s: not a regular file of 1 byte to 1 MiB", file);
+		goto out_close;
+	}
+	data = malloc((size_t)st.st_size + 1);
+	if (!data) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_close;
+	}
+	while (n < (size_t)st.st_size) {
+		r = read(fd, data + n, (size_t)st.st_size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	data[n] = '\0';
+	*len = n;
+out_close:
+	close(fd);
+	return data;
+}
+
+/* Copies opts into s: the PEM files read, the users duplicated. */
+static int take_opts(struct http_server *s, const struct http_opts *o, struct err *e)
+{
+	size_t cert_len = 0;
+
+	if (!o)
+		return 0;
+	if (o->tls_cert_file && o->tls_key_file) {
+		s->cert_pem = read_pem(o->tls_cert_file, &cert_len, e);
+		if (!s->cert_pem)
+			return -1;
+		s->key_pem = read_pem(o->tls_key_file, &s->key_len, e);
+		if (!s->key_pem)
+			return -1;
+	}
+	if (o->nusers == 0)
+		return 0;
+	s->users = calloc(o->nusers, sizeof(*s->users));
+	s->hashes = calloc(o->nusers, sizeof(*s->hashes));
+	if (!s->users || !s->hashes)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < o->nusers; i++, s->nusers++) {
+		s->users[i] = strdup(o->users[i]);
+		s->hashes[i] = strdup(o->hashes[i]);
+		if (!s->users[i] || !s->hashes[i]) {
+			s->nusers++;
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
 int http_start(const char *listen, const struct http_source *src, struct http_server **out,
 	       struct err *e)
+{
+	return http_start_opts(listen, NULL, src, out, e);
+}
+
+const char *http_scheme(const struct http_server *s)
+{
+	return s->cert_pem ? "https" : "http";
+}
+
+int http_start_opts(const char *listen, const struct http_opts *opts, const struct http_source *src,
+		    struct http_server **out, struct err *e)
 {
 	struct addrinfo hints, *ai = NULL;
 	const union MHD_DaemonInfo *info;
@@ -576,6 +744,10 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 	s->not_allowed = static_response("method not allowed\n", CT_TEXT);
 	s->index = static_response(index_html, "text/html; charset=utf-8");
 	s->bad_request = static_response("bad request: GET and HEAD take no body\n", CT_TEXT);
+	s->unauthorized = static_response("unauthorized\n", CT_TEXT);
+	pthread_mutex_init(&s->auth_lock, NULL);
+	if (take_opts(s, opts, e) < 0)
+		goto out_free;
 	pthread_mutex_init(&s->conns_lock, NULL);
 	pthread_cond_init(&s->reaper_cond, NULL);
 	if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
@@ -584,7 +756,7 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 	}
 	s->reaper_started = true;
 	if (!s->cache || !s->healthz || !s->not_found || !s->not_allowed || !s->index ||
-	    !s->bad_request ||
+	    !s->bad_request || !s->unauthorized ||
 	    MHD_add_response_header(s->not_allowed, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") !=
 		    MHD_YES) {
 		err_set(e, ERR_NOMEM, "out of memory");
@@ -593,6 +765,8 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (s->cert_pem)
+		flags |= MHD_USE_TLS;
 	s->daemon = MHD_start_daemon(
 		flags, (uint16_t)strtoul(port, NULL, 10), NULL, NULL, handle, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
@@ -602,10 +776,19 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 		(size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)HTTP_IDLE_TIMEOUT, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s, MHD_OPTION_NOTIFY_COMPLETED,
-		on_completed, s, MHD_OPTION_END);
+		on_completed, s,
+		/* with HTTPS only; MHD_OPTION_END ends the list otherwise */
+		s->cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert_pem,
+		MHD_OPTION_HTTPS_MEM_KEY, s->key_pem, MHD_OPTION_END);
 	if (!s->daemon) {
-		err_set(e, ERR_SYSTEM, "cannot listen on %s (address in use or not local?)",
-			listen);
+		if (s->cert_pem)
+			err_set(e, ERR_CONFIG,
+				"cannot listen with HTTPS on %s (address in use, or a certificate "
+				"and key that do not match?)",
+				listen);
+		else
+			err_set(e, ERR_SYSTEM, "cannot listen on %s (address in use or not local?)",
+				listen);
 		goto out_free;
 	}
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -647,6 +830,20 @@ void http_stop(struct http_server *s)
 	}
 	if (s->bad_request)
 		MHD_destroy_response(s->bad_request);
+	if (s->unauthorized)
+		MHD_destroy_response(s->unauthorized);
+	free(s->cert_pem);
+	if (s->key_pem) {
+		explicit_bzero(s->key_pem, s->key_len);
+		free(s->key_pem);
+	}
+	for (size_t i = 0; i < s->nusers; i++) {
+		free(s->users[i]);
+		free(s->hashes[i]);
+	}
+	free(s->users);
+	free(s->hashes);
+	pthread_mutex_destroy(&s->auth_lock);
 	if (s->healthz)
 		MHD_destroy_response(s->healthz);
 	if (s->not_found)

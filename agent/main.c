@@ -112,23 +112,39 @@ static struct target *start_target(const struct conf_target *ct)
 static int start_http(struct agent *a, const char *listen)
 {
 	struct http_source src = {.snapshots = agent_snapshots, .ud = a};
+	struct http_opts opts = {.tls_cert_file = a->conf->tls_cert_file,
+				 .tls_key_file = a->conf->tls_key_file};
+	const char **users = calloc(a->conf->nusers + 1, 2 * sizeof(*users));
 	char *copy = strdup(listen);
 	struct err e;
+	int rc;
 
 	err_clear(&e);
-	if (!copy) {
+	if (!copy || !users) {
 		log_msg(LOG_LEVEL_ERROR, "listen %s: out of memory", listen);
+		free(copy);
+		free(users);
 		return -1;
 	}
-	if (http_start(listen, &src, &a->http, &e) < 0) {
+	for (size_t i = 0; i < a->conf->nusers; i++) {
+		users[i] = a->conf->users[i].name;
+		users[a->conf->nusers + 1 + i] = a->conf->users[i].hash;
+	}
+	opts.users = users;
+	opts.hashes = users + a->conf->nusers + 1;
+	opts.nusers = a->conf->nusers;
+	rc = http_start_opts(listen, &opts, &src, &a->http, &e);
+	free(users);
+	if (rc < 0) {
 		log_msg(LOG_LEVEL_ERROR, "listen %s: %s", listen, e.msg);
 		free(copy);
 		return -1;
 	}
 	free(a->listen);
 	a->listen = copy;
-	log_msg(LOG_LEVEL_INFO, "listening on http://%s (/metrics, /healthz, /api/v1/targets)",
-		http_address(a->http));
+	log_msg(LOG_LEVEL_INFO, "listening on %s://%s (/metrics, /healthz, /api/v1/targets)%s",
+		http_scheme(a->http), http_address(a->http),
+		a->conf->nusers ? ", basic auth but for /healthz" : "");
 	return 0;
 }
 
@@ -202,9 +218,36 @@ static void apply_log_conf(const struct conf *c)
 	log_set_timestamps(c->log_timestamps);
 }
 
+/* Starts the HTTP server again on the address it has bound (the same port,
+ * also when the configuration says port 0), with the current configuration. */
+static void restart_http(struct agent *a)
+{
+	char addr[128];
+	char *want = a->listen;
+
+	snprintf(addr, sizeof(addr), "%s", http_address(a->http));
+	http_stop(a->http);
+	a->http = NULL;
+	a->listen = NULL;
+	if (start_http(a, addr) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "reload: not serving HTTP (retried on the next SIGHUP)");
+		free(want);
+		return;
+	}
+	/* what the configuration says, so that the next reload compares alike */
+	free(a->listen);
+	a->listen = want;
+}
+
+/* Whether the HTTP server has HTTPS or basic auth configured. */
+static bool web_configured(const struct conf *c)
+{
+	return c->tls_cert_file || c->nusers > 0;
+}
+
 static void reload(struct agent *a)
 {
-	struct conf *nc = NULL;
+	struct conf *nc = NULL, *oc;
 	struct target **next, **old;
 	size_t i, j, n = 0, old_n = 0, stopped = 0;
 	struct buf problems;
@@ -265,10 +308,15 @@ static void reload(struct agent *a)
 	}
 	stop_targets(old, stopped);
 	free(old);
-	if (!a->listen || strcmp(nc->listen, a->listen) != 0)
-		rebind(a, nc->listen);
-	conf_free(a->conf);
+	/* start_http reads the new configuration; a server with HTTPS or basic
+	 * auth starts again, picking up a renewed certificate and key */
+	oc = a->conf;
 	a->conf = nc;
+	if (!a->listen || !a->http || strcmp(nc->listen, a->listen) != 0)
+		rebind(a, nc->listen);
+	else if (web_configured(oc) || web_configured(nc))
+		restart_http(a);
+	conf_free(oc);
 	apply_log_conf(nc);
 	log_msg(LOG_LEVEL_INFO, "reload: %u targets kept, %u started, %zu stopped", kept, started,
 		stopped);

@@ -5,7 +5,8 @@ set -eu
 
 PKGS=${VIMON_DEPS_PKGS:-"make gcc pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev libmicrohttpd-dev libconfig-dev
 libjansson-dev zlib1g-dev libcmocka-dev golang-go golang-github-vmware-govmomi-dev prometheus
-clang libclang-rt-14-dev valgrind clang-format curl wrk procps openssl python3 git gzip locales"}
+clang libclang-rt-14-dev valgrind clang-format curl wrk procps openssl python3 git gzip locales
+libcrypt-dev apache2-utils"}
 
 status=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null || true)
 missing=
