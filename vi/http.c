@@ -749,6 +749,18 @@ int vi_http_forget_session(struct vi_http *h, struct err *e)
 	return 0;
 }
 
+bool vi_http_has_cookies(struct vi_http *h)
+{
+	struct curl_slist *list = NULL;
+	bool any;
+
+	if (curl_easy_getinfo(h->curl, CURLINFO_COOKIELIST, &list) != CURLE_OK)
+		return false;
+	any = list != NULL;
+	curl_slist_free_all(list);
+	return any;
+}
+
 size_t vi_http_last_bytes(const struct vi_http *h)
 {
 	return h ? h->last_bytes : 0;

@@ -77,6 +77,9 @@ void vi_http_wakeup(struct vi_http *h);
  * failed login while that session lives. 0, or -1 with e set. */
 int vi_http_forget_session(struct vi_http *h, struct err *e);
 
+/* Whether the transport holds a cookie (a session handed out by the server). */
+bool vi_http_has_cookies(struct vi_http *h);
+
 /* Bytes received on the wire (compressed) by the last vi_http_post(). */
 size_t vi_http_last_bytes(const struct vi_http *h);
 

@@ -310,6 +310,15 @@ static size_t login_body_size(const struct vi_session *s)
 	       6 * (strlen(s->sc.session_manager) + strlen(s->username) + strlen(s->password));
 }
 
+/* Logs out the session whose Login reply was lost; errors ignored. */
+static void logout_orphan(struct vi_session *s)
+{
+	struct err ignored = {0};
+
+	vi_session_logout(s, &ignored);
+	vi_http_forget_session(s->http, &ignored);
+}
+
 int vi_session_login(struct vi_session *s, struct err *e)
 {
 	struct buf b;
@@ -334,8 +343,14 @@ int vi_session_login(struct vi_session *s, struct err *e)
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_release;
 	}
-	if (call_once(s, "Login", b.data, b.len, NULL, 0, e) < 0)
+	if (call_once(s, "Login", b.data, b.len, NULL, 0, e) < 0) {
+		/* the reply was lost (a timeout) after its session cookie came:
+		 * end that session rather than leave it orphaned on the server */
+		if (e && e->kind != ERR_AUTH && e->kind != ERR_FAULT &&
+		    vi_http_has_cookies(s->http))
+			logout_orphan(s);
 		goto out_release;
+	}
 	s->logged_in = true;
 	s->logins++;
 	rc = 0;

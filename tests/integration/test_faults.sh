@@ -160,5 +160,17 @@ fi
 agent_stop
 unpoke
 
+# ------------------------------------------------------------------------------------------
+# Item 6: a Login whose reply times out after its session cookie arrived leaves no orphan
+# session on the server: the agent logs that session out.
+reset
+sed 's/password_file = "\([^"]*\)"; }/password_file = "\1"; timeout = 2; }/' "$W/vimon.conf" >"$W/t2.conf"
+fault '{"kind":"slow-body","method":"Login","ms":4000}'
+agent_start "$W/t2.conf"
+wait_value 1 15 vsphere_up 'target="s"' || diag "$(tail -5 "$AGENT_LOG")"
+is "$(calls Logout)" 1 "the session of a timed-out Login is logged out"
+like "$(cat "$AGENT_LOG")" 'timed out' "the Login's timeout is reported"
+agent_stop
+
 sim_stop
 done_testing

@@ -497,6 +497,11 @@ func (s *simState) ctlFault(body []byte) (interface{}, error) {
 		f.left = 1
 	case "truncated", "html", "close", "http500":
 		f.left = 1
+	case "slow-body":
+		if f.Ms <= 0 {
+			return nil, badRequest("slow-body needs \"ms\" > 0")
+		}
+		f.left = 1
 	case "invalid-collector-version":
 		if f.Method != "" && f.Method != "WaitForUpdatesEx" {
 			return nil, badRequest("invalid-collector-version applies to WaitForUpdatesEx only")

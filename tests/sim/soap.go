@@ -158,6 +158,25 @@ func (s *simState) serveSOAP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "0")
 			w.WriteHeader(http.StatusInternalServerError)
 			return
+		case "slow-body":
+			// the real reply's status and headers (a Login's session cookie
+			// among them) at once, its body ms later
+			rec := httptest.NewRecorder()
+			s.dispatch(rec, r, body, name)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Set("Content-Length", fmt.Sprint(rec.Body.Len()))
+			w.WriteHeader(rec.Code)
+			if fl, ok := w.(http.Flusher); ok {
+				fl.Flush()
+			}
+			select {
+			case <-time.After(time.Duration(f.Ms) * time.Millisecond):
+				_, _ = w.Write(rec.Body.Bytes())
+			case <-r.Context().Done():
+			}
+			return
 		case "truncated":
 			rec := httptest.NewRecorder()
 			s.dispatch(rec, r, body, name)
