@@ -75,6 +75,7 @@ struct target {
 	bool renewed;
 	bool built;		/* filters were built once: later builds are resyncs */
 	unsigned auth_failures; /* refused logins in a row */
+	bool value_logged;	/* an invalid value (ERR_VALUE) was logged at warning level */
 	bool ever_synced;	/* for the log: first connection or recovery */
 	/* render_row_gen() of each row when its family was last rendered */
 	unsigned long gens[TARGET_MAX_COLS][TARGET_MAX_ROWS];
@@ -356,8 +357,19 @@ static int on_change(void *ud, const struct vi_change *c, struct err *e)
 	}
 	/* one bad value (an unparsable question) must not stop the whole target;
 	 * unreadable properties (NoPermission, ...: one per object) are counted
-	 * as kind "fault" and logged at debug only */
+	 * as kind "fault" and logged at debug only; values that do not parse as
+	 * their type (kind "value") are logged once, then at debug */
 	selfmetrics_error(&a->t->self, local.kind);
+	if (local.kind == ERR_VALUE && a->t->value_logged) {
+		log_msg(LOG_LEVEL_DEBUG, "target %s: %s", a->t->ct.name, local.msg);
+		return 0;
+	}
+	if (local.kind == ERR_VALUE) {
+		a->t->value_logged = true;
+		log_msg(LOG_LEVEL_WARN, "target %s: %s (further invalid values logged at debug)",
+			a->t->ct.name, local.msg);
+		return 0;
+	}
 	log_msg(local.kind == ERR_FAULT ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, "target %s: %s",
 		a->t->ct.name, local.msg);
 	return 0;
