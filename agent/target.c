@@ -530,10 +530,7 @@ static int cycle(struct target *t, struct err *e)
 	return publish(t, e);
 }
 
-/* The wait after a refused login: TARGET_AUTH_BACKOFF_MIN, doubling with
- * each refusal in a row (failures counts them, 1 for the first) up to
- * TARGET_AUTH_BACKOFF_MAX. */
-static unsigned auth_delay(unsigned failures)
+unsigned target_auth_delay(unsigned failures)
 {
 	unsigned d = TARGET_AUTH_BACKOFF_MIN;
 
@@ -597,7 +594,7 @@ static void *target_main(void *arg)
 		auth = e.kind == ERR_AUTH;
 		if (auth)
 			t->auth_failures++;
-		wait = auth ? auth_delay(t->auth_failures) : delay;
+		wait = auth ? target_auth_delay(t->auth_failures) : delay;
 		report_failure(t, &e, wait);
 		err_clear(&e);
 		if (publish(t, &e) < 0)
