@@ -4,8 +4,60 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Appends the objects of items to out, adding "target" when missing. */
-static int append_items(json_t *out, json_t *items, json_t *target)
+static const struct {
+	const char *name;
+	unsigned bits;
+} task_states[] = {
+	{"queued", API_TASK_QUEUED},
+	{"running", API_TASK_RUNNING},
+	{"success", API_TASK_SUCCESS},
+	{"error", API_TASK_ERROR},
+	{"active", API_TASK_QUEUED | API_TASK_RUNNING},
+};
+
+/* The API_TASK_* bit of a task state name of length n, or 0 when unknown. */
+static unsigned state_bits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < sizeof(task_states) / sizeof(task_states[0]); i++)
+		if (strlen(task_states[i].name) == n && memcmp(task_states[i].name, s, n) == 0)
+			return task_states[i].bits;
+	return 0;
+}
+
+int api_task_states(const char *arg, unsigned *states)
+{
+	unsigned bits = 0;
+
+	*states = API_TASK_ALL;
+	if (!arg || !*arg)
+		return 0;
+	for (;;) {
+		size_t n = strcspn(arg, ",");
+		unsigned b = state_bits(arg, n);
+
+		if (!b)
+			return -1;
+		bits |= b;
+		if (!arg[n])
+			break;
+		arg += n + 1;
+	}
+	*states = bits;
+	return 0;
+}
+
+/* 1 when item is an object whose "state" is one of states. */
+static int state_wanted(json_t *item, unsigned states)
+{
+	const char *st = json_string_value(json_object_get(item, "state"));
+
+	if (states == API_TASK_ALL)
+		return 1;
+	return st && (state_bits(st, strlen(st)) & states) != 0;
+}
+
+/* Appends the objects of items (with a wanted state) to out, adding "target" when missing. */
+static int append_items_in(json_t *out, json_t *items, json_t *target, unsigned states)
 {
 	json_t *name = target ? json_object_get(target, "name") : NULL;
 	json_t *item, *copy;
@@ -15,6 +67,8 @@ static int append_items(json_t *out, json_t *items, json_t *target)
 		return 0;
 	json_array_foreach(items, i, item)
 	{
+		if (!state_wanted(item, states))
+			continue;
 		if (!json_is_object(item) || json_object_get(item, "target") || !name) {
 			if (json_array_append(out, item) < 0)
 				return -1;
@@ -31,7 +85,28 @@ static int append_items(json_t *out, json_t *items, json_t *target)
 	return 0;
 }
 
+/* Appends the objects of items to out, adding "target" when missing. */
+static int append_items(json_t *out, json_t *items, json_t *target)
+{
+	return append_items_in(out, items, target, API_TASK_ALL);
+}
+
+/* Renders the array for what, tasks limited to states. */
+static char *render(enum api_list what, struct snapshot *const *snaps, size_t n, unsigned states,
+		    size_t *len);
+
 char *api_render(enum api_list what, struct snapshot *const *snaps, size_t n, size_t *len)
+{
+	return render(what, snaps, n, API_TASK_ALL, len);
+}
+
+char *api_render_tasks(struct snapshot *const *snaps, size_t n, unsigned states, size_t *len)
+{
+	return render(API_TASKS, snaps, n, states, len);
+}
+
+static char *render(enum api_list what, struct snapshot *const *snaps, size_t n, unsigned states,
+		    size_t *len)
 {
 	json_t *out = json_array();
 	char *text = NULL;
@@ -50,7 +125,7 @@ char *api_render(enum api_list what, struct snapshot *const *snaps, size_t n, si
 		else if (what == API_QUESTIONS)
 			rc = append_items(out, s->questions, s->target);
 		else if (what == API_TASKS)
-			rc = append_items(out, s->tasks, s->target);
+			rc = append_items_in(out, s->tasks, s->target, states);
 		if (rc < 0)
 			goto out_free;
 	}

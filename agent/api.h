@@ -21,4 +21,24 @@ enum api_list {
  */
 char *api_render(enum api_list what, struct snapshot *const *snaps, size_t n, size_t *len);
 
+/* Task states for api_render_tasks (bits). */
+enum {
+	API_TASK_QUEUED = 1 << 0,
+	API_TASK_RUNNING = 1 << 1,
+	API_TASK_SUCCESS = 1 << 2,
+	API_TASK_ERROR = 1 << 3,
+	API_TASK_ALL = (1 << 4) - 1,
+};
+
+/*
+ * Parses the value of ?state= into API_TASK_* bits: a comma-separated list of
+ * queued, running, success, error, and "active" (queued and running). NULL or
+ * "" is every state. 0, or -1 for anything else.
+ */
+int api_task_states(const char *arg, unsigned *states);
+
+/* Like api_render(API_TASKS, ...) keeping only the tasks whose "state" is in
+ * states (API_TASK_* bits). */
+char *api_render_tasks(struct snapshot *const *snaps, size_t n, unsigned states, size_t *len);
+
 #endif

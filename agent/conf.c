@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +178,11 @@ static int listen_valid(const char *s)
 	return host_valid(s, (size_t)(colon - s)) && port_valid(colon + 1, strlen(colon + 1), 1);
 }
 
+int conf_listen_valid(const char *s)
+{
+	return listen_valid(s);
+}
+
 /*
  * Checks scheme://[user[:password]@]host[:port][/path] without spaces or
  * control characters, with one of the schemes (NULL-terminated). Returns NULL
@@ -241,8 +247,8 @@ static int url_valid(const char *s)
 	return url_problem(s, schemes, 0, &creds) == NULL;
 }
 
-/* Reads a password file, refusing one that others can read. */
-static char *read_password_file(struct conf_check *ck, int line, const char *file)
+/* Reads a secret file (what: the key naming it), refusing one that others can read. */
+static char *read_secret_file(struct conf_check *ck, int line, const char *what, const char *file)
 {
 	char data[CONF_PASSWORD_MAX + 1];
 	struct stat st;
@@ -257,22 +263,22 @@ static char *read_password_file(struct conf_check *ck, int line, const char *fil
 	if (fd < 0 && errno == ELOOP)
 		fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
-		problem(ck, line, "password_file %s: %s", file, strerror(errno));
+		problem(ck, line, "%s %s: %s", what, file, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0) {
-		problem(ck, line, "password_file %s: %s", file, strerror(errno));
+		problem(ck, line, "%s %s: %s", what, file, strerror(errno));
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		problem(ck, line, "password_file %s is not a regular file", file);
+		problem(ck, line, "%s %s is not a regular file", what, file);
 		goto out_close;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		problem(ck, line,
-			"password_file %s is accessible by group or others (mode %04o); "
+			"%s %s is accessible by group or others (mode %04o); "
 			"refusing it: chmod 600 it",
-			file, (unsigned)(st.st_mode & 07777));
+			what, file, (unsigned)(st.st_mode & 07777));
 		goto out_close;
 	}
 	while (len < sizeof(data)) {
@@ -280,7 +286,7 @@ static char *read_password_file(struct conf_check *ck, int line, const char *fil
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			problem(ck, line, "password_file %s: %s", file, strerror(errno));
+			problem(ck, line, "%s %s: %s", what, file, strerror(errno));
 			goto out_wipe;
 		}
 		if (n == 0)
@@ -288,14 +294,13 @@ static char *read_password_file(struct conf_check *ck, int line, const char *fil
 		len += (size_t)n;
 	}
 	if (len > CONF_PASSWORD_MAX) {
-		problem(ck, line, "password_file %s is larger than %d bytes", file,
-			CONF_PASSWORD_MAX);
+		problem(ck, line, "%s %s is larger than %d bytes", what, file, CONF_PASSWORD_MAX);
 		goto out_wipe;
 	}
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
 	if (len == 0 || memchr(data, '\0', len)) {
-		problem(ck, line, "password_file %s is empty or holds a NUL byte", file);
+		problem(ck, line, "%s %s is empty or holds a NUL byte", what, file);
 		goto out_wipe;
 	}
 	pw = strndup(data, len);
@@ -306,6 +311,12 @@ out_wipe:
 out_close:
 	close(fd);
 	return pw;
+}
+
+/* Reads a password file, refusing one that others can read. */
+static char *read_password_file(struct conf_check *ck, int line, const char *file)
+{
+	return read_secret_file(ck, line, "password_file", file);
 }
 
 static const struct {
@@ -732,11 +743,281 @@ static void check_web(struct conf_check *ck, config_setting_t *root, struct conf
 	}
 }
 
+/* ---- remediation and api_token_file ---- */
+
+#define CONF_REM_MAX_PENDING  (30 * 86400)
+#define CONF_REM_MAX_PER_HOUR 100000
+#define CONF_TOKEN_MIN	      16
+
+const char *conf_rem_action_name(enum conf_rem_action a)
+{
+	switch (a) {
+	case CONF_REM_ANSWER: return "answer";
+	case CONF_REM_CANCEL: return "cancel";
+	case CONF_REM_REPORT: return "report";
+	}
+	return "?";
+}
+
+/* An integer setting in [min, max] into *out; problems reported. */
+static void take_int(struct conf_check *ck, const config_setting_t *s, long long min, long long max,
+		     const char *unit, int *out)
+{
+	int type = config_setting_type(s);
+	long long v;
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+		problem(ck, line_of(s), "%s must be an integer (%s), not %s",
+			config_setting_name(s), unit, type_name(type));
+		return;
+	}
+	v = type == CONFIG_TYPE_INT ? config_setting_get_int(s) : config_setting_get_int64(s);
+	if (v < min || v > max) {
+		problem(ck, line_of(s), "%s must be between %lld and %lld %s",
+			config_setting_name(s), min, max, unit);
+		return;
+	}
+	*out = (int)v;
+}
+
+static void take_bool(struct conf_check *ck, const config_setting_t *s, bool *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		problem(ck, line_of(s), "%s must be true or false, not %s", config_setting_name(s),
+			type_name(config_setting_type(s)));
+		return;
+	}
+	*out = config_setting_get_bool(s) != 0;
+}
+
+static void rem_rule_release(struct conf_rem_rule *r)
+{
+	free(r->message_id);
+	free(r->answer);
+	free(r->vm);
+	free(r->target);
+	memset(r, 0, sizeof(*r));
+}
+
+/* true when s is only digits: a bare choice key or index. */
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static void parse_rule(struct conf_check *ck, const config_setting_t *g, int index,
+		       const struct conf *c, struct conf_rem_rule *r)
+{
+	static const char *const rule_keys[] = {"message_id", "answer", "action",
+						"vm",	      "target", "min_pending"};
+	const config_setting_t *s, *ans, *act;
+	int i, n, line = line_of(g);
+
+	r->line = line;
+	r->min_pending = -1;
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		problem(ck, line, "remediation.rules: element %d must be a group { ... }, not %s",
+			index + 1, type_name(config_setting_type(g)));
+		return;
+	}
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, (unsigned)i);
+		if (!known_key(config_setting_name(s), rule_keys,
+			       sizeof(rule_keys) / sizeof(rule_keys[0])))
+			problem(ck, line_of(s), "unknown key \"%s\" in a remediation rule",
+				config_setting_name(s));
+	}
+	if (!config_setting_get_member(g, "message_id"))
+		problem(ck, line,
+			"remediation rule %d: missing required key \"message_id\" (a message id "
+			"like \"msg.uuid.altered\", or \"*\")",
+			index + 1);
+	take_string(ck, g, "message_id", &r->message_id);
+	take_string(ck, g, "target", &r->target);
+	take_string(ck, g, "vm", &r->vm);
+	ans = config_setting_get_member(g, "answer");
+	act = config_setting_get_member(g, "action");
+	if (ans && act) {
+		problem(ck, line_of(act),
+			"remediation rule %d: answer and action are both set; "
+			"keep one",
+			index + 1);
+	} else if (!ans && !act) {
+		problem(ck, line,
+			"remediation rule %d: missing \"answer\" (\"default\" or a choice's label "
+			"or summary) or \"action\" (\"cancel\" or \"report\")",
+			index + 1);
+	} else if (ans) {
+		r->action = CONF_REM_ANSWER;
+		take_string(ck, g, "answer", &r->answer);
+		if (r->answer && all_digits(r->answer)) {
+			problem(ck, line_of(ans),
+				"answer \"%s\" is a bare choice key or index, which differs "
+				"between "
+				"ESX versions: name the choice by its label or summary, or say "
+				"\"default\"",
+				r->answer);
+		}
+	} else {
+		const char *v = get_string(ck, act);
+
+		if (v && strcmp(v, "cancel") == 0)
+			r->action = CONF_REM_CANCEL;
+		else if (v && strcmp(v, "report") == 0)
+			r->action = CONF_REM_REPORT;
+		else if (v)
+			problem(ck, line_of(act),
+				"unknown action \"%s\" (want \"cancel\" or "
+				"\"report\"; to answer, use answer = ...)",
+				v);
+	}
+	if (r->vm) {
+		regex_t re;
+		int rc = regcomp(&re, r->vm, REG_EXTENDED | REG_NOSUB);
+
+		if (rc != 0) {
+			char msg[256];
+
+			regerror(rc, &re, msg, sizeof(msg));
+			s = config_setting_get_member(g, "vm");
+			problem(ck, line_of(s), "vm: invalid regular expression \"%s\": %s", r->vm,
+				msg);
+		} else {
+			regfree(&re);
+		}
+	}
+	if (r->target) {
+		size_t k;
+
+		for (k = 0; k < c->ntargets; k++)
+			if (c->targets[k].name && strcmp(c->targets[k].name, r->target) == 0)
+				break;
+		if (k == c->ntargets) {
+			s = config_setting_get_member(g, "target");
+			problem(ck, line_of(s), "remediation rule %d: no target named \"%s\"",
+				index + 1, r->target);
+		}
+	}
+	s = config_setting_get_member(g, "min_pending");
+	if (s)
+		take_int(ck, s, 0, CONF_REM_MAX_PENDING, "seconds", &r->min_pending);
+}
+
+static void parse_remediation(struct conf_check *ck, const config_setting_t *g, struct conf *c)
+{
+	static const char *const rem_keys[] = {
+		"enabled",   "dry_run",	   "min_pending", "max_actions_per_hour",
+		"audit_log", "state_file", "rules",
+	};
+	struct conf_remediation *rm = &c->remediation;
+	const config_setting_t *s, *rules;
+	int i, n;
+
+	rm->dry_run = true;
+	rm->min_pending = 60;
+	rm->max_actions_per_hour = 20;
+	if (g && config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		problem(ck, line_of(g), "remediation must be a group { ... }, not %s",
+			type_name(config_setting_type(g)));
+		g = NULL;
+	}
+	rm->line = g ? line_of(g) : 0;
+	n = g ? config_setting_length(g) : 0;
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, (unsigned)i);
+		if (!known_key(config_setting_name(s), rem_keys,
+			       sizeof(rem_keys) / sizeof(rem_keys[0])))
+			problem(ck, line_of(s), "unknown key \"%s\" in remediation",
+				config_setting_name(s));
+	}
+	if (g && (s = config_setting_get_member(g, "enabled")))
+		take_bool(ck, s, &rm->enabled);
+	if (g && (s = config_setting_get_member(g, "dry_run")))
+		take_bool(ck, s, &rm->dry_run);
+	if (g && (s = config_setting_get_member(g, "min_pending")))
+		take_int(ck, s, 0, CONF_REM_MAX_PENDING, "seconds", &rm->min_pending);
+	if (g && (s = config_setting_get_member(g, "max_actions_per_hour")))
+		take_int(ck, s, 0, CONF_REM_MAX_PER_HOUR, "actions", &rm->max_actions_per_hour);
+	if (g) {
+		take_string(ck, g, "audit_log", &rm->audit_log);
+		take_string(ck, g, "state_file", &rm->state_file);
+	}
+	if (!rm->audit_log)
+		rm->audit_log = strdup("/var/lib/vimon/audit.log");
+	if (!rm->state_file)
+		rm->state_file = strdup("/var/lib/vimon/remediation.state");
+	if (!rm->audit_log || !rm->state_file)
+		problem(ck, 1, "out of memory");
+	else if (strcmp(rm->audit_log, rm->state_file) == 0)
+		problem(ck, rm->line,
+			"remediation: audit_log and state_file must be different "
+			"files");
+	rules = g ? config_setting_get_member(g, "rules") : NULL;
+	if (!rules)
+		return;
+	if (config_setting_type(rules) != CONFIG_TYPE_LIST) {
+		problem(ck, line_of(rules), "rules must be a list ( { ... }, { ... } ), not %s",
+			type_name(config_setting_type(rules)));
+		return;
+	}
+	n = config_setting_length(rules);
+	rm->rules = calloc((size_t)n + 1, sizeof(*rm->rules));
+	if (!rm->rules) {
+		problem(ck, line_of(rules), "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		parse_rule(ck, config_setting_get_elem(rules, (unsigned)i), i, c,
+			   &rm->rules[rm->nrules++]);
+}
+
+/* The top-level api_token_file: read like a password file, and long enough. */
+static void parse_api_token(struct conf_check *ck, const config_setting_t *s, struct conf *c)
+{
+	const char *file = get_string(ck, s);
+
+	if (!file)
+		return;
+	c->api_token = read_secret_file(ck, line_of(s), "api_token_file", file);
+	if (c->api_token && strlen(c->api_token) < CONF_TOKEN_MIN) {
+		problem(ck, line_of(s),
+			"api_token_file %s: the token is shorter than %d characters", file,
+			CONF_TOKEN_MIN);
+	} else if (c->api_token) {
+		for (const char *p = c->api_token; *p; p++) {
+			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
+				problem(ck, line_of(s),
+					"api_token_file %s: the token must be printable ASCII "
+					"without "
+					"spaces",
+					file);
+				break;
+			}
+		}
+	}
+}
+
+static void remediation_release(struct conf_remediation *rm)
+{
+	for (size_t i = 0; i < rm->nrules; i++)
+		rem_rule_release(&rm->rules[i]);
+	free(rm->rules);
+	free(rm->audit_log);
+	free(rm->state_file);
+	memset(rm, 0, sizeof(*rm));
+}
+
 static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 {
-	static const char *const root_keys[] = {"listen",	  "targets",	   "log_format",
-						"log_timestamps", "tls_cert_file", "tls_key_file",
-						"basic_auth"};
+	static const char *const root_keys[] = {"listen",	  "targets",	  "remediation",
+						"api_token_file", "log_format",	  "log_timestamps",
+						"tls_cert_file",  "tls_key_file", "basic_auth"};
 	config_setting_t *root = config_root_setting(cfg);
 	config_setting_t *s, *targets;
 	int i, j, n;
@@ -793,6 +1074,10 @@ static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 			}
 		}
 	}
+	parse_remediation(ck, config_setting_get_member(root, "remediation"), c);
+	s = config_setting_get_member(root, "api_token_file");
+	if (s)
+		parse_api_token(ck, s, c);
 }
 
 int conf_load(const char *path, struct conf **out, struct buf *problems)
@@ -841,6 +1126,8 @@ void conf_free(struct conf *c)
 	for (i = 0; i < c->ntargets; i++)
 		conf_target_release(&c->targets[i]);
 	free(c->targets);
+	remediation_release(&c->remediation);
+	free_secret(c->api_token);
 	free(c->listen);
 	free(c->path);
 	free(c->tls_cert_file);

@@ -37,6 +37,37 @@ struct conf_user {
 	char *hash; /* "$2b$..." (also $2a$, $2y$) */
 };
 
+/* What a remediation rule does with a matching question. */
+enum conf_rem_action {
+	CONF_REM_ANSWER, /* AnswerVM with the rule's answer */
+	CONF_REM_CANCEL, /* CancelTask on the cancelable tasks the question blocks */
+	CONF_REM_REPORT, /* audit and count only */
+};
+
+/* One `remediation.rules` entry. Strings owned by the rule. */
+struct conf_rem_rule {
+	char *message_id; /* exact message id, or "*" for any */
+	enum conf_rem_action action;
+	char *answer;	 /* CONF_REM_ANSWER: "default", or a choice's label or summary */
+	char *vm;	 /* POSIX ERE on the decoded VM name (validated), NULL: any VM */
+	char *target;	 /* a configured target's name, NULL: any target */
+	int min_pending; /* seconds; -1: the section's min_pending */
+	int line;
+};
+
+/* The `remediation` section (all defaults when absent: disabled). */
+struct conf_remediation {
+	bool enabled;
+	bool dry_run;		  /* default true */
+	int min_pending;	  /* seconds, default 60 */
+	int max_actions_per_hour; /* per target, default 20 */
+	char *audit_log;	  /* default "/var/lib/vimon/audit.log" */
+	char *state_file;	  /* default "/var/lib/vimon/remediation.state" */
+	struct conf_rem_rule *rules;
+	size_t nrules;
+	int line; /* of the section, 0 when absent */
+};
+
 struct conf {
 	char *path;
 	char *listen;	     /* "host:port", default "0.0.0.0:9743" */
@@ -48,6 +79,10 @@ struct conf {
 	size_t nusers;
 	struct conf_target *targets;
 	size_t ntargets;
+	struct conf_remediation remediation;
+	/* read from api_token_file (same rules as a password file), NULL when not
+	 * configured: the HTTP actions then do not exist. Never printed. */
+	char *api_token;
 };
 
 /*
@@ -75,7 +110,14 @@ void conf_target_release(struct conf_target *t);
  * order of the `collect` documentation. 0, or -1 when out failed. */
 int conf_collect_describe(unsigned bits, struct buf *out);
 
+/* The name of a rule's action ("answer", "cancel", "report"). */
+const char *conf_rem_action_name(enum conf_rem_action a);
+
 /* true when t's url is plain http:// (the password travels in clear text). */
 bool conf_target_cleartext(const struct conf_target *t);
+
+/* 1 when s is a valid listen address ("HOST:PORT" or "[IPV6]:PORT", port
+ * 0-65535), as the `listen` key and vimon --listen take it; 0 otherwise. */
+int conf_listen_valid(const char *s);
 
 #endif

@@ -1,4 +1,4 @@
-/* agent/http: libmicrohttpd server for /metrics (cached, gzip), /healthz and the JSON API. */
+/* agent/http: libmicrohttpd server for /metrics (cached, gzip), /healthz, the JSON API and the on-call page. */
 #include "agent/http.h"
 
 #include <crypt.h>
@@ -20,6 +20,9 @@
 
 #include "agent/api.h"
 #include "agent/metrics.h"
+#include "agent/page.h"
+#include "agent/process.h"
+#include "agent/remediation.h"
 #include "util/log.h"
 
 #define HTTP_THREADS	   2
@@ -41,6 +44,7 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_source src;
 	struct metrics_cache *cache;
+	struct process_metrics *process; /* process_* and vimon_build_info */
 	/* The newest page served (with our reference) and its responses: [0]
 	 * plain, [1] gzip, created on first use. Only a page with a larger build
 	 * number replaces it, so a scrape never goes back in time. */
@@ -51,7 +55,8 @@ struct http_server {
 	pthread_mutex_t log_lock;
 	struct log_backoff log_backoff;
 	/* Fixed replies, created once and queued by every request that wants them. */
-	struct MHD_Response *healthz, *not_found, *not_allowed, *index;
+	struct MHD_Response *healthz, *not_found, *not_allowed;
+	struct MHD_Response *not_allowed_post; /* 405 for the POST actions */
 	struct MHD_Response *bad_request;
 	char address[96];
 	/* Open connections and their header deadlines, checked by the reaper thread. */
@@ -87,15 +92,6 @@ struct http_conn {
 	int fd;
 	double deadline;
 };
-
-static const char index_html[] = "<!DOCTYPE html>\n<html><head><title>vimon</title></head><body>\n"
-				 "<h1>vimon</h1>\n<ul>\n"
-				 "<li><a href=\"/metrics\">/metrics</a> (Prometheus)</li>\n"
-				 "<li><a href=\"/healthz\">/healthz</a></li>\n"
-				 "<li><a href=\"/api/v1/targets\">/api/v1/targets</a></li>\n"
-				 "<li><a href=\"/api/v1/questions\">/api/v1/questions</a></li>\n"
-				 "<li><a href=\"/api/v1/tasks\">/api/v1/tasks</a></li>\n"
-				 "</ul>\n</body></html>\n";
 
 /* Every libmicrohttpd message at debug; a warning at most every so often. */
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -274,6 +270,32 @@ static struct MHD_Response *page_response(struct metrics_page *page, int gzip)
 	return r;
 }
 
+/* Appends the process snapshot to the n snapshots in *snaps (moving them to
+ * the heap when stack is full); *n counts it. 0, or -1 when out of memory
+ * (*snaps and *n then still hold the targets' snapshots). */
+static int with_process(struct http_server *s, struct snapshot **stack, struct snapshot ***snaps,
+			size_t *n)
+{
+	struct snapshot *p = process_metrics_get(s->process), **all;
+
+	if (!p)
+		return -1;
+	if (*snaps == stack && *n < HTTP_STACK_TARGETS) {
+		stack[(*n)++] = p;
+		return 0;
+	}
+	all = realloc(*snaps == stack ? NULL : *snaps, (*n + 1) * sizeof(*all));
+	if (!all) {
+		snapshot_put(p);
+		return -1;
+	}
+	if (*snaps == stack)
+		memcpy(all, stack, *n * sizeof(*all));
+	all[(*n)++] = p;
+	*snaps = all;
+	return 0;
+}
+
 static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connection *c)
 {
 	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
@@ -288,7 +310,11 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 
 	err_clear(&e);
 	n = get_snapshots(s, stack, &snaps, &epoch);
-	rc = metrics_cache_get(s->cache, epoch, snaps, n, &page, &e);
+	rc = with_process(s, stack, &snaps, &n);
+	if (rc == 0)
+		rc = metrics_cache_get(s->cache, epoch, snaps, n, &page, &e);
+	else
+		err_set(&e, ERR_NOMEM, "building /metrics: out of memory");
 	put_snapshots(stack, snaps, n);
 	if (rc < 0)
 		return serve_error(c, e.msg);
@@ -327,11 +353,31 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 	return ret;
 }
 
+/* Queues a JSON body (malloc'd, taken; NULL: out of memory) with status. */
+static enum MHD_Result queue_json(struct MHD_Connection *c, unsigned status, char *body, size_t len)
+{
+	struct MHD_Response *r;
+
+	if (!body)
+		return serve_error(c, "rendering a JSON reply: out of memory");
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_JSON) != MHD_YES ||
+	    (status == MHD_HTTP_UNAUTHORIZED &&
+	     MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer") != MHD_YES)) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	return queue_and_drop(c, status, r);
+}
+
 static enum MHD_Result serve_api(struct http_server *s, struct MHD_Connection *c,
 				 enum api_list what)
 {
 	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
-	struct MHD_Response *r;
 	unsigned long epoch = 0;
 	size_t n, len = 0;
 	char *body;
@@ -339,18 +385,225 @@ static enum MHD_Result serve_api(struct http_server *s, struct MHD_Connection *c
 	n = get_snapshots(s, stack, &snaps, &epoch);
 	body = api_render(what, snaps, n, &len);
 	put_snapshots(stack, snaps, n);
+	return queue_json(c, MHD_HTTP_OK, body, len);
+}
+
+/* /api/v1/tasks[?state=LIST]: an unknown state is a 400 saying which are known. */
+static enum MHD_Result serve_tasks(struct http_server *s, struct MHD_Connection *c)
+{
+	static const char bad[] = "invalid state: want a comma-separated list of queued, running, "
+				  "success, error, active\n";
+	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
+	const char *arg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
+	unsigned long epoch = 0;
+	size_t n, len = 0;
+	unsigned states;
+	char *body;
+
+	if (api_task_states(arg, &states) < 0)
+		return queue_and_drop(c, MHD_HTTP_BAD_REQUEST, static_response(bad, CT_TEXT));
+	n = get_snapshots(s, stack, &snaps, &epoch);
+	body = api_render_tasks(snaps, n, states, &len);
+	put_snapshots(stack, snaps, n);
+	return queue_json(c, MHD_HTTP_OK, body, len);
+}
+
+/* The on-call page's headers (agent/page.h) and content type on r; r is destroyed on failure. */
+static struct MHD_Response *page_headers_on(struct MHD_Response *r, const char *type)
+{
+	size_t i;
+
+	if (!r)
+		return NULL;
+	for (i = 0; i < page_nheaders; i++)
+		if (MHD_add_response_header(r, page_headers[i].name, page_headers[i].value) !=
+		    MHD_YES)
+			goto out_destroy;
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES)
+		goto out_destroy;
+	return r;
+out_destroy:
+	MHD_destroy_response(r);
+	return NULL;
+}
+
+/* The on-call page: / or /questions/TARGET/VM_ID (agent/page.c renders it). */
+static enum MHD_Result serve_page(struct http_server *s, struct MHD_Connection *c, const char *url)
+{
+	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
+	char target[256], vm_id[128], *body, *decisions;
+	struct page_input in = {0};
+	unsigned long epoch = 0;
+	struct timespec ts;
+	size_t n, len = 0;
+	int status = 200;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	n = get_snapshots(s, stack, &snaps, &epoch);
+	in.snaps = snaps;
+	in.n = n;
+	in.now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	in.answer = http_actions_enabled(s);
+	/* the remediation module's recent decisions (the audit), when it runs */
+	decisions = s->src.get ? s->src.get(s->src.ud, "/api/v1/remediation", &len) : NULL;
+	in.decisions = decisions;
+	if (strcmp(url, "/") == 0)
+		body = page_render_index(&in, &len);
+	else if (page_question_path(url, target, sizeof(target), vm_id, sizeof(vm_id)) == 0)
+		body = page_render_question(&in, target, vm_id, &status, &len);
+	else
+		body = NULL;
+	free(decisions);
+	put_snapshots(stack, snaps, n);
+	if (!body && strcmp(url, "/") != 0 && status == 200)
+		return MHD_queue_response(c, MHD_HTTP_NOT_FOUND, s->not_found);
 	if (!body)
-		return serve_error(c, "rendering the JSON API: out of memory");
-	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
+		return serve_error(c, "rendering the page: out of memory or over the size limit");
+	return queue_and_drop(
+		c, (unsigned)status,
+		page_headers_on(MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE),
+				"text/html; charset=utf-8"));
+}
+
+/* A file of the page (script, style sheet, icon) from the binary. */
+static enum MHD_Result serve_static(struct MHD_Connection *c, const struct page_static *f)
+{
+	return queue_and_drop(
+		c, MHD_HTTP_OK,
+		page_headers_on(MHD_create_response_from_buffer(strlen(f->body), (void *)f->body,
+								MHD_RESPMEM_PERSISTENT),
+				f->type));
+}
+
+/* A POST action's request while its body arrives over several calls. */
+struct post_ctx {
+	struct buf body;
+	size_t seen; /* body bytes received */
+	bool too_large;
+};
+
+/* A chunked body over the cap is discarded up to this much before the 413. */
+#define HTTP_DISCARD_MAX (1024 * 1024)
+
+static void request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			      enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct post_ctx *p = *con_cls;
+
+	(void)c;
+	(void)toe;
+	if (!p || *con_cls == s)
+		return;
+	buf_release(&p->body);
+	free(p);
+	*con_cls = NULL;
+}
+
+/* A fixed {"result","message"} reply. */
+static enum MHD_Result queue_refusal(struct MHD_Connection *c, unsigned status, const char *result,
+				     const char *message)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_addf(&b, "{\n  \"result\": \"%s\",\n  \"message\": \"%s\"\n}\n", result, message);
+	if (b.failed) {
+		buf_release(&b);
+		return serve_error(c, "HTTP action: out of memory");
 	}
-	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_JSON) != MHD_YES) {
-		MHD_destroy_response(r);
-		return MHD_NO;
+	return queue_json(c, status, buf_detach(&b, NULL), b.len);
+}
+
+/* The client's numeric address, for the audit log. */
+static void client_address(struct MHD_Connection *c, char *out, size_t sz)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	socklen_t len = 0;
+
+	snprintf(out, sz, "?");
+	if (!sa)
+		return;
+	len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (getnameinfo(sa, len, out, (socklen_t)sz, NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(out, sz, "?");
+}
+
+/*
+ * POST /api/v1/questions/answer and /api/v1/vms/power: the token is checked
+ * on the first call (before any body is read), the body is gathered (at most
+ * REM_BODY_MAX bytes, else 413) and the action runs on the last call.
+ */
+static enum MHD_Result serve_action(struct http_server *s, struct MHD_Connection *c,
+				    const char *url, const char *upload_data,
+				    size_t *upload_data_size, void **con_cls)
+{
+	struct post_ctx *p = *con_cls;
+	char client[64], *reply = NULL;
+	size_t reply_len = 0;
+	unsigned status;
+
+	if (!p) {
+		const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							       MHD_HTTP_HEADER_AUTHORIZATION);
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+		if (!s->src.authorize || s->src.authorize(s->src.ud, auth) != 1)
+			return queue_refusal(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+					     "A valid Authorization header (Bearer TOKEN) is "
+					     "needed.");
+		if (cl && strtoull(cl, NULL, 10) > REM_BODY_MAX)
+			return queue_refusal(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+					     "The request body is too large.");
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return MHD_NO;
+		buf_init(&p->body, REM_BODY_MAX);
+		*con_cls = p;
+		return MHD_YES;
 	}
-	return queue_and_drop(c, MHD_HTTP_OK, r);
+	if (*upload_data_size) {
+		/* a body over the cap is read to its end (up to a limit) so that the
+		 * client, still sending, gets the 413 instead of a reset */
+		p->seen += *upload_data_size;
+		if (!p->too_large && buf_add(&p->body, upload_data, *upload_data_size) < 0)
+			p->too_large = true;
+		*upload_data_size = 0;
+		if (p->too_large && p->seen > HTTP_DISCARD_MAX)
+			return queue_refusal(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+					     "The request body is too large.");
+		return MHD_YES;
+	}
+	if (p->too_large)
+		return queue_refusal(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+				     "The request body is too large.");
+	client_address(c, client, sizeof(client));
+	status = s->src.post(s->src.ud, url, p->body.data, p->body.len, client, &reply, &reply_len);
+	return queue_json(c, status, reply, reply_len);
+}
+
+/* GET /api/v1/remediation and /api/v1/actions. */
+static enum MHD_Result serve_get(struct http_server *s, struct MHD_Connection *c, const char *url)
+{
+	size_t len = 0;
+	char *body;
+
+	if (!s->src.get)
+		body = strdup(strcmp(url, "/api/v1/actions") == 0 ? "{\"enabled\": false}\n"
+								  : "[]\n");
+	else
+		body = s->src.get(s->src.ud, url, &len);
+	if (body && !s->src.get)
+		len = strlen(body);
+	return queue_json(c, MHD_HTTP_OK, body, len);
+}
+
+bool http_actions_enabled(const struct http_server *s)
+{
+	return s->src.actions_enabled && s->src.actions_enabled(s->src.ud) == 1;
 }
 
 static double mono_now(void)
@@ -547,11 +800,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      size_t *upload_data_size, void **con_cls)
 {
 	struct http_server *s = cls;
-	enum { P_NONE, P_INDEX, P_METRICS, P_HEALTHZ, P_TARGETS, P_QUESTIONS, P_TASKS } path;
+	enum {
+		P_NONE,
+		P_INDEX,
+		P_METRICS,
+		P_HEALTHZ,
+		P_TARGETS,
+		P_QUESTIONS,
+		P_TASKS,
+		P_REMEDIATION,
+		P_ACTIONS,
+		P_ACTION_POST
+	} path;
+	const struct page_static *file = NULL;
 
 	(void)version;
-	(void)upload_data;
-	(void)upload_data_size;
 	if (strcmp(url, "/metrics") == 0)
 		path = P_METRICS;
 	else if (strcmp(url, "/healthz") == 0)
@@ -562,19 +825,38 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		path = P_QUESTIONS;
 	else if (strcmp(url, "/api/v1/tasks") == 0)
 		path = P_TASKS;
-	else if (strcmp(url, "/") == 0)
+	else if (strcmp(url, "/") == 0 || strncmp(url, "/questions/", 11) == 0)
 		path = P_INDEX;
+	else if ((file = page_static_find(url)))
+		path = P_INDEX;
+	else if (strcmp(url, "/api/v1/remediation") == 0)
+		path = P_REMEDIATION;
+	else if (strcmp(url, "/api/v1/actions") == 0)
+		path = P_ACTIONS;
+	else if ((strcmp(url, "/api/v1/questions/answer") == 0 ||
+		  strcmp(url, "/api/v1/vms/power") == 0) &&
+		 http_actions_enabled(s))
+		path = P_ACTION_POST;
 	else
 		path = P_NONE;
 	if (path == P_NONE)
 		return MHD_queue_response(c, MHD_HTTP_NOT_FOUND, s->not_found);
+	/* the headers are in: no deadline while the request is served */
+	if (!*con_cls)
+		conn_deadline(s, c, 0, false);
+	if (path == P_ACTION_POST) {
+		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+			return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+						  s->not_allowed_post);
+		/* basic auth (when configured) before the action's own token */
+		if (!*con_cls && s->nusers > 0 && !authorized(s, c))
+			return MHD_queue_basic_auth_fail_response(c, "vimon", s->unauthorized);
+		return serve_action(s, c, url, upload_data, upload_data_size, con_cls);
+	}
 	/* Refused on the first call, before any request body is read (MHD then
 	 * closes the connection): every endpoint is read-only. */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, s->not_allowed);
-	/* the headers are in: no deadline while the request is served */
-	if (!*con_cls)
-		conn_deadline(s, c, 0, false);
 	/* A body on GET or HEAD is answered, not read (the connection then closes). */
 	if (!*con_cls && has_body(c))
 		return MHD_queue_response(c, MHD_HTTP_BAD_REQUEST, s->bad_request);
@@ -592,8 +874,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	case P_HEALTHZ: return MHD_queue_response(c, MHD_HTTP_OK, s->healthz);
 	case P_TARGETS: return serve_api(s, c, API_TARGETS);
 	case P_QUESTIONS: return serve_api(s, c, API_QUESTIONS);
-	case P_TASKS: return serve_api(s, c, API_TASKS);
-	case P_INDEX: return MHD_queue_response(c, MHD_HTTP_OK, s->index);
+	case P_TASKS: return serve_tasks(s, c);
+	case P_INDEX: return file ? serve_static(c, file) : serve_page(s, c, url);
+	case P_REMEDIATION:
+	case P_ACTIONS: return serve_get(s, c, url);
+	case P_ACTION_POST:
 	case P_NONE: break;
 	}
 	return MHD_NO;
@@ -739,10 +1024,11 @@ int http_start_opts(const char *listen, const struct http_opts *opts, const stru
 	pthread_mutex_init(&s->log_lock, NULL);
 	log_backoff_init(&s->log_backoff, HTTP_LOG_BACKOFF);
 	s->cache = metrics_cache_new();
+	s->process = process_metrics_new();
 	s->healthz = static_response("ok\n", CT_TEXT);
 	s->not_found = static_response("not found\n", CT_TEXT);
 	s->not_allowed = static_response("method not allowed\n", CT_TEXT);
-	s->index = static_response(index_html, "text/html; charset=utf-8");
+	s->not_allowed_post = static_response("method not allowed\n", CT_TEXT);
 	s->bad_request = static_response("bad request: GET and HEAD take no body\n", CT_TEXT);
 	s->unauthorized = static_response("unauthorized\n", CT_TEXT);
 	pthread_mutex_init(&s->auth_lock, NULL);
@@ -755,9 +1041,12 @@ int http_start_opts(const char *listen, const struct http_opts *opts, const stru
 		goto out_free;
 	}
 	s->reaper_started = true;
-	if (!s->cache || !s->healthz || !s->not_found || !s->not_allowed || !s->index ||
+	if (!s->cache || !s->process || !s->healthz || !s->not_found || !s->not_allowed ||
 	    !s->bad_request || !s->unauthorized ||
 	    MHD_add_response_header(s->not_allowed, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") !=
+		    MHD_YES ||
+	    !s->not_allowed_post ||
+	    MHD_add_response_header(s->not_allowed_post, MHD_HTTP_HEADER_ALLOW, "POST") !=
 		    MHD_YES) {
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_free;
@@ -769,7 +1058,8 @@ int http_start_opts(const char *listen, const struct http_opts *opts, const stru
 		flags |= MHD_USE_TLS;
 	s->daemon = MHD_start_daemon(
 		flags, (uint16_t)strtoul(port, NULL, 10), NULL, NULL, handle, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_NOTIFY_COMPLETED,
+		request_completed, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)HTTP_MAX_CONNS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)HTTP_PER_IP_CONNS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -850,8 +1140,8 @@ void http_stop(struct http_server *s)
 		MHD_destroy_response(s->not_found);
 	if (s->not_allowed)
 		MHD_destroy_response(s->not_allowed);
-	if (s->index)
-		MHD_destroy_response(s->index);
+	if (s->not_allowed_post)
+		MHD_destroy_response(s->not_allowed_post);
 	if (s->resp[0])
 		MHD_destroy_response(s->resp[0]);
 	if (s->resp[1])
@@ -860,5 +1150,6 @@ void http_stop(struct http_server *s)
 	pthread_mutex_destroy(&s->resp_lock);
 	pthread_mutex_destroy(&s->log_lock);
 	metrics_cache_free(s->cache);
+	process_metrics_free(s->process);
 	free(s);
 }

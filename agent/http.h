@@ -2,6 +2,7 @@
 #ifndef VIMON_AGENT_HTTP_H
 #define VIMON_AGENT_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "agent/snapshot.h"
@@ -18,6 +19,21 @@
 struct http_source {
 	size_t (*snapshots)(void *ud, struct snapshot **snaps, size_t max, unsigned long *epoch);
 	void *ud;
+	/*
+	 * Optional (NULL: no actions, GET /api/v1/remediation is "[]"): the
+	 * remediation module's HTTP side, called with the same ud (see
+	 * agent/remediation.h). actions_enabled says whether the POST actions
+	 * exist (absent: 404); authorize checks the Authorization header (NULL
+	 * when absent): 1 when allowed; post runs an action on the whole body
+	 * (at most REM_BODY_MAX bytes) and returns the status and a malloc'd JSON
+	 * reply; get renders /api/v1/remediation and /api/v1/actions (malloc'd,
+	 * NULL when out of memory). post may block while it talks to vCenter.
+	 */
+	int (*actions_enabled)(void *ud);
+	int (*authorize)(void *ud, const char *authorization);
+	unsigned (*post)(void *ud, const char *path, const char *body, size_t len,
+			 const char *client, char **reply, size_t *reply_len);
+	char *(*get)(void *ud, const char *path, size_t *len);
 };
 
 struct http_server;
@@ -56,6 +72,11 @@ const char *http_scheme(const struct http_server *s);
 
 /* The address actually bound, "host:port" (borrowed, valid until http_stop). */
 const char *http_address(const struct http_server *s);
+
+/* true when the POST actions (/api/v1/questions/answer, /api/v1/vms/power)
+ * are enabled: an api_token_file is configured. The same answer as
+ * GET /api/v1/actions's "enabled". */
+bool http_actions_enabled(const struct http_server *s);
 
 /* Stops the threads, closes the socket and frees. NULL is fine. */
 void http_stop(struct http_server *s);

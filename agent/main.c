@@ -10,6 +10,7 @@
 
 #include "agent/conf.h"
 #include "agent/http.h"
+#include "agent/remediation.h"
 #include "agent/target.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -24,17 +25,25 @@ struct agent {
 	unsigned long epoch; /* changes with the set of targets */
 	struct conf *conf;
 	struct http_server *http;
-	char *listen; /* the listen address actually bound (NULL: none) */
+	char *listen;		     /* the listen address actually bound (NULL: none) */
+	const char *listen_override; /* --listen (NULL: the configuration's) */
+	/* the remediation module (NULL: not configured), swapped on reload under
+	 * remed_lock; HTTP actions hold it for reading while they run */
+	pthread_rwlock_t remed_lock;
+	struct remediation *remed;
+	struct snapshot_slot remed_slot; /* its metrics, served with the targets' */
 };
 
 static const char usage_text[] =
-	"Usage: vimon [-v]... [--log-level L] [-c FILE]\n"
-	"       vimon --check-config [-c FILE]\n"
+	"Usage: vimon [-v]... [--log-level L] [-c FILE] [-l HOST:PORT]\n"
+	"       vimon --check-config [-c FILE] [-l HOST:PORT]\n"
 	"Watches VMware vCenter servers and ESX hosts and serves Prometheus metrics.\n"
 	"\n"
 	"  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
 	"      --check-config  validate the configuration: exit 0, or print every problem\n"
 	"                      as FILE:LINE: message and exit 2\n"
+	"  -l, --listen HOST:PORT  serve HTTP there instead of the configuration's listen\n"
+	"                      (\"[IPV6]:PORT\" too; kept across reloads)\n"
 	"  -v, --verbose       more logging (repeatable)\n"
 	"      --log-level L   error, warning, info (default) or debug\n"
 	"  -h, --help          this help\n"
@@ -42,12 +51,16 @@ static const char usage_text[] =
 	"\n"
 	"Signals: SIGHUP reloads the configuration (an invalid one is reported and the\n"
 	"running one kept); SIGTERM and SIGINT stop the agent.\n"
-	"Endpoints: /metrics, /healthz, /api/v1/targets, /api/v1/questions, /api/v1/tasks.\n";
+	"Endpoints: /metrics, /healthz, /api/v1/targets, /api/v1/questions, /api/v1/tasks,\n"
+	"/api/v1/remediation, /api/v1/actions; with api_token_file, POST\n"
+	"/api/v1/questions/answer and /api/v1/vms/power.\n";
 
 static size_t agent_snapshots(void *ud, struct snapshot **snaps, size_t max, unsigned long *epoch)
 {
 	struct agent *a = ud;
 	size_t i, n;
+
+	struct snapshot *extra = snapshot_slot_get(&a->remed_slot);
 
 	pthread_rwlock_rdlock(&a->lock);
 	n = a->ntargets;
@@ -55,7 +68,121 @@ static size_t agent_snapshots(void *ud, struct snapshot **snaps, size_t max, uns
 	for (i = 0; i < n && i < max; i++)
 		snaps[i] = target_snapshot(a->targets[i]);
 	pthread_rwlock_unlock(&a->lock);
-	return n;
+	/* the remediation metrics come last, as one more snapshot */
+	if (extra && n < max)
+		snaps[n] = extra;
+	else
+		snapshot_put(extra);
+	return extra ? n + 1 : n;
+}
+
+static int agent_actions_enabled(void *ud)
+{
+	struct agent *a = ud;
+	int on;
+
+	pthread_rwlock_rdlock(&a->remed_lock);
+	on = remediation_actions_enabled(a->remed);
+	pthread_rwlock_unlock(&a->remed_lock);
+	return on;
+}
+
+static int agent_authorize(void *ud, const char *authorization)
+{
+	struct agent *a = ud;
+	int ok;
+
+	pthread_rwlock_rdlock(&a->remed_lock);
+	ok = remediation_authorize(a->remed, authorization);
+	pthread_rwlock_unlock(&a->remed_lock);
+	return ok;
+}
+
+static unsigned agent_post(void *ud, const char *path, const char *body, size_t len,
+			   const char *client, char **reply, size_t *reply_len)
+{
+	static const char gone[] = "{\"result\": \"not_found\", \"message\": \"The HTTP "
+				   "actions are not configured.\"}\n";
+	struct agent *a = ud;
+	unsigned status;
+
+	pthread_rwlock_rdlock(&a->remed_lock);
+	if (a->remed && remediation_actions_enabled(a->remed)) {
+		status = remediation_post(a->remed, path, body, len, client, reply, reply_len);
+	} else {
+		*reply = strdup(gone);
+		*reply_len = sizeof(gone) - 1;
+		status = 404;
+	}
+	pthread_rwlock_unlock(&a->remed_lock);
+	return status;
+}
+
+static char *agent_get(void *ud, const char *path, size_t *len)
+{
+	struct agent *a = ud;
+	char *body;
+
+	pthread_rwlock_rdlock(&a->remed_lock);
+	if (strcmp(path, "/api/v1/actions") == 0)
+		body = remediation_actions_json(a->remed, len);
+	else
+		body = remediation_decisions(a->remed, len);
+	pthread_rwlock_unlock(&a->remed_lock);
+	return body;
+}
+
+/* Starts the remediation module for c when it asks for one (taking over prev's
+ * counters); NULL (with problems logged when it failed, *failed set) otherwise. */
+static struct remediation *start_remediation(struct agent *a, const struct conf *c,
+					     struct remediation *prev, bool *failed)
+{
+	struct rem_source src = {.snapshots = agent_snapshots, .ud = a};
+	struct remediation *r = NULL;
+	struct err e;
+
+	*failed = false;
+	if (!remediation_wanted(c))
+		return NULL;
+	err_clear(&e);
+	if (remediation_new(c, &src, &a->remed_slot, prev, &r, &e) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "%s", e.msg);
+		*failed = true;
+		return NULL;
+	}
+	log_msg(LOG_LEVEL_INFO,
+		"remediation: rules %s%s, %zu rule%s, at most %d actions per hour per target; "
+		"HTTP actions %s; audit log %s",
+		c->remediation.enabled ? "enabled" : "disabled",
+		c->remediation.enabled && c->remediation.dry_run ? " (dry run)" : "",
+		c->remediation.nrules, c->remediation.nrules == 1 ? "" : "s",
+		c->remediation.max_actions_per_hour, c->api_token ? "enabled" : "disabled",
+		c->remediation.audit_log);
+	return r;
+}
+
+/* Replaces the remediation module for the configuration nc (a reload). On
+ * failure the running module is kept. */
+static void reload_remediation(struct agent *a, const struct conf *nc)
+{
+	struct remediation *old, *r;
+	bool failed;
+
+	pthread_rwlock_wrlock(&a->remed_lock);
+	old = a->remed;
+	remediation_stop(old);
+	r = start_remediation(a, nc, old, &failed);
+	if (failed) {
+		log_msg(LOG_LEVEL_ERROR, "reload: keeping the running remediation settings");
+		remediation_resume(old);
+		pthread_rwlock_unlock(&a->remed_lock);
+		return;
+	}
+	a->remed = r;
+	if (!r)
+		snapshot_slot_swap(&a->remed_slot, NULL);
+	pthread_rwlock_unlock(&a->remed_lock);
+	remediation_free(old);
 }
 
 /* Prints problems (FILE:LINE: message lines) to stderr, or logs them. */
@@ -111,7 +238,12 @@ static struct target *start_target(const struct conf_target *ct)
 /* Starts the HTTP server on listen and records it as the bound address. */
 static int start_http(struct agent *a, const char *listen)
 {
-	struct http_source src = {.snapshots = agent_snapshots, .ud = a};
+	struct http_source src = {.snapshots = agent_snapshots,
+				  .ud = a,
+				  .actions_enabled = agent_actions_enabled,
+				  .authorize = agent_authorize,
+				  .post = agent_post,
+				  .get = agent_get};
 	struct http_opts opts = {.tls_cert_file = a->conf->tls_cert_file,
 				 .tls_key_file = a->conf->tls_key_file};
 	const char **users = calloc(a->conf->nusers + 1, 2 * sizeof(*users));
@@ -245,6 +377,21 @@ static bool web_configured(const struct conf *c)
 	return c->tls_cert_file || c->nusers > 0;
 }
 
+/* Replaces c->listen with override (--listen) when given. 0, or -1 when out of memory. */
+static int apply_listen(struct conf *c, const char *override)
+{
+	char *copy;
+
+	if (!override)
+		return 0;
+	copy = strdup(override);
+	if (!copy)
+		return -1;
+	free(c->listen);
+	c->listen = copy;
+	return 0;
+}
+
 static void reload(struct agent *a)
 {
 	struct conf *nc = NULL, *oc;
@@ -264,6 +411,12 @@ static void reload(struct agent *a)
 		return;
 	}
 	buf_release(&problems);
+	if (apply_listen(nc, a->listen_override) < 0) {
+		log_msg(LOG_LEVEL_ERROR,
+			"reload: out of memory; keeping the running configuration");
+		conf_free(nc);
+		return;
+	}
 	next = calloc(nc->ntargets + 1, sizeof(*next));
 	if (!next) {
 		log_msg(LOG_LEVEL_ERROR,
@@ -316,13 +469,14 @@ static void reload(struct agent *a)
 		rebind(a, nc->listen);
 	else if (web_configured(oc) || web_configured(nc))
 		restart_http(a);
+	reload_remediation(a, nc);
 	conf_free(oc);
 	apply_log_conf(nc);
 	log_msg(LOG_LEVEL_INFO, "reload: %u targets kept, %u started, %zu stopped", kept, started,
 		stopped);
 }
 
-static int check_config(const char *path)
+static int check_config(const char *path, const char *listen)
 {
 	struct buf problems;
 	struct conf *c = NULL;
@@ -333,6 +487,12 @@ static int check_config(const char *path)
 		report_problems(&problems, 0);
 		buf_release(&problems);
 		return 2;
+	}
+	if (apply_listen(c, listen) < 0) {
+		fputs("vimon: out of memory\n", stderr);
+		conf_free(c);
+		buf_release(&problems);
+		return 1;
 	}
 	for (i = 0; i < c->ntargets; i++)
 		if (c->targets[i].insecure)
@@ -362,24 +522,27 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{"log-level", required_argument, NULL, 'L'},
+		{"listen", required_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *path = DEFAULT_CONFIG;
+	const char *path = DEFAULT_CONFIG, *listen = NULL;
 	struct agent a;
 	struct buf problems;
 	sigset_t sigs;
 	int opt, check = 0, verbose = 0, sig, status = 1;
 	enum log_level level = LOG_LEVEL_INFO;
+	bool rem_failed = false;
 	size_t i, n;
 
 	/* no core dump or ptrace by other users: the process holds passwords */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		fprintf(stderr, "vimon: warning: cannot make the process non-dumpable: %s\n",
 			strerror(errno));
-	while ((opt = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:l:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 'C': check = 1; break;
+		case 'l': listen = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("vimon %s\n", VIMON_VERSION); return 0;
@@ -397,8 +560,13 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 2;
 	}
+	if (listen && !conf_listen_valid(listen)) {
+		fprintf(stderr, "vimon: invalid --listen \"%s\" (want HOST:PORT or [IPV6]:PORT)\n",
+			listen);
+		return 2;
+	}
 	if (check)
-		return check_config(path);
+		return check_config(path, listen);
 	log_set_level(verbose ? LOG_LEVEL_DEBUG : level);
 
 	/* Signals go to sigwait below: block them before any thread starts. */
@@ -411,6 +579,8 @@ int main(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	pthread_rwlock_init(&a.lock, NULL);
+	pthread_rwlock_init(&a.remed_lock, NULL);
+	snapshot_slot_init(&a.remed_slot);
 	buf_init(&problems, 0);
 	if (conf_load(path, &a.conf, &problems) < 0) {
 		report_problems(&problems, 0);
@@ -418,6 +588,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	buf_release(&problems);
+	a.listen_override = listen;
+	if (apply_listen(a.conf, listen) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "out of memory");
+		goto out_conf;
+	}
 	apply_log_conf(a.conf);
 	log_msg(LOG_LEVEL_INFO, "vimon %s starting: %s, %zu target%s", VIMON_VERSION, path,
 		a.conf->ntargets, a.conf->ntargets == 1 ? "" : "s");
@@ -432,6 +607,9 @@ int main(int argc, char **argv)
 			goto out_targets;
 		a.ntargets++;
 	}
+	a.remed = start_remediation(&a, a.conf, NULL, &rem_failed);
+	if (rem_failed)
+		goto out_targets;
 	if (start_http(&a, a.conf->listen) < 0)
 		goto out_targets;
 	for (;;) {
@@ -447,12 +625,15 @@ int main(int argc, char **argv)
 	status = 0;
 	http_stop(a.http);
 out_targets:
+	remediation_free(a.remed);
 	n = a.ntargets;
 	stop_targets(a.targets, n);
 	free(a.targets);
 	free(a.listen);
 out_conf:
 	conf_free(a.conf);
+	snapshot_slot_destroy(&a.remed_slot);
+	pthread_rwlock_destroy(&a.remed_lock);
 	pthread_rwlock_destroy(&a.lock);
 	if (status == 0)
 		log_msg(LOG_LEVEL_INFO, "stopped");

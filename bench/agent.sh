@@ -175,6 +175,8 @@ bench() {
 	wrk -t 2 -d "${WRK_SECONDS}s" --latency "$@" "$_u/metrics" >"$OUT/wrk.$_n.txt" 2>&1
 	echo "$(ms "$OUT/wrk.$_n.txt" 50) $(ms "$OUT/wrk.$_n.txt" 99) $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk.$_n.txt")"
 }
+# socket_errors NAME: wrk's socket error line of a run (connect, read, write, timeout), or none
+socket_errors() { grep -o 'Socket errors.*' "$OUT/wrk.$1.txt" || echo "no socket errors"; }
 for mode in gzip64 plain2; do
 	if [ "$mode" = gzip64 ]; then
 		set -- -c 64 -H 'Accept-Encoding: gzip'
@@ -189,6 +191,7 @@ for mode in gzip64 plain2; do
 		vv=$(bench "vimon.$mode.$r" "$URL" "$@")
 		set -- $tv $vv "$@"
 		say "$label, round $r: trivial p50 $1 ms p99 $2 ms ($3 req/s); vimon p50 $4 ms p99 $5 ms ($6 req/s): p99 ratio $(ratio "$5" "$2") (target <= 1.2)"
+		say "  socket errors: trivial: $(socket_errors "trivial.$mode.$r"); vimon: $(socket_errors "vimon.$mode.$r")"
 		shift 6
 		r=$((r + 1))
 	done

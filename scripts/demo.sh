@@ -129,7 +129,7 @@ blocked by it.
 Open:
   $URL/metrics              Prometheus metrics of every target
   $URL/api/v1/questions     pending questions, with their text and choices
-  $URL/api/v1/tasks         running tasks (the blocked power-on)
+  $URL/api/v1/tasks?state=active   queued and running tasks (the blocked power-on)
   $URL/api/v1/targets       the targets and their state
   $URL/healthz              liveness
 

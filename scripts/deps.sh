@@ -1,12 +1,25 @@
 #!/bin/sh
 # Installs every build and test dependency on Debian 12 with apt-get, once.
 # When everything is present it only checks (dpkg-query, well under a second).
+# `deps.sh demo` installs only what `make demo` needs: the build libraries and the Go
+# toolchain with govmomi for the simulator (curl and python3 for the demo script).
 set -eu
+
+DEMO_PKGS="make gcc pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev libmicrohttpd-dev libconfig-dev
+libjansson-dev zlib1g-dev golang-go golang-github-vmware-govmomi-dev curl python3"
+[ "${1:-}" = demo ] && VIMON_DEPS_PKGS=${VIMON_DEPS_PKGS:-$DEMO_PKGS}
 
 PKGS=${VIMON_DEPS_PKGS:-"make gcc pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev libmicrohttpd-dev libconfig-dev
 libjansson-dev zlib1g-dev libcmocka-dev golang-go golang-github-vmware-govmomi-dev prometheus
 clang libclang-rt-14-dev valgrind clang-format curl wrk procps openssl python3 git gzip locales
 libcrypt-dev apache2-utils"}
+# the package and its checks (make deb, test_package), the alerting end-to-end test
+[ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS debhelper dpkg-dev lintian mandoc systemd prometheus-alertmanager"
+# vimonctl's and remediation's tests read JSON with jq; vimonctl's man page is checked with
+# mandoc -T lint
+[ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS jq mandoc"
+# the on-call page's browser tests (test_page.sh) and make screenshot
+[ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS chromium chromium-driver python3-selenium"
 
 status=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null || true)
 missing=

@@ -225,6 +225,27 @@ int buf_add_utf8(struct buf *b, const char *s)
 	return b->failed ? -1 : 0;
 }
 
+int buf_add_shown(struct buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_seq_len(p);
+
+		if (n == 0) {
+			buf_adds(b, "\xef\xbf\xbd");
+			p++;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			buf_addf(b, "\\x%02x", *p);
+			p++;
+		} else {
+			buf_add(b, p, n);
+			p += n;
+		}
+	}
+	return b->failed ? -1 : 0;
+}
+
 int buf_utf8_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

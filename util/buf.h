@@ -55,6 +55,10 @@ int buf_add_label(struct buf *b, const char *s);
  * sequence replaced by U+FFFD (for JSON strings and other UTF-8-only sinks). */
 int buf_add_utf8(struct buf *b, const char *s);
 
+/* Appends s for a terminal or a log line: valid UTF-8 is kept, control
+ * characters (below 0x20, and DEL) become \xNN, invalid bytes U+FFFD. */
+int buf_add_shown(struct buf *b, const char *s);
+
 /* 1 when s is valid UTF-8 (no overlong forms, no surrogates), 0 otherwise. */
 int buf_utf8_valid(const char *s);
 

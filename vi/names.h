@@ -1,4 +1,4 @@
-/* vi/names: the escaping schemes vSphere uses for names (see DESIGN.md). */
+/* vi/names: the escaping schemes vSphere uses for names (each function says which). */
 #ifndef VIMON_VI_NAMES_H
 #define VIMON_VI_NAMES_H
 

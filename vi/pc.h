@@ -125,4 +125,31 @@ int vi_pc_retrieve(struct vi_session *s, const char *view, const struct vi_prop_
 int vi_pc_destroy_filter(struct vi_session *s, const char *filter, struct err *e);
 int vi_pc_destroy_view(struct vi_session *s, const char *view, struct err *e);
 
+/* One object a watch follows; with follow, also the objects that property of
+ * it refers to (e.g. a VM's "recentTask": its Task objects). */
+struct vi_watch_obj {
+	const char *type;
+	const char *moref;
+	const char *follow; /* NULL, or a property holding managed object references */
+};
+
+/*
+ * Watches objs through a private property collector (created and destroyed
+ * here, so the session's other filters neither disturb this watch nor are
+ * disturbed by it) with ONE property filter: specs name the properties per
+ * type, objs the objects. The first WaitForUpdatesEx returns the current
+ * state at once; later ones wait on the server (bounded by the deadline, a
+ * vi_now_seconds() time, and by the transport timeout) until something
+ * changes. h->on_change sees every change as it streams in; after each reply
+ * (also one with no change) on_round(ud, e) decides: 1 stop, 0 wait on, -1
+ * stop with e set. When the session expired, the collector is rebuilt on the
+ * new session and the objects are reported again from scratch.
+ * Returns 0 when on_round stopped the watch, 1 when the deadline passed
+ * first, -1 with e set on error.
+ */
+int vi_pc_watch(struct vi_session *s, const struct vi_prop_spec *specs, size_t nspecs,
+		const struct vi_watch_obj *objs, size_t nobjs, double deadline,
+		const struct vi_pc_handler *h, int (*on_round)(void *ud, struct err *e), void *ud,
+		struct err *e);
+
 #endif

@@ -1,7 +1,6 @@
 /* vi/task: VM lifecycle task methods, AnswerVM, CancelTask, and waiting for a task. */
 #include "vi/task.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +60,11 @@ int vi_vm_reboot_guest(struct vi_session *s, const char *vm, struct err *e)
 	return vm_method(s, "RebootGuest", vm, NULL, e);
 }
 
+int vi_vm_standby_guest(struct vi_session *s, const char *vm, struct err *e)
+{
+	return vm_method(s, "StandbyGuest", vm, NULL, e);
+}
+
 int vi_vm_answer(struct vi_session *s, const char *vm, const char *question_id,
 		 const char *choice_key, struct err *e)
 {
@@ -94,12 +98,14 @@ int vi_task_cancel(struct vi_session *s, const char *task, struct err *e)
 	return rc;
 }
 
-/* What the filter on the task's info reports during one WaitForUpdatesEx. */
+/* What the filter on the task's info reports, and what to do after each reply. */
 struct wait_state {
 	const char *task;
 	struct vi_task_info *info;
 	bool changed;
 	bool gone;
+	int (*on_update)(void *ud, const struct vi_task_info *info, struct err *e);
+	void *ud;
 };
 
 static int on_info_change(void *ud, const struct vi_change *c, struct err *e)
@@ -124,8 +130,7 @@ static int on_info_change(void *ud, const struct vi_change *c, struct err *e)
 	return 0;
 }
 
-/* 1 when the task succeeded, -1 (e set) when it failed, 0 while it runs. */
-static int task_ended(const char *task, const struct vi_task_info *info, struct err *e)
+int vi_task_ended(const char *task, const struct vi_task_info *info, struct err *e)
 {
 	if (!info->state)
 		return 0;
@@ -141,122 +146,40 @@ static int task_ended(const char *task, const struct vi_task_info *info, struct 
 	return 0;
 }
 
-/* The private collector and the filter on the task's info, and the version
- * of the last update seen. */
-struct task_watch {
-	char *collector;
-	char *filter;
-	char *version;
-};
-
-/* Destroys the collector (its filter goes with it) and forgets everything. */
-static void watch_release(struct vi_session *s, struct task_watch *tw)
+/* After each reply: 1 when the task succeeded, -1 (e set) when it failed or
+ * went away, 0 while it runs. */
+static int on_wait_round(void *ud, struct err *e)
 {
-	struct err ignored;
+	struct wait_state *w = ud;
 
-	err_clear(&ignored);
-	if (tw->collector)
-		vi_pc_destroy_collector(s, tw->collector, &ignored);
-	free(tw->collector);
-	free(tw->filter);
-	free(tw->version);
-	memset(tw, 0, sizeof(*tw));
-}
-
-/*
- * A private property collector with one filter on the task's info: the
- * session's own collector also carries the caller's other filters (the
- * agent's inventory and recent tasks), whose updates must not be taken for
- * this task's.
- */
-static int watch_start(struct vi_session *s, const char *task, struct task_watch *tw, struct err *e)
-{
-	static const char *const paths[] = {"info", NULL};
-
-	if (vi_pc_create_collector(s, &tw->collector, e) < 0)
-		return -1;
-	return vi_pc_create_object_filter(s, tw->collector, "Task", task, paths, &tw->filter, e);
-}
-
-/*
- * One WaitForUpdatesEx on the task's collector. When the session expired,
- * the collector went with it: make a new one and start again from the
- * initial version, once per expiry.
- */
-static int wait_once(struct vi_session *s, const char *task, struct task_watch *tw, int wait_s,
-		     const struct vi_pc_handler *h, struct err *e)
-{
-	char *next = NULL;
-	bool truncated = false;
-	struct err we;
-
-	err_clear(&we);
-	if (vi_pc_wait_on(s, tw->collector, tw->version, wait_s, 0, h, &next, &truncated, &we) ==
-	    0) {
-		free(tw->version);
-		tw->version = next;
+	if (w->gone)
+		return err_set(e, ERR_PROTOCOL, "task %s disappeared while waiting for it",
+			       w->task);
+	if (!w->changed)
 		return 0;
-	}
-	free(next);
-	if (!vi_session_renewed(&we)) {
-		err_copy(e, &we);
+	w->changed = false;
+	if (w->on_update && w->on_update(w->ud, w->info, e) < 0)
 		return -1;
-	}
-	/* the old session's collector is gone on the server: nothing to destroy */
-	free(tw->collector);
-	tw->collector = NULL;
-	watch_release(s, tw);
-	return watch_start(s, task, tw, e);
+	return vi_task_ended(w->task, w->info, e);
 }
 
 int vi_task_wait(struct vi_session *s, const char *task, int timeout_s,
 		 int (*on_update)(void *ud, const struct vi_task_info *info, struct err *e),
 		 void *ud, struct vi_task_info *info, struct err *e)
 {
-	struct wait_state w = {.task = task, .info = info};
+	static const char *const paths[] = {"info", NULL};
+	static const struct vi_prop_spec spec = {.type = "Task", .paths = paths};
+	struct wait_state w = {.task = task, .info = info, .on_update = on_update, .ud = ud};
 	struct vi_pc_handler h = {.on_change = on_info_change, .ud = &w};
+	struct vi_watch_obj obj = {.type = "Task", .moref = task};
 	double deadline = vi_now_seconds() + (timeout_s > 0 ? timeout_s : 0);
-	struct task_watch tw = {0};
-	int rc = -1;
+	int rc;
 
 	if (!task || !*task)
 		return err_set(e, ERR_INVALID, "no task given");
-	if (watch_start(s, task, &tw, e) < 0)
-		goto out_release;
-	for (bool first = true;; first = false) {
-		int wait_s = 0; /* the first call returns the current info at once */
-		int ended;
-
-		if (!first) {
-			double left = deadline - vi_now_seconds();
-
-			if (left <= 0) {
-				err_set(e, ERR_TIMEOUT, "task %s still %s after %d s", task,
-					info->state ? info->state : "unknown", timeout_s);
-				goto out_release;
-			}
-			/* the server wait ends no later than our deadline (at least 1 s) */
-			wait_s = tw.version ? (int)ceil(left) : 0;
-		}
-		w.changed = false;
-		if (wait_once(s, task, &tw, wait_s, &h, e) < 0)
-			goto out_release;
-		if (w.gone) {
-			err_set(e, ERR_PROTOCOL, "task %s disappeared while waiting for it", task);
-			goto out_release;
-		}
-		if (!w.changed)
-			continue;
-		/* after the reply: the callback may call the server itself */
-		if (on_update && on_update(ud, info, e) < 0)
-			goto out_release;
-		ended = task_ended(task, info, e);
-		if (ended != 0) {
-			rc = ended > 0 ? 0 : -1;
-			goto out_release;
-		}
-	}
-out_release:
-	watch_release(s, &tw);
+	rc = vi_pc_watch(s, &spec, 1, &obj, 1, deadline, &h, on_wait_round, &w, e);
+	if (rc > 0)
+		return err_set(e, ERR_TIMEOUT, "task %s still %s after %d s", task,
+			       info->state ? info->state : "unknown", timeout_s);
 	return rc;
 }

@@ -36,14 +36,15 @@ int vi_task_info_parse(const struct vi_node *n, struct vi_task_info *t, struct e
 void vi_task_info_release(struct vi_task_info *t);
 
 /* Lifecycle methods on a VirtualMachine. The *_Task methods give the new Task
- * moref value in *task_out (NULL on entry, caller frees). ShutdownGuest and
- * RebootGuest start no task. */
+ * moref value in *task_out (NULL on entry, caller frees). ShutdownGuest,
+ * RebootGuest and StandbyGuest start no task. */
 int vi_vm_power_on(struct vi_session *s, const char *vm, char **task_out, struct err *e);
 int vi_vm_power_off(struct vi_session *s, const char *vm, char **task_out, struct err *e);
 int vi_vm_reset(struct vi_session *s, const char *vm, char **task_out, struct err *e);
 int vi_vm_suspend(struct vi_session *s, const char *vm, char **task_out, struct err *e);
 int vi_vm_shutdown_guest(struct vi_session *s, const char *vm, struct err *e);
 int vi_vm_reboot_guest(struct vi_session *s, const char *vm, struct err *e);
+int vi_vm_standby_guest(struct vi_session *s, const char *vm, struct err *e);
 
 /* AnswerVM(questionId, answerChoice). A wrong id or key is the server's fault. */
 int vi_vm_answer(struct vi_session *s, const char *vm, const char *question_id,
@@ -51,6 +52,10 @@ int vi_vm_answer(struct vi_session *s, const char *vm, const char *question_id,
 
 /* CancelTask. */
 int vi_task_cancel(struct vi_session *s, const char *task, struct err *e);
+
+/* Whether info says the task ended: 1 success, -1 error (e set: ERR_TASK with
+ * the fault and message of info.error), 0 still queued or running. */
+int vi_task_ended(const char *task, const struct vi_task_info *info, struct err *e);
 
 /*
  * Waits for a task to end through a private property collector (created

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Acceptance tests of vimon-sim (tests/sim): the simulator contract in BRIEF.md, through curl.
+# Acceptance tests of vimon-sim (tests/sim): the simulator's contract (tests/sim/README.md), through curl.
 . "$(dirname "$0")/lib.sh"
 
 SI='<_this type="ServiceInstance">ServiceInstance</_this>'
@@ -173,6 +173,96 @@ r=$(simctl POST /_sim/question/clear "{\"vm\":\"$VM\"}")
 like "$r" '"cleared":true' "POST /_sim/question/clear clears it"
 r=$(rpex VirtualMachine "$VM" runtime.question)
 unlike "$r" 'VirtualMachineQuestionInfo' "runtime.question is gone after clear"
+
+# ---- ESX-like question presets, a question raised while a task runs, recentTask ----------------
+VM1=$(printf '%s' "$inv" | grep -o '"moref":"vm-[0-9]*","name":"DC0_H0_VM1"' | sed 's/"moref":"\([^"]*\)".*/\1/')
+r=$(simctl POST /_sim/question "{\"vm\":\"$VM1\",\"preset\":\"msg.uuid.altered\"}")
+QU=$(json_field "$r" id)
+isnt "$QU" "" "preset msg.uuid.altered is asked ($QU)"
+r=$(rpex VirtualMachine "$VM1" runtime.question)
+like "$r" '<label>button.uuid.cancel</label><summary>Cancel</summary><key>0</key>' "msg.uuid.altered: key 0 is button.uuid.cancel / Cancel"
+like "$r" '<label>button.uuid.movedTheVM</label><summary>I _Moved It</summary><key>1</key>' "msg.uuid.altered: key 1 is button.uuid.movedTheVM / I _Moved It"
+like "$r" '<label>button.uuid.copiedTheVM</label><summary>I _Copied It</summary><key>2</key>' "msg.uuid.altered: key 2 is button.uuid.copiedTheVM / I _Copied It"
+like "$r" '<defaultIndex>2</defaultIndex>' "msg.uuid.altered: the default is index 2 (I Copied It)"
+like "$r" '<message><id>msg.uuid.altered</id><text>This virtual machine might have been moved or copied' "msg.uuid.altered: message id and ESX's text"
+r=$(simctl POST /_sim/question "{\"vm\":\"$VM1\",\"preset\":\"msg.hbacommon.outofspace\"}")
+r=$(rpex VirtualMachine "$VM1" runtime.question)
+like "$r" '<label>button.abort</label><summary>Cancel</summary>' "msg.hbacommon.outofspace offers button.abort"
+like "$r" '<defaultIndex>1</defaultIndex>' "msg.hbacommon.outofspace: the default is button.abort (ends the VM's session)"
+r=$(simctl POST /_sim/question "{\"vm\":\"$VM1\",\"preset\":\"msg.serial.file.open\"}")
+r=$(rpex VirtualMachine "$VM1" runtime.question)
+like "$r" '<label>button.append</label><summary>Append</summary><key>0</key>' "msg.serial.file.open: key 0 is Append"
+like "$r" '<message><id>msg.serial.file.open</id>' "msg.serial.file.open: message id"
+r=$(simctl POST /_sim/question "{\"vm\":\"$VM1\",\"preset\":\"msg.nope\"}")
+like "$r" 'unknown preset' "an unknown preset is refused"
+simctl POST /_sim/question/clear "{\"vm\":\"$VM1\"}" >/dev/null
+
+simctl POST /_sim/stats/reset '{}' >/dev/null
+r=$(simctl POST /_sim/question "{\"vm\":\"$VM1\",\"preset\":\"msg.uuid.altered\",\"during_next_task_ms\":400}")
+like "$r" '"during_next_task_ms":400' "a question can wait for the VM's next task"
+QD=$(json_field "$r" id)
+r=$(rpex VirtualMachine "$VM1" runtime.question)
+unlike "$r" 'VirtualMachineQuestionInfo' "that question is not asked before the task"
+r=$(soap SuspendVM_Task "<_this type=\"VirtualMachine\">$VM1</_this>")
+TD=$(xml_value "$r" returnval)
+r=$(rpex Task "$TD" info.state info.cancelable)
+like "$r" '<val [^>]*type="TaskInfoState">running</val>' "the next task (suspend) runs at once"
+r=$(rpex VirtualMachine "$VM1" runtime.question recentTask)
+unlike "$r" 'VirtualMachineQuestionInfo' "no question yet right after the start"
+like "$r" "<ManagedObjectReference type=\"Task\">$TD</ManagedObjectReference>" "the VM's recentTask lists the running task"
+sleep 0.8
+r=$(rpex VirtualMachine "$VM1" runtime.question)
+like "$r" "<id>$QD</id>" "400 ms after the start the question is raised"
+r=$(rpex Task "$TD" info.state)
+is "$(xml_value "$r" val)" "running" "the task stays running, blocked by the question"
+r=$(soap AnswerVM "<_this type=\"VirtualMachine\">$VM1</_this><questionId>$QD</questionId><answerChoice>2</answerChoice>")
+r=$(rpex Task "$TD" info.state)
+is "$(xml_value "$r" val)" "success" "after the answer the suspend task succeeds"
+r=$(rpex VirtualMachine "$VM1" runtime.powerState)
+is "$(xml_value "$r" val)" "suspended" "and the VM is suspended"
+r=$(soap CancelTask "<_this type=\"Task\">$TD</_this>")
+st=$(simctl GET /_sim/stats)
+like "$st" '"AnswerVM":1' "/_sim/stats counts AnswerVM calls"
+like "$st" '"CancelTask":1' "/_sim/stats counts CancelTask calls"
+
+# ---- guest operations ----------------------------------------------------------------------------
+simctl POST /_sim/vm/power "{\"vm\":\"$VM1\",\"state\":\"poweredOn\"}" >/dev/null
+r=$(soap ShutdownGuest "<_this type=\"VirtualMachine\">$VM1</_this>")
+like "$r" '<ShutdownGuestResponse' "ShutdownGuest answers at once"
+r=$(rpex VirtualMachine "$VM1" runtime.powerState)
+is "$(xml_value "$r" val)" "poweredOn" "right after ShutdownGuest the VM is still on"
+sleep 0.6
+r=$(rpex VirtualMachine "$VM1" runtime.powerState)
+is "$(xml_value "$r" val)" "poweredOff" "the guest powers off a moment later"
+r=$(soap ShutdownGuest "<_this type=\"VirtualMachine\">$VM1</_this>")
+like "$r" '<InvalidPowerStateFault' "ShutdownGuest on a powered-off VM is refused with InvalidPowerState"
+simctl POST /_sim/vm/power "{\"vm\":\"$VM1\",\"state\":\"poweredOn\"}" >/dev/null
+r=$(soap StandbyGuest "<_this type=\"VirtualMachine\">$VM1</_this>")
+like "$r" '<StandbyGuestResponse' "StandbyGuest answers"
+sleep 0.6
+r=$(rpex VirtualMachine "$VM1" runtime.powerState)
+is "$(xml_value "$r" val)" "suspended" "after StandbyGuest the VM is suspended"
+simctl POST /_sim/vm/power "{\"vm\":\"$VM1\",\"state\":\"poweredOn\"}" >/dev/null
+b1=$(xml_value "$(rpex VirtualMachine "$VM1" runtime.bootTime)" val)
+sleep 1.1
+r=$(soap RebootGuest "<_this type=\"VirtualMachine\">$VM1</_this>")
+like "$r" '<RebootGuestResponse' "RebootGuest answers"
+sleep 0.6
+b2=$(xml_value "$(rpex VirtualMachine "$VM1" runtime.bootTime)" val)
+isnt "$b2" "$b1" "after RebootGuest the boot time changed ($b1 -> $b2)"
+r=$(simctl POST /_sim/vm/guest "{\"vm\":\"$VM1\",\"ignore\":true}")
+like "$r" '"ignore":true' "a VM's guest can be told to ignore guest operations"
+soap ShutdownGuest "<_this type=\"VirtualMachine\">$VM1</_this>" >/dev/null
+sleep 0.6
+is "$(xml_value "$(rpex VirtualMachine "$VM1" runtime.powerState)" val)" "poweredOn" "an ignoring guest stays on"
+simctl POST /_sim/vm/guest "{\"vm\":\"$VM1\",\"ignore\":false,\"delay_ms\":50}" >/dev/null
+
+# ---- rename (two VMs with one name) ----------------------------------------------------------------
+r=$(simctl POST /_sim/vm/rename "{\"vm\":\"DC0_H0_VM1\",\"name\":\"DC0_H0_VM0\"}")
+like "$r" "\"name\":\"DC0_H0_VM0\",\"vm\":\"$VM1\"" "POST /_sim/vm/rename renames a VM"
+is "$(simctl GET /_sim/inventory | grep -o '"name":"DC0_H0_VM0"' | wc -l)" "2" "two VMs now share the name DC0_H0_VM0"
+is "$(xml_value "$(rpex VirtualMachine "$VM1" name)" val)" "DC0_H0_VM0" "RetrievePropertiesEx sees the new name"
+simctl POST /_sim/vm/rename "{\"vm\":\"$VM1\",\"name\":\"DC0_H0_VM1\"}" >/dev/null
 
 # ---- hosts and datastores through WaitForUpdatesEx -------------------------------------------
 HOST=$(printf '%s' "$inv" | sed 's/.*"hosts":\[{"moref":"\([^"]*\)".*/\1/')

@@ -111,12 +111,15 @@ func (s *simState) control(w http.ResponseWriter, r *http.Request) {
 		"/_sim/question/clear": {http.MethodPost, s.ctlQuestionClear},
 		"/_sim/vm/power":       {http.MethodPost, s.ctlPower},
 		"/_sim/vm/quickstats":  {http.MethodPost, s.ctlQuickStats},
+		"/_sim/vm/guest":       {http.MethodPost, s.ctlGuest},
+		"/_sim/vm/rename":      {http.MethodPost, s.ctlRename},
 		"/_sim/host":           {http.MethodPost, s.ctlHost},
 		"/_sim/datastore":      {http.MethodPost, s.ctlDatastore},
 		"/_sim/fault":          {http.MethodPost, s.ctlFault},
 		"/_sim/fault/clear":    {http.MethodPost, s.ctlFaultClear},
 		"/_sim/stats":          {http.MethodGet, s.ctlStats},
 		"/_sim/stats/reset":    {http.MethodPost, s.ctlStatsReset},
+		"/_sim/churn":          {http.MethodPost, s.ctlChurn},
 	}
 	rt, ok := routes[strings.TrimSuffix(r.URL.Path, "/")]
 	if !ok {
@@ -559,7 +562,7 @@ func (s *simState) ctlStats([]byte) (interface{}, error) {
 		calls[k] = v
 	}
 	s.mu.Unlock()
-	return map[string]interface{}{"cpu_seconds": cpu, "calls": calls, "rss_bytes": rssBytes()}, nil
+	return map[string]interface{}{"cpu_seconds": cpu, "calls": calls, "rss_bytes": rssBytes(), "churn": s.churnStatus()}, nil
 }
 
 func (s *simState) ctlStatsReset([]byte) (interface{}, error) {
@@ -567,4 +570,31 @@ func (s *simState) ctlStatsReset([]byte) (interface{}, error) {
 	s.calls = make(map[string]int64)
 	s.mu.Unlock()
 	return map[string]bool{"reset": true}, nil
+}
+
+// ctlRename gives a VM another stored name (two VMs may then share one, as in vCenter across
+// folders): name, config.name and summary.config.name change through Map.Update.
+func (s *simState) ctlRename(body []byte) (interface{}, error) {
+	var req struct {
+		VM   string `json:"vm"`
+		Name string `json:"name"`
+	}
+	if err := decodeStrict(body, &req); err != nil {
+		return nil, err
+	}
+	vm, err := lookupVM(req.VM)
+	if err != nil {
+		return nil, err
+	}
+	if req.Name == "" {
+		return nil, badRequest("\"name\" is required")
+	}
+	simulator.Map.WithLock(vm, func() {
+		simulator.Map.Update(vm, []types.PropertyChange{
+			{Name: "name", Val: req.Name},
+			{Name: "config.name", Val: req.Name},
+			{Name: "summary.config.name", Val: req.Name},
+		})
+	})
+	return map[string]string{"vm": vm.Self.Value, "name": req.Name}, nil
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 )
 
-// oddNames are the stored names of the odd-name VMs (the contract in BRIEF.md lists the display names).
+// oddNames are the stored names of the odd-name VMs (tests/sim/README.md lists the display names).
 var oddNames = []string{
 	"odd%2fslash",
 	"odd%5cback",

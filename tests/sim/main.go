@@ -38,6 +38,7 @@ type options struct {
 	strictAuth  bool
 	gzip        bool
 	verbose     bool
+	churn       churnConfig
 }
 
 func parseFlags() *options {
@@ -59,6 +60,10 @@ func parseFlags() *options {
 	lenient := flag.Bool("lenient-auth", false, "answer property collector calls without a session like the plain simulator (same as -strict-auth=false)")
 	flag.BoolVar(&o.gzip, "gzip", true, "gzip SOAP replies when the request has Accept-Encoding: gzip, as vCenter does (-gzip=false: never)")
 	flag.BoolVar(&o.verbose, "v", false, "let the simulator log to stderr")
+	flag.BoolVar(&o.churn.Enabled, "churn", false, "change quickStats of powered-on VMs every -churn-interval seconds, like vCenter's refresh")
+	flag.Float64Var(&o.churn.Interval, "churn-interval", 20, "seconds between churn batches")
+	flag.Float64Var(&o.churn.Share, "churn-share", 1, "share (0..1) of the powered-on VMs changed in each churn batch")
+	flag.Float64Var(&o.churn.EventsPerMin, "churn-events", 0, "power and question events per minute while churning")
 	flag.Parse()
 	if *lenient {
 		o.strictAuth = false
@@ -73,6 +78,9 @@ func parseFlags() *options {
 		if n.v < 0 {
 			fatalf("-%s must not be negative", n.name)
 		}
+	}
+	if err := o.churn.check(); err != nil {
+		fatalf("%v", err)
 	}
 	if (o.vm > 0 || o.oddNames) && o.ds < 1 {
 		fatalf("-ds must be at least 1 when there are VMs")
@@ -182,6 +190,8 @@ func main() {
 		if sim != nil {
 			sim.strictAuth = o.strictAuth
 			sim.gzip = o.gzip
+			sim.churn.cfg = o.churn
+			go sim.runChurn()
 		}
 		built <- err
 	}()

@@ -25,18 +25,72 @@ type blockedTask struct {
 	cancelable bool
 }
 
+// choiceSpec is one choice of a question in the control API.
+type choiceSpec struct {
+	Key     string `json:"key"`
+	Label   string `json:"label"`
+	Summary string `json:"summary"`
+}
+
+// questionPreset is a question as ESX asks it: labels are button ids, summaries the button
+// text (with the "_" mnemonic), the message id names the question.
+type questionPreset struct {
+	text    string
+	choices []choiceSpec
+	def     int
+}
+
+var questionPresets = map[string]questionPreset{
+	"msg.uuid.altered": {
+		text: "This virtual machine might have been moved or copied. In order to configure certain " +
+			"management and networking features, VMware ESX needs to know if this virtual machine " +
+			"was moved or copied. If you don't know, answer \"I Copied It\".",
+		choices: []choiceSpec{
+			{"0", "button.uuid.cancel", "Cancel"},
+			{"1", "button.uuid.movedTheVM", "I _Moved It"},
+			{"2", "button.uuid.copiedTheVM", "I _Copied It"},
+		},
+		def: 2,
+	},
+	"msg.serial.file.open": {
+		text: "The file specified for serial port 1 (/vmfs/volumes/LocalDS_0/serial.log) already " +
+			"exists. Do you want to append new output to it or replace its contents?",
+		choices: []choiceSpec{
+			{"0", "button.append", "Append"},
+			{"1", "button.replace", "Replace"},
+			{"2", "button.cancel", "Cancel"},
+		},
+		def: 0,
+	},
+	// The default ends the VM's session (a hard power-off) on ESX: not safe to answer blindly.
+	"msg.hbacommon.outofspace": {
+		text: "There is no more space for virtual disk 'disk-1.vmdk'. You might be able to continue " +
+			"this session by freeing disk space on the relevant volume, and clicking _Retry. " +
+			"Click Cancel to terminate this session.",
+		choices: []choiceSpec{
+			{"0", "button.retry", "_Retry"},
+			{"1", "button.abort", "Cancel"},
+		},
+		def: 1,
+	},
+}
+
+// pendingQuestion is a question to raise ms after the next lifecycle task on its VM starts.
+type pendingQuestion struct {
+	info types.VirtualMachineQuestionInfo
+	ms   int
+}
+
 func (s *simState) ctlQuestion(body []byte) (interface{}, error) {
 	var req struct {
-		VM         string   `json:"vm"`
-		ID         string   `json:"id"`
-		Text       string   `json:"text"`
-		MessageIDs []string `json:"message_ids"`
-		Choices    []struct {
-			Key     string `json:"key"`
-			Label   string `json:"label"`
-			Summary string `json:"summary"`
-		} `json:"choices"`
-		Default *int `json:"default"`
+		VM               string       `json:"vm"`
+		ID               string       `json:"id"`
+		Preset           string       `json:"preset"`
+		Text             string       `json:"text"`
+		MessageIDs       []string     `json:"message_ids"`
+		Choices          []choiceSpec `json:"choices"`
+		Default          *int         `json:"default"`
+		DuringNextTaskMs *int         `json:"during_next_task_ms"`
 	}
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
@@ -44,6 +98,25 @@ func (s *simState) ctlQuestion(body []byte) (interface{}, error) {
 	vm, err := lookupVM(req.VM)
 	if err != nil {
 		return nil, err
+	}
+	if req.Preset != "" {
+		p, ok := questionPresets[req.Preset]
+		if !ok {
+			return nil, badRequest("unknown preset %q (msg.uuid.altered, msg.serial.file.open, msg.hbacommon.outofspace)", req.Preset)
+		}
+		if req.Text == "" {
+			req.Text = p.text
+		}
+		if len(req.Choices) == 0 {
+			req.Choices = p.choices
+			if req.Default == nil {
+				d := p.def
+				req.Default = &d
+			}
+		}
+		if len(req.MessageIDs) == 0 {
+			req.MessageIDs = []string{req.Preset}
+		}
 	}
 	if req.Text == "" {
 		return nil, badRequest("\"text\" is required")
@@ -57,6 +130,9 @@ func (s *simState) ctlQuestion(body []byte) (interface{}, error) {
 	}
 	if def < 0 || def >= len(req.Choices) {
 		return nil, badRequest("\"default\" %d is not an index into choices", def)
+	}
+	if req.DuringNextTaskMs != nil && (*req.DuringNextTaskMs < 0 || *req.DuringNextTaskMs > 600000) {
+		return nil, badRequest("\"during_next_task_ms\" must be 0..600000")
 	}
 	seen := map[string]bool{}
 	q := types.VirtualMachineQuestionInfo{Id: req.ID, Text: req.Text}
@@ -82,6 +158,15 @@ func (s *simState) ctlQuestion(body []byte) (interface{}, error) {
 		s.nextID++
 		q.Id = fmt.Sprintf("%d", s.nextID)
 	}
+	if req.DuringNextTaskMs != nil {
+		s.armed[vm.Self.Value] = &pendingQuestion{info: q, ms: *req.DuringNextTaskMs}
+		s.mu.Unlock()
+		return struct {
+			VM               string `json:"vm"`
+			ID               string `json:"id"`
+			DuringNextTaskMs int    `json:"during_next_task_ms"`
+		}{vm.Self.Value, q.Id, *req.DuringNextTaskMs}, nil
+	}
 	s.questions[vm.Self.Value] = &question{info: q}
 	s.mu.Unlock()
 	setQuestion(vm, &q)
@@ -89,6 +174,20 @@ func (s *simState) ctlQuestion(body []byte) (interface{}, error) {
 		VM string `json:"vm"`
 		ID string `json:"id"`
 	}{vm.Self.Value, q.Id}, nil
+}
+
+// raiseLater asks the armed question ms after bt started, if bt is still waiting by then.
+func (s *simState) raiseLater(bt *blockedTask, pq *pendingQuestion) {
+	time.Sleep(time.Duration(pq.ms) * time.Millisecond)
+	s.mu.Lock()
+	if s.blocked[bt.task.Self.Value] != bt {
+		s.mu.Unlock()
+		return
+	}
+	q := pq.info
+	s.questions[bt.vm.Self.Value] = &question{info: q}
+	s.mu.Unlock()
+	setQuestion(bt.vm, &q)
 }
 
 // setQuestion sets (q != nil) or clears runtime.question, visible to the property collector.
@@ -183,10 +282,19 @@ func (s *simState) lifecycle(w http.ResponseWriter, r *http.Request, body []byte
 	if err != nil {
 		return false
 	}
+	if m.This.Type != "VirtualMachine" {
+		return false
+	}
 	s.mu.Lock()
 	_, pending := s.questions[m.This.Value]
+	armed := s.armed[m.This.Value]
+	if armed != nil && !pending {
+		delete(s.armed, m.This.Value)
+	} else {
+		armed = nil
+	}
 	s.mu.Unlock()
-	if !pending || m.This.Type != "VirtualMachine" {
+	if !pending && armed == nil {
 		return false
 	}
 	if !s.requireSession(w, r, m.This) {
@@ -221,6 +329,10 @@ func (s *simState) lifecycle(w http.ResponseWriter, r *http.Request, body []byte
 	s.mu.Lock()
 	s.blocked[bt.task.Self.Value] = bt
 	s.mu.Unlock()
+	addRecentTask(vm, bt.task.Self)
+	if armed != nil {
+		go s.raiseLater(bt, armed)
+	}
 	ref := bt.task.Self
 	var res interface{}
 	switch name {
@@ -235,6 +347,18 @@ func (s *simState) lifecycle(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	writeResult(w, res)
 	return true
+}
+
+// addRecentTask lists a task in the VM's recentTask (ManagedEntity.recentTask), as vCenter
+// does for the tasks on an entity; the simulator's own tasks end at once and are not listed.
+func addRecentTask(vm *simulator.VirtualMachine, ref types.ManagedObjectReference) {
+	simulator.Map.WithLock(vm, func() {
+		recent := append(append([]types.ManagedObjectReference(nil), vm.RecentTask...), ref)
+		if len(recent) > 20 {
+			recent = recent[len(recent)-20:]
+		}
+		simulator.Map.Update(vm, []types.PropertyChange{{Name: "recentTask", Val: recent}})
+	})
 }
 
 // finishTask moves a task to its final state, visible to the property collector.

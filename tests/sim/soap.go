@@ -37,9 +37,12 @@ type simState struct {
 	sessions  map[string]bool
 	questions map[string]*question // by VM moref value
 	blocked   map[string]*blockedTask
+	armed     map[string]*pendingQuestion // by VM moref value: raised during its next task
+	guest     map[string]*guestBehaviour  // by VM moref value
 	pages     map[string]*pageSet
 	updates   map[string]*pendingUpdates // by updatesKey (session and collector)
 	updateSeq int                        // numbers the versions of truncated chunks
+	churn     *churnState
 	nextID    int
 
 	strictAuth bool // -strict-auth (default), off with -lenient-auth
@@ -60,8 +63,11 @@ func newSimState(m *simulator.Model, client *vim25.Client) *simState {
 		sessions:  make(map[string]bool),
 		questions: make(map[string]*question),
 		blocked:   make(map[string]*blockedTask),
+		armed:     make(map[string]*pendingQuestion),
+		guest:     make(map[string]*guestBehaviour),
 		pages:     make(map[string]*pageSet),
 		updates:   make(map[string]*pendingUpdates),
+		churn:     newChurnState(),
 	}
 }
 
@@ -224,6 +230,9 @@ func (s *simState) dispatch(w http.ResponseWriter, r *http.Request, body []byte,
 		if s.lifecycle(w, r, body, name) {
 			return
 		}
+	case "ShutdownGuest", "RebootGuest", "StandbyGuest":
+		s.guestOp(w, r, body, name)
+		return
 	case "RetrievePropertiesEx":
 		s.retrievePropertiesEx(w, r, body)
 		return
@@ -236,6 +245,12 @@ func (s *simState) dispatch(w http.ResponseWriter, r *http.Request, body []byte,
 	case "WaitForUpdatesEx":
 		s.waitForUpdatesEx(w, r, body)
 		return
+	case "CreateFilter":
+		s.createFilter(w, r, body)
+		s.pokeCollectors()
+		return
+	case "DestroyPropertyFilter", "DestroyPropertyCollector":
+		s.forgetFilter(r, body)
 	}
 	s.pass(w, r, body)
 	if name == "CreateFilter" {
@@ -284,6 +299,7 @@ func (s *simState) expireSessions() {
 	s.dropUpdates(keys)
 	s.dropPages(keys)
 	s.mu.Unlock()
+	s.dropChurnSessions(keys)
 	sm := simulator.Map.SessionManager()
 	ctx := &simulator.Context{
 		Context: nil,

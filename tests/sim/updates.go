@@ -234,19 +234,29 @@ func (s *simState) waitForUpdatesEx(w http.ResponseWriter, r *http.Request, body
 			}
 		}
 	}
+	// A collector that gets churn waits in slices (see churn.go).
+	if session != "" && s.churnWatched(key) {
+		s.waitWithChurn(w, r, body, req, key, session, max)
+		return
+	}
 	if max <= 0 || session == "" {
 		s.pass(w, r, body)
 		return
 	}
 	rec := httptest.NewRecorder()
 	s.pass(rec, r, body)
-	reply := rec.Body.Bytes()
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
 	}
+	s.serveUpdates(w, key, session, max, rec.Code, rec.Body.Bytes())
+}
+
+// serveUpdates writes a WaitForUpdatesEx reply, cut to max objects (the rest kept for the
+// next call on that session and collector) when it has more.
+func (s *simState) serveUpdates(w http.ResponseWriter, key, session string, max, code int, reply []byte) {
 	p, err := splitUpdates(reply)
-	if rec.Code != http.StatusOK || err != nil || p == nil || p.left() <= max {
-		w.WriteHeader(rec.Code)
+	if max <= 0 || code != http.StatusOK || err != nil || p == nil || p.left() <= max {
+		w.WriteHeader(code)
 		_, _ = w.Write(reply)
 		return
 	}
