@@ -5,7 +5,8 @@
 # For MINUTES: changes flowing (a VM question raised and cleared every 2 s), every
 # session expired every 30 s, the simulator restarted every 5 minutes, a SIGHUP every
 # minute and a scrape every second. Prints the agent's RSS, open FDs, threads, logins,
-# collection errors and the scrape failures at the start and at the end, and what it did
+# collection errors and the scrape failures at the start, before each simulator restart
+# and at the end, and what it did
 # (expiries, restarts, reloads, scrapes). Expected: RSS and FDs flat, no scrape failure,
 # logins = 1 + expiries + restarts.
 # Not a test. Env: SOAK_OUT (default build/bench/soak), SOAK_SIM_FLAGS (default inventory).
@@ -100,6 +101,7 @@ tick=0
 while [ "$(date +%s)" -lt "$end" ]; do
 	now=$(date +%s)
 	if [ $((now - last_restart)) -ge 300 ]; then
+		figures "t+$(((now - start) / 60))m"
 		sim_stop >/dev/null 2>&1
 		# shellcheck disable=SC2086
 		if sim_start -listen "127.0.0.1:$SIM_PORT" $SIM_FLAGS; then
