@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
+
 static const struct {
 	const char *name;
 	unsigned bits;
@@ -147,4 +149,101 @@ static char *render(enum api_list what, struct snapshot *const *snaps, size_t n,
 out_free:
 	json_decref(out);
 	return text;
+}
+
+static const char *snap_target(const struct snapshot *s)
+{
+	return s->target ? json_string_value(json_object_get(s->target, "name")) : NULL;
+}
+
+/* Appends object i of o to b, after a separator unless it is the first. */
+static void add_object(struct buf *b, const struct snap_objects *o, size_t i, bool *first)
+{
+	buf_adds(b, *first ? "\n" : ",\n");
+	*first = false;
+	buf_add(b, snap_object_text(o, i), o->items[i].len);
+}
+
+/* The first position in idx (sorted by key) whose key is not below k. */
+static size_t lower_bound(const struct snap_objects *o, const size_t *idx, bool by_name,
+			  const char *k)
+{
+	size_t lo = 0, hi = o->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct snap_object *it = &o->items[idx[mid]];
+
+		if (strcmp(by_name ? it->name : it->id, k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void add_matches(struct buf *b, const struct snap_objects *o, const struct api_filter *f,
+			bool *first)
+{
+	const bool by_name = f->name != NULL;
+	const char *k = by_name ? f->name : f->id;
+	const size_t *idx = by_name ? o->by_name : o->by_id;
+
+	if (!f->name && !f->id) {
+		for (size_t c = 0; c < o->nchunks; c++) {
+			if (!o->chunks[c]->len)
+				continue;
+			buf_adds(b, *first ? "\n" : ",\n");
+			buf_add(b, o->chunks[c]->text, o->chunks[c]->len);
+			*first = false;
+		}
+		return;
+	}
+	/* several VMs may share a name (in different folders): all of them */
+	for (size_t p = lower_bound(o, idx, by_name, k); p < o->n; p++) {
+		const struct snap_object *it = &o->items[idx[p]];
+
+		if (strcmp(by_name ? it->name : it->id, k) != 0)
+			break;
+		if (f->name && f->id && strcmp(it->id, f->id) != 0)
+			continue;
+		add_object(b, o, idx[p], first);
+	}
+}
+
+char *api_render_objects(enum snap_kind kind, struct snapshot *const *snaps, size_t n,
+			 const struct api_filter *f, size_t *len)
+{
+	struct buf b;
+	bool first = true;
+
+	buf_init(&b, 0);
+	if (!f->name && !f->id) {
+		size_t total = 8;
+
+		/* whole lists: one allocation, not a series of doublings and copies */
+		for (size_t i = 0; i < n; i++)
+			total += snaps[i] && snaps[i]->objects[kind]
+					 ? snaps[i]->objects[kind]->len + 2
+					 : 0;
+		buf_grow(&b, total);
+	}
+	buf_addc(&b, '[');
+	for (size_t i = 0; i < n; i++) {
+		const struct snapshot *s = snaps[i];
+		const char *t;
+
+		if (!s || !s->objects[kind])
+			continue;
+		t = snap_target(s);
+		if (f->target && (!t || strcmp(t, f->target) != 0))
+			continue;
+		add_matches(&b, s->objects[kind], f, &first);
+	}
+	buf_adds(&b, first ? "]\n" : "\n]\n");
+	if (b.failed) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, len);
 }

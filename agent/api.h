@@ -41,4 +41,20 @@ int api_task_states(const char *arg, unsigned *states);
  * states (API_TASK_* bits). */
 char *api_render_tasks(struct snapshot *const *snaps, size_t n, unsigned states, size_t *len);
 
+/* Filters of an object list; NULL members match everything. */
+struct api_filter {
+	const char *target; /* the target's name */
+	const char *name;   /* exact decoded display name */
+	const char *id;	    /* managed object id ("vm-42") */
+};
+
+/*
+ * Renders the JSON array of the objects of one kind (/api/v1/vms, hosts,
+ * datastores) of snaps matching f, from the text the collection threads
+ * rendered (a name or id costs a binary search, not a scan). Returns a
+ * malloc'd string of *len bytes the caller frees, or NULL when out of memory.
+ */
+char *api_render_objects(enum snap_kind kind, struct snapshot *const *snaps, size_t n,
+			 const struct api_filter *f, size_t *len);
+
 #endif

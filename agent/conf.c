@@ -328,6 +328,8 @@ static const struct {
 	{"datastore", CONF_COLLECT_DATASTORE},
 	{"question", CONF_COLLECT_QUESTION},
 	{"task", CONF_COLLECT_TASK},
+	{"perf", CONF_COLLECT_PERF},
+	{"perf_vm", CONF_COLLECT_PERF_VM},
 };
 
 int conf_collect_describe(unsigned bits, struct buf *out)
@@ -379,7 +381,7 @@ static unsigned parse_collect(struct conf_check *ck, const config_setting_t *s)
 			struct buf known;
 
 			buf_init(&known, 0);
-			conf_collect_describe(CONF_COLLECT_ALL, &known);
+			conf_collect_describe(CONF_COLLECT_KNOWN, &known);
 			problem(ck, line, "collect: unknown subject \"%s\" (known: %s)", v,
 				known.failed ? "?" : known.data);
 			buf_release(&known);
@@ -391,8 +393,9 @@ static unsigned parse_collect(struct conf_check *ck, const config_setting_t *s)
 }
 
 static const char *const target_keys[] = {
-	"name",	      "url",	  "username", "password_file", "password_env", "ca_file",
-	"thumbprint", "insecure", "proxy",    "collect",       "timeout",
+	"name",	      "url",	    "username",	  "password_file", "password_env", "ca_file",
+	"thumbprint", "insecure",   "proxy",	  "collect",	   "timeout",	   "task_retention",
+	"root",	      "vm_include", "vm_exclude",
 };
 
 static int known_key(const char *name, const char *const *keys, size_t n)
@@ -416,6 +419,9 @@ void conf_target_release(struct conf_target *t)
 	free(t->ca_file);
 	free(t->thumbprint);
 	free(t->proxy);
+	free(t->root);
+	free(t->vm_include);
+	free(t->vm_exclude);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -433,16 +439,35 @@ int conf_target_copy(struct conf_target *dst, const struct conf_target *src)
 	*dst = *src;
 	dst->name = dst->url = dst->username = dst->password = NULL;
 	dst->ca_file = dst->thumbprint = dst->proxy = NULL;
+	dst->root = dst->vm_include = dst->vm_exclude = NULL;
 	if (dup_opt(&dst->name, src->name) < 0 || dup_opt(&dst->url, src->url) < 0 ||
 	    dup_opt(&dst->username, src->username) < 0 ||
 	    dup_opt(&dst->password, src->password) < 0 ||
 	    dup_opt(&dst->ca_file, src->ca_file) < 0 ||
 	    dup_opt(&dst->thumbprint, src->thumbprint) < 0 ||
-	    dup_opt(&dst->proxy, src->proxy) < 0) {
+	    dup_opt(&dst->proxy, src->proxy) < 0 || dup_opt(&dst->root, src->root) < 0 ||
+	    dup_opt(&dst->vm_include, src->vm_include) < 0 ||
+	    dup_opt(&dst->vm_exclude, src->vm_exclude) < 0) {
 		conf_target_release(dst);
 		return -1;
 	}
 	return 0;
+}
+
+void conf_target_session_opts(const struct conf_target *t, struct vi_session_opts *o)
+{
+	long timeout_ms = t->timeout_s > 0 ? (long)t->timeout_s * 1000 : 60000;
+
+	memset(o, 0, sizeof(*o));
+	o->http.url = t->url;
+	o->http.ca_file = t->ca_file;
+	o->http.thumbprint = t->thumbprint;
+	o->http.insecure = t->insecure;
+	o->http.proxy = t->proxy;
+	o->http.timeout_ms = timeout_ms;
+	o->http.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
+	o->username = t->username ? t->username : "";
+	o->password = t->password ? t->password : "";
 }
 
 bool conf_target_cleartext(const struct conf_target *t)
@@ -464,6 +489,50 @@ static void take_string(struct conf_check *ck, const config_setting_t *g, const 
 		problem(ck, line_of(s), "out of memory");
 }
 
+/* An integer setting in [1, max] seconds into *out; a problem otherwise. */
+static void take_seconds(struct conf_check *ck, const config_setting_t *s, int max, int *out)
+{
+	int type = config_setting_type(s);
+	long long v;
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+		problem(ck, line_of(s), "%s must be an integer (seconds), not %s",
+			config_setting_name(s), type_name(type));
+		return;
+	}
+	v = type == CONFIG_TYPE_INT ? config_setting_get_int(s) : config_setting_get_int64(s);
+	if (v < 1 || v > max) {
+		problem(ck, line_of(s), "%s must be between 1 and %d seconds",
+			config_setting_name(s), max);
+		return;
+	}
+	*out = (int)v;
+}
+
+/* A regex setting: must compile as a POSIX extended regular expression. */
+static void take_regex(struct conf_check *ck, const config_setting_t *g, const char *key,
+		       char **out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	char msg[256];
+	regex_t re;
+	int rc;
+
+	take_string(ck, g, key, out);
+	if (!*out)
+		return;
+	rc = regcomp(&re, *out, REG_EXTENDED | REG_NOSUB);
+	if (rc != 0) {
+		regerror(rc, &re, msg, sizeof(msg));
+		problem(ck, line_of(s), "%s: invalid regular expression \"%s\": %s", key, *out,
+			msg);
+		free(*out);
+		*out = NULL;
+		return;
+	}
+	regfree(&re);
+}
+
 /* Fills t from the group g; problems are reported, t holds what was valid. */
 static void parse_target(struct conf_check *ck, const config_setting_t *g, int index,
 			 struct conf_target *t)
@@ -473,7 +542,7 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 	const char *label;
 
 	t->line = line;
-	t->collect = CONF_COLLECT_ALL;
+	t->collect = CONF_COLLECT_DEFAULT;
 	t->timeout_s = CONF_DEFAULT_TIMEOUT;
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		problem(ck, line, "targets: element %d must be a group { name = ...; ... }, not %s",
@@ -494,6 +563,16 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 	take_string(ck, g, "ca_file", &t->ca_file);
 	take_string(ck, g, "thumbprint", &t->thumbprint);
 	take_string(ck, g, "proxy", &t->proxy);
+	s = config_setting_get_member(g, "task_retention");
+	if (s)
+		take_seconds(ck, s, CONF_MAX_TASK_RETENTION, &t->task_retention_s);
+	take_string(ck, g, "root", &t->root);
+	if (t->root && t->root[0] != '/')
+		problem(ck, line_of(config_setting_get_member(g, "root")),
+			"root must be an inventory path like \"/DC1/host/Cluster-A\", not \"%s\"",
+			t->root);
+	take_regex(ck, g, "vm_include", &t->vm_include);
+	take_regex(ck, g, "vm_exclude", &t->vm_exclude);
 	label = t->name ? t->name : NULL;
 	if (!config_setting_get_member(g, "name"))
 		problem(ck, line, "target %d: missing required key \"name\"", index + 1);
@@ -598,6 +677,10 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 
 		if (bits)
 			t->collect = bits;
+		if ((bits & CONF_COLLECT_PERF) && !(bits & CONF_COLLECT_HOST))
+			problem(ck, line_of(s), "collect: \"perf\" (host counters) needs \"host\"");
+		if ((bits & CONF_COLLECT_PERF_VM) && !(bits & CONF_COLLECT_VM))
+			problem(ck, line_of(s), "collect: \"perf_vm\" (VM counters) needs \"vm\"");
 	}
 	pf = config_setting_get_member(g, "password_file");
 	pe = config_setting_get_member(g, "password_env");
@@ -1015,9 +1098,9 @@ static void remediation_release(struct conf_remediation *rm)
 
 static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 {
-	static const char *const root_keys[] = {"listen",	  "targets",	  "remediation",
-						"api_token_file", "log_format",	  "log_timestamps",
-						"tls_cert_file",  "tls_key_file", "basic_auth"};
+	static const char *const root_keys[] = {
+		"listen",     "targets",	"remediation",	 "api_token_file", "task_retention",
+		"log_format", "log_timestamps", "tls_cert_file", "tls_key_file",   "basic_auth"};
 	config_setting_t *root = config_root_setting(cfg);
 	config_setting_t *s, *targets;
 	int i, j, n;
@@ -1041,6 +1124,10 @@ static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 	}
 	if (!c->listen)
 		c->listen = strdup(CONF_DEFAULT_LISTEN);
+	c->task_retention_s = CONF_DEFAULT_TASK_RETENTION;
+	s = config_setting_get_member(root, "task_retention");
+	if (s)
+		take_seconds(ck, s, CONF_MAX_TASK_RETENTION, &c->task_retention_s);
 	check_log(ck, root, c);
 	check_web(ck, root, c);
 	targets = config_setting_get_member(root, "targets");
@@ -1063,6 +1150,8 @@ static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 		struct conf_target *t = &c->targets[c->ntargets++];
 
 		parse_target(ck, config_setting_get_elem(targets, (unsigned)i), i, t);
+		if (t->task_retention_s == 0)
+			t->task_retention_s = c->task_retention_s;
 		if (!t->name)
 			continue;
 		for (j = 0; j < (int)c->ntargets - 1; j++) {
@@ -1153,5 +1242,7 @@ int conf_target_equal(const struct conf_target *a, const struct conf_target *b)
 	       str_eq(a->username, b->username) && str_eq(a->password, b->password) &&
 	       str_eq(a->ca_file, b->ca_file) && str_eq(a->thumbprint, b->thumbprint) &&
 	       str_eq(a->proxy, b->proxy) && a->insecure == b->insecure &&
-	       a->collect == b->collect && a->timeout_s == b->timeout_s;
+	       a->collect == b->collect && a->timeout_s == b->timeout_s &&
+	       a->task_retention_s == b->task_retention_s && str_eq(a->root, b->root) &&
+	       str_eq(a->vm_include, b->vm_include) && str_eq(a->vm_exclude, b->vm_exclude);
 }

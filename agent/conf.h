@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "vi/session.h"
 
 /* What a target collects (the `collect` list); default all. */
 enum {
@@ -15,6 +16,12 @@ enum {
 	CONF_COLLECT_QUESTION = 1 << 3,
 	CONF_COLLECT_TASK = 1 << 4,
 	CONF_COLLECT_ALL = (1 << 5) - 1,
+	/* PerformanceManager counters: of hosts (needs "host"), of VMs (needs "vm") */
+	CONF_COLLECT_PERF = 1 << 5,
+	CONF_COLLECT_PERF_VM = 1 << 6,
+	CONF_COLLECT_KNOWN = (1 << 7) - 1,
+	/* without `collect`: everything but the VMs' counters (opt-in: their cost) */
+	CONF_COLLECT_DEFAULT = CONF_COLLECT_ALL | CONF_COLLECT_PERF,
 };
 
 struct conf_target {
@@ -29,6 +36,14 @@ struct conf_target {
 	unsigned collect; /* CONF_COLLECT_* bits */
 	int timeout_s;	  /* per request, default 60 */
 	int line;	  /* line of the target in the file */
+	/* seconds a finished task stays in vsphere_task_info and the API after its
+	 * completeTime, >= 1; 0 (a target not read from a file): the default */
+	int task_retention_s;
+	/* scope: an inventory path the container view is rooted at (NULL: the root
+	 * folder), POSIX extended regexes on decoded VM names (NULL: none) */
+	char *root;
+	char *vm_include;
+	char *vm_exclude;
 };
 
 /* A user of the HTTP endpoints (basic auth): name and bcrypt hash. */
@@ -83,7 +98,12 @@ struct conf {
 	/* read from api_token_file (same rules as a password file), NULL when not
 	 * configured: the HTTP actions then do not exist. Never printed. */
 	char *api_token;
+	/* the global task_retention (seconds), default CONF_DEFAULT_TASK_RETENTION */
+	int task_retention_s;
 };
+
+#define CONF_DEFAULT_TASK_RETENTION 600
+#define CONF_MAX_TASK_RETENTION	    (7 * 86400)
 
 /*
  * Loads and validates path. On success *out (NULL on entry) is the caller's
@@ -115,6 +135,15 @@ const char *conf_rem_action_name(enum conf_rem_action a);
 
 /* true when t's url is plain http:// (the password travels in clear text). */
 bool conf_target_cleartext(const struct conf_target *t);
+
+/*
+ * Fills o (zeroed here) with the session options of t: URL, TLS (ca_file,
+ * thumbprint, insecure), proxy, credentials, and the request timeout
+ * (timeout_s, default 60 s) with a connect timeout of at most 10 s. The
+ * strings are borrowed from t, which must outlive o's use (vi_session_new
+ * copies them).
+ */
+void conf_target_session_opts(const struct conf_target *t, struct vi_session_opts *o);
 
 /* 1 when s is a valid listen address ("HOST:PORT" or "[IPV6]:PORT", port
  * 0-65535), as the `listen` key and vimon --listen take it; 0 otherwise. */

@@ -795,6 +795,25 @@ static bool has_body(struct MHD_Connection *c)
 	return len && strspn(len, "0") != strlen(len);
 }
 
+/* /api/v1/vms, hosts, datastores with their filters (?target=, ?name=, ?id=). */
+static enum MHD_Result serve_objects(struct http_server *s, struct MHD_Connection *c,
+				     enum snap_kind kind)
+{
+	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
+	struct api_filter f;
+	unsigned long epoch = 0;
+	size_t n, len = 0;
+	char *body;
+
+	f.target = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "target");
+	f.name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name");
+	f.id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "id");
+	n = get_snapshots(s, stack, &snaps, &epoch);
+	body = api_render_objects(kind, snaps, n, &f, &len);
+	put_snapshots(stack, snaps, n);
+	return queue_json(c, MHD_HTTP_OK, body, len);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
@@ -808,6 +827,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		P_TARGETS,
 		P_QUESTIONS,
 		P_TASKS,
+		P_VMS,
+		P_HOSTS,
+		P_DATASTORES,
 		P_REMEDIATION,
 		P_ACTIONS,
 		P_ACTION_POST
@@ -825,6 +847,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		path = P_QUESTIONS;
 	else if (strcmp(url, "/api/v1/tasks") == 0)
 		path = P_TASKS;
+	else if (strcmp(url, "/api/v1/vms") == 0)
+		path = P_VMS;
+	else if (strcmp(url, "/api/v1/hosts") == 0)
+		path = P_HOSTS;
+	else if (strcmp(url, "/api/v1/datastores") == 0)
+		path = P_DATASTORES;
 	else if (strcmp(url, "/") == 0 || strncmp(url, "/questions/", 11) == 0)
 		path = P_INDEX;
 	else if ((file = page_static_find(url)))
@@ -875,6 +903,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	case P_TARGETS: return serve_api(s, c, API_TARGETS);
 	case P_QUESTIONS: return serve_api(s, c, API_QUESTIONS);
 	case P_TASKS: return serve_tasks(s, c);
+	case P_VMS: return serve_objects(s, c, SNAP_VMS);
+	case P_HOSTS: return serve_objects(s, c, SNAP_HOSTS);
+	case P_DATASTORES: return serve_objects(s, c, SNAP_DATASTORES);
 	case P_INDEX: return file ? serve_static(c, file) : serve_page(s, c, url);
 	case P_REMEDIATION:
 	case P_ACTIONS: return serve_get(s, c, url);

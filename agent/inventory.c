@@ -7,6 +7,7 @@
 
 #include "agent/inventory.h"
 #include "vi/value.h"
+#include "vi/vmsnap.h"
 
 #define INV_INITIAL_BUCKETS 1024
 
@@ -443,6 +444,30 @@ static int store_task(struct inv_obj *o, const struct vi_node *v, struct err *e)
 	return 0;
 }
 
+/* A VM's snapshot info: the count in the path's slot, the oldest createTime in its leaf. */
+static int apply_snapshot(struct inv_type *t, struct inv_obj *o, size_t f, const struct vi_node *v,
+			  struct err *e)
+{
+	struct vi_vmsnap sum;
+	char num[32];
+	int rc = 0;
+
+	if (vi_vmsnap_summary(v, &sum, e) < 0) {
+		err_prefix(e, "%s %s", o->moref, t->fetch[f]);
+		rc = -1; /* stored as unknown: neither count nor age */
+		v = NULL;
+	}
+	snprintf(num, sizeof(num), "%zu", sum.count);
+	if (slot_set(t, o, f, v ? num : NULL, e) < 0)
+		return -1;
+	for (size_t i = t->nfetch; i < t->nslots; i++) {
+		if (t->slots[i].fetch == (int)f && strcmp(t->slots[i].rest, COL_LEAF_OLDEST) == 0 &&
+		    slot_set(t, o, i, sum.oldest_text, e) < 0)
+			return -1;
+	}
+	return rc;
+}
+
 /* A new value for fetched path f (v NULL: unset): the path and its leaves. */
 /*
  * A value whose xsi:type is numeric or boolean but whose text does not parse
@@ -497,6 +522,7 @@ static int apply_fetched(struct inventory *inv, struct inv_obj *o, size_t f,
 			return slot_set(t, o, f, NULL, e);
 		snprintf(num, sizeof(num), "%zu", node_count_children(v));
 		return slot_set(t, o, f, num, e);
+	case COL_STORE_SNAPSHOT: return apply_snapshot(t, o, f, v, e);
 	case COL_STORE_TEXT: break;
 	}
 	if (slot_set(t, o, f, v ? v->text : NULL, e) < 0)
@@ -600,6 +626,12 @@ int inventory_apply(struct inventory *inv, const struct vi_change *c, double now
 		return 0;
 	if (apply_path(inv, o, c, now, e) < 0)
 		return -1;
+	if (inv->keep && strcmp(c->path, "name") == 0 &&
+	    strcmp(inv->types[type].name, inv->filter_type) == 0) {
+		const char *name = inventory_value(o, inventory_slot(inv, (unsigned)type, "name"));
+
+		o->hidden = name && !inv->keep(inv->keep_ud, name);
+	}
 	/* applied as unset (value NULL), and said: unreadable is not unset */
 	if (c->fault)
 		return unreadable(c, e);
@@ -630,4 +662,38 @@ void inventory_sweep(struct inventory *inv)
 			o = next;
 		}
 	}
+}
+
+size_t inventory_expire_tasks(struct inventory *inv, double now, double retention)
+{
+	int type = inventory_type_index(inv, "Task");
+	struct inv_obj *o;
+	size_t n = 0;
+
+	if (type < 0)
+		return 0;
+	o = inv->types[type].head;
+	while (o) {
+		struct inv_obj *next = o->next;
+		const struct vi_task_info *t = o->task;
+
+		if (t && t->state &&
+		    (strcmp(t->state, "success") == 0 || strcmp(t->state, "error") == 0) &&
+		    t->complete_time > 0 && now - t->complete_time > retention) {
+			inv->types[type].gen++;
+			inv->types[type].struct_gen++;
+			obj_remove(inv, o);
+			n++;
+		}
+		o = next;
+	}
+	return n;
+}
+
+void inventory_set_name_filter(struct inventory *inv, const char *type,
+			       bool (*keep)(void *ud, const char *name), void *ud)
+{
+	inv->filter_type = type;
+	inv->keep = keep;
+	inv->keep_ud = ud;
 }

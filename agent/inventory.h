@@ -56,6 +56,7 @@ struct inv_obj {
 	double question_first_seen;   /* seconds since the epoch */
 	struct vi_task_info *task;    /* parsed Task.info, or NULL */
 	char *moref;		      /* stored with the object */
+	bool hidden;		      /* the name filter left it out: kept, but rendered nowhere */
 };
 
 struct inventory {
@@ -64,6 +65,10 @@ struct inventory {
 	struct inv_obj **buckets;
 	size_t nbuckets;
 	size_t count;
+	/* the name filter (inventory_set_name_filter), or keep NULL */
+	const char *filter_type;
+	bool (*keep)(void *ud, const char *name);
+	void *keep_ud;
 };
 
 /*
@@ -74,6 +79,15 @@ struct inventory {
  */
 int inventory_new(const struct collector *const *cols, size_t ncols, struct inventory **out,
 		  struct err *e);
+
+/*
+ * Objects of type whose `name` keep() refuses are marked hidden when their
+ * name arrives or changes (keep gets the name as stored, percent-encoded). They
+ * stay in the inventory (the server still sends them) but render no series and
+ * no API object. keep NULL: no filter.
+ */
+void inventory_set_name_filter(struct inventory *inv, const char *type,
+			       bool (*keep)(void *ud, const char *name), void *ud);
 
 /* Frees everything. NULL is fine. */
 void inventory_free(struct inventory *inv);
@@ -100,6 +114,15 @@ int inventory_slot(const struct inventory *inv, unsigned type, const char *path)
 
 /* The stored text of a slot (NULL when unset or slot < 0). Borrowed. */
 const char *inventory_value(const struct inv_obj *o, int slot);
+
+/*
+ * Drops the Task objects that finished (success or error) more than retention
+ * seconds before now (by info.completeTime), as if they had left: they no
+ * longer show in vsphere_task_info or the API. A finished task does not change
+ * again, so the server does not bring it back (a resync does; it is dropped
+ * again). Returns how many were dropped.
+ */
+size_t inventory_expire_tasks(struct inventory *inv, double now, double retention);
 
 /* Resync: clear every seen mark, then (after a full update set) drop the objects
  * that were not seen again. Question first-seen times of surviving VMs stay. */

@@ -791,23 +791,13 @@ static int make_targets(struct remediation *r, const struct conf *c, struct err 
 		return err_set(e, ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < c->ntargets; i++) {
 		struct rem_target *t = &r->targets[i];
-		struct vi_session_opts o = {0};
-		long timeout_ms;
+		struct vi_session_opts o;
 
 		if (conf_target_copy(&t->ct, &c->targets[i]) < 0)
 			return err_set(e, ERR_NOMEM, "out of memory");
 		pthread_mutex_init(&t->lock, NULL);
 		r->ntargets++;
-		timeout_ms = t->ct.timeout_s > 0 ? (long)t->ct.timeout_s * 1000 : 60000;
-		o.http.url = t->ct.url;
-		o.http.ca_file = t->ct.ca_file;
-		o.http.thumbprint = t->ct.thumbprint;
-		o.http.insecure = t->ct.insecure;
-		o.http.proxy = t->ct.proxy;
-		o.http.timeout_ms = timeout_ms;
-		o.http.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
-		o.username = t->ct.username ? t->ct.username : "";
-		o.password = t->ct.password ? t->ct.password : "";
+		conf_target_session_opts(&t->ct, &o);
 		t->s = vi_session_new(&o, e);
 		if (!t->s)
 			return -1;

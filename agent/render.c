@@ -12,6 +12,7 @@
 
 #define RENDER_MAX_DEPTH  32
 #define RENDER_MAX_LABELS 16
+#define RENDER_MAX_ROWS	  48
 /* The state line of a state set whose value is none of the known states. */
 #define RENDER_STATE_OTHER "other"
 
@@ -141,30 +142,47 @@ static const struct inv_obj *datacenter_of(struct render_ctx *x, const struct in
 	return NULL;
 }
 
+/* The text of an info label (decoded names; borrowed from o or x->tmp, or
+ * from dec for COL_RES_DECODE), or NULL. */
+static const char *info_text(struct render_ctx *x, const struct inv_obj *o,
+			     const struct col_label *l, int slot, struct buf *dec)
+{
+	const char *v = inventory_value(o, slot);
+
+	switch (l->resolve) {
+	case COL_RES_TEXT: return v;
+	case COL_RES_DECODE:
+		if (!v)
+			return NULL;
+		buf_reset(dec);
+		return vi_name_percent_decode(dec, v) == 0 ? dec->data : v;
+	case COL_RES_NAME: return obj_name(x, inventory_find(x->inv, NULL, v));
+	case COL_RES_CLUSTER: return obj_name(x, host_cluster(x, inventory_find(x->inv, NULL, v)));
+	case COL_RES_DATACENTER:
+		return obj_name(x, datacenter_of(x, inventory_find(x->inv, NULL, v)));
+	case COL_RES_SELF_CLUSTER: return obj_name(x, host_cluster(x, o));
+	case COL_RES_SELF_DATACENTER: return obj_name(x, datacenter_of(x, o));
+	}
+	return NULL;
+}
+
 /* Appends the value of an info label (escaped). */
 static void add_info_label(struct render_ctx *x, struct buf *b, const struct inv_obj *o,
 			   const struct col_label *l, int slot)
 {
 	const char *v = inventory_value(o, slot);
-	const struct inv_obj *ref = NULL;
-	const char *text = NULL;
+	struct buf dec;
+	const char *text;
 
-	switch (l->resolve) {
-	case COL_RES_TEXT: text = v; break;
-	case COL_RES_DECODE: render_name_label(b, v); return;
-	case COL_RES_NAME: text = obj_name(x, inventory_find(x->inv, NULL, v)); break;
-	case COL_RES_CLUSTER:
-		text = obj_name(x, host_cluster(x, inventory_find(x->inv, NULL, v)));
-		break;
-	case COL_RES_DATACENTER:
-		ref = inventory_find(x->inv, NULL, v);
-		text = obj_name(x, datacenter_of(x, ref));
-		break;
-	case COL_RES_SELF_CLUSTER: text = obj_name(x, host_cluster(x, o)); break;
-	case COL_RES_SELF_DATACENTER: text = obj_name(x, datacenter_of(x, o)); break;
+	if (l->resolve == COL_RES_DECODE) {
+		render_name_label(b, v);
+		return;
 	}
+	buf_init(&dec, 0);
+	text = info_text(x, o, l, slot, &dec);
 	if (text)
 		buf_add_label(b, text);
+	buf_release(&dec);
 }
 
 /* A stored value as a number: a boolean ("true"/"1"), a dateTime, or a decimal. */
@@ -358,6 +376,14 @@ static const char *task_entity_name(struct render_ctx *x, const struct vi_task_i
 	return x->tmp.data;
 }
 
+/* A task on an object the name filter hides is hidden too. */
+static bool task_entity_hidden(struct render_ctx *x, const struct vi_task_info *t)
+{
+	const struct inv_obj *ent = inventory_find(x->inv, NULL, t->entity);
+
+	return ent && ent->hidden;
+}
+
 static int task_active(const struct vi_task_info *t)
 {
 	return t->state && (strcmp(t->state, "running") == 0 || strcmp(t->state, "queued") == 0);
@@ -389,7 +415,7 @@ static void render_task(struct render_ctx *x, struct buf *bufs, const struct inv
 	const struct buf *p = prefix;
 	struct buf lab;
 
-	if (!t)
+	if (!t || task_entity_hidden(x, t))
 		return;
 	buf_init(&lab, 0);
 	buf_add(&lab, p->data, p->len);
@@ -539,7 +565,7 @@ static int render_one(struct render_ctx *x, const struct collector *c, const boo
 	for (const struct inv_obj *o = type >= 0 ? x->inv->types[type].head : NULL; o;
 	     o = o->next) {
 		if ((c->special == COL_SPECIAL_QUESTION && !o->question) ||
-		    (c->special == COL_SPECIAL_TASK && !o->task))
+		    (c->special == COL_SPECIAL_TASK && !o->task) || o->hidden)
 			continue;
 		object_prefix(x, c, o, &prefix);
 		if (c->special == COL_SPECIAL_QUESTION)
@@ -812,11 +838,12 @@ int render_json(const struct inventory *inv, const char *target, double now, str
 	if (!qs || !ts)
 		goto out_fail;
 	for (const struct inv_obj *o = vm >= 0 ? inv->types[vm].head : NULL; o; o = o->next) {
-		if (o->question && json_array_append_new(qs, question_json(&x, o)) < 0)
+		if (o->question && !o->hidden &&
+		    json_array_append_new(qs, question_json(&x, o)) < 0)
 			goto out_fail;
 	}
 	for (const struct inv_obj *o = task >= 0 ? inv->types[task].head : NULL; o; o = o->next) {
-		if (!o->task)
+		if (!o->task || task_entity_hidden(&x, o->task))
 			continue;
 		if (json_array_append_new(ts, task_json(&x, o)) < 0)
 			goto out_fail;
@@ -838,6 +865,360 @@ out_fail:
 		err_set(e, ERR_NOMEM, "out of memory building the JSON API objects");
 	json_decref(qs);
 	json_decref(ts);
+	buf_release(&x.tmp);
+	return rc;
+}
+
+/* ---- the object lists of the JSON API (/api/v1/vms, hosts, datastores) ---- */
+
+/* Appends s as a JSON string (NULL: null); invalid UTF-8 becomes U+FFFD. */
+static void add_json_string(struct buf *b, struct buf *scratch, const char *s)
+{
+	if (!s) {
+		buf_adds(b, "null");
+		return;
+	}
+	buf_reset(scratch);
+	if (buf_add_utf8(scratch, s) < 0) {
+		b->failed = true;
+		return;
+	}
+	buf_addc(b, '"');
+	for (size_t i = 0; i < scratch->len; i++) {
+		unsigned char c = (unsigned char)scratch->data[i];
+
+		if (c == '"' || c == '\\') {
+			buf_addc(b, '\\');
+			buf_addc(b, (char)c);
+		} else if (c == '\n') {
+			buf_adds(b, "\\n");
+		} else if (c < 0x20 || c == 0x7f) {
+			buf_addf(b, "\\u%04x", c);
+		} else {
+			buf_addc(b, (char)c);
+		}
+	}
+	buf_addc(b, '"');
+}
+
+/* The member name of a row: the family without "vsphere_<subject>_". */
+static const char *row_key(const struct col_metric *m)
+{
+	const char *k = m->family;
+
+	if (strncmp(k, "vsphere_", 8) == 0)
+		k += 8;
+	if (strncmp(k, "vm_", 3) == 0)
+		return k + 3;
+	if (strncmp(k, "host_", 5) == 0)
+		return k + 5;
+	if (strncmp(k, "datastore_", 10) == 0)
+		return k + 10;
+	return k;
+}
+
+static void key(struct buf *b, const char *k)
+{
+	buf_adds(b, ",\"");
+	buf_adds(b, k);
+	buf_adds(b, "\":");
+}
+
+/* One object: target, id, name, then one member per row of the collector. */
+static void object_json(struct render_ctx *x, const struct collector *c, const struct inv_obj *o,
+			const struct row_slots *rs, struct buf *b, struct buf *scratch,
+			const char *name)
+{
+	struct buf dec;
+
+	buf_init(&dec, 0);
+	buf_adds(b, "{\"target\":");
+	add_json_string(b, scratch, x->target);
+	key(b, "id");
+	add_json_string(b, scratch, o->moref);
+	key(b, "name");
+	add_json_string(b, scratch, name);
+	for (size_t i = 0; c->metrics[i].family; i++) {
+		const struct col_metric *m = &c->metrics[i];
+		double d;
+
+		switch (m->kind) {
+		case COL_GAUGE:
+			key(b, row_key(m));
+			if (row_value(o, m, &rs[i], &d) < 0 || isnan(d))
+				buf_adds(b, "null");
+			else
+				render_value(b, d);
+			break;
+		case COL_STATESET: {
+			const char *v = inventory_value(o, rs[i].path);
+
+			key(b, row_key(m));
+			add_json_string(b, scratch, v ? v : m->dflt);
+			break;
+		}
+		case COL_INFO:
+			for (size_t l = 0; l < RENDER_MAX_LABELS && m->labels[l].label; l++) {
+				key(b, m->labels[l].label);
+				add_json_string(
+					b, scratch,
+					info_text(x, o, &m->labels[l], rs[i].labels[l], &dec));
+			}
+			break;
+		case COL_SPECIAL: break;
+		}
+	}
+	buf_addc(b, '}');
+	if (dec.failed)
+		b->failed = true;
+	buf_release(&dec);
+}
+
+static int by_name_cmp(const void *a, const void *b, void *ud)
+{
+	const struct snap_objects *o = ud;
+	const struct snap_object *x = &o->items[*(const size_t *)a];
+	const struct snap_object *y = &o->items[*(const size_t *)b];
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : strcmp(x->id, y->id);
+}
+
+static int by_id_cmp(const void *a, const void *b, void *ud)
+{
+	const struct snap_objects *o = ud;
+
+	return strcmp(o->items[*(const size_t *)a].id, o->items[*(const size_t *)b].id);
+}
+
+/* Fills the sorted indices of o. 0 or -1. */
+static int index_objects(struct snap_objects *o)
+{
+	char *p = o->names;
+
+	for (size_t i = 0; i < o->n; i++) {
+		o->items[i].name = p;
+		p += strlen(p) + 1;
+		o->items[i].id = p;
+		p += strlen(p) + 1;
+	}
+	o->by_name = malloc((o->n ? o->n : 1) * sizeof(*o->by_name));
+	o->by_id = malloc((o->n ? o->n : 1) * sizeof(*o->by_id));
+	if (!o->by_name || !o->by_id)
+		return -1;
+	for (size_t i = 0; i < o->n; i++)
+		o->by_name[i] = o->by_id[i] = i;
+	qsort_r(o->by_name, o->n, sizeof(*o->by_name), by_name_cmp, o);
+	qsort_r(o->by_id, o->n, sizeof(*o->by_id), by_id_cmp, o);
+	return 0;
+}
+
+/* FNV-1a over s and its terminating NUL (a NULL s hashes as one 0xff byte). */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	if (!s)
+		return (h ^ 0xff) * 1099511628211ULL;
+	do {
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	} while (*s++);
+	return h;
+}
+
+/* The signature of an object's stored values. */
+static uint64_t object_sig(const struct inventory *inv, const struct inv_obj *o)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < inv->types[o->type].nslots; i++)
+		h = fnv(h, inventory_value(o, (int)i));
+	return h;
+}
+
+/* What the names an object resolves depend on: the placement objects and their names. */
+static uint64_t placement_sig(const struct inventory *inv, const char *target)
+{
+	static const char *const placement[] = {"HostSystem",	   "ClusterComputeResource",
+						"ComputeResource", "Datacenter",
+						"Folder",	   NULL};
+	uint64_t h = fnv(14695981039346656037ULL, target);
+
+	for (size_t p = 0; placement[p]; p++) {
+		int t = inventory_type_index(inv, placement[p]);
+
+		if (t < 0)
+			continue;
+		h = (h ^ inv->types[t].struct_gen) * 1099511628211ULL;
+		h = (h ^ slot_gen(inv, t, "name")) * 1099511628211ULL;
+		h = (h ^ slot_gen(inv, t, "parent")) * 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The item of prev with that id, or NULL. */
+static const struct snap_object *prev_item(const struct snap_objects *prev, const char *id)
+{
+	size_t lo = 0, hi = prev ? prev->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct snap_object *it = &prev->items[prev->by_id[mid]];
+		int c = strcmp(it->id, id);
+
+		if (c == 0)
+			return it;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * Appends object ob (its sig already in it) to the chunk text (",\n" before
+ * all but the first) and its name and id to names: the text of prev when the
+ * object is there with the same signature, else rendered.
+ */
+static void render_item(struct render_ctx *x, const struct collector *c, const struct row_slots *rs,
+			const struct snap_objects *prev, const struct inv_obj *ob,
+			struct snap_object *it, struct buf *text, struct buf *names,
+			struct buf *scratch)
+{
+	const struct snap_object *old = prev_item(prev, ob->moref);
+	const char *raw = inventory_value(ob, x->name_slot[ob->type]);
+	struct buf dec;
+
+	buf_init(&dec, 0);
+	if (text->len)
+		buf_adds(text, ",\n");
+	it->off = text->len;
+	if (old && old->sig == it->sig) {
+		/* the same values and names: the same text */
+		buf_add(text, snap_object_text(prev, (size_t)(old - prev->items)), old->len);
+		buf_adds(&dec, old->name);
+	} else {
+		if (!raw || vi_name_percent_decode(&dec, raw) < 0) {
+			buf_reset(&dec);
+			buf_add_utf8(&dec, raw ? raw : "");
+		}
+		object_json(x, c, ob, rs, text, scratch, dec.data);
+	}
+	it->len = text->len - it->off;
+	buf_add(names, dec.data, dec.len + 1);
+	buf_add(names, ob->moref, strlen(ob->moref) + 1);
+	if (dec.failed)
+		names->failed = true;
+	buf_release(&dec);
+}
+
+int render_objects(const struct inventory *inv, const struct collector *c, const char *target,
+		   double now, const struct snap_objects *prev, struct snap_objects **out,
+		   struct err *e)
+{
+	int type = inventory_type_index(inv, c->type);
+	struct row_slots rs[RENDER_MAX_ROWS];
+	struct snap_objects *o = calloc(1, sizeof(*o));
+	const struct inv_obj **objs = NULL;
+	struct buf text, names, scratch;
+	struct render_ctx x;
+	size_t n = 0, cap;
+	int rc = -1;
+
+	if (!o)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	o->refs = 1;
+	ctx_init(&x, inv, target, now);
+	buf_init(&text, 0);
+	buf_init(&names, 0);
+	buf_init(&scratch, 0);
+	cap = type >= 0 ? inv->types[type].count : 0;
+	o->items = calloc(cap ? cap : 1, sizeof(*o->items));
+	if (!o->items || col_nmetrics(c) > RENDER_MAX_ROWS)
+		goto out_free;
+	memset(rs, 0, sizeof(rs));
+	for (size_t i = 0; type >= 0 && c->metrics[i].family; i++) {
+		const struct col_metric *m = &c->metrics[i];
+		unsigned t = (unsigned)type;
+
+		rs[i].path = inventory_slot(inv, t, m->path);
+		rs[i].mul = inventory_slot(inv, t, m->mul);
+		rs[i].minus = inventory_slot(inv, t, m->minus);
+		rs[i].plus = inventory_slot(inv, t, m->plus);
+		for (size_t l = 0; m->labels && l < RENDER_MAX_LABELS && m->labels[l].label; l++)
+			rs[i].labels[l] = inventory_slot(inv, t, m->labels[l].path);
+	}
+	o->ctx = placement_sig(inv, target);
+	if (prev && prev->ctx != o->ctx)
+		prev = NULL;
+	objs = calloc(cap ? cap : 1, sizeof(*objs));
+	if (!objs)
+		goto out_free;
+	for (const struct inv_obj *ob = type >= 0 ? inv->types[type].head : NULL; ob && n < cap;
+	     ob = ob->next) {
+		if (ob->hidden) /* left out by the target's name filter */
+			continue;
+		objs[n] = ob;
+		o->items[n].sig = object_sig(inv, ob);
+		n++;
+	}
+	o->nchunks = (n + SNAP_CHUNK_OBJECTS - 1) / SNAP_CHUNK_OBJECTS;
+	o->chunks = calloc(o->nchunks ? o->nchunks : 1, sizeof(*o->chunks));
+	if (!o->chunks)
+		goto out_free;
+	for (size_t k = 0; k < o->nchunks; k++) {
+		size_t first = k * SNAP_CHUNK_OBJECTS;
+		size_t end = first + SNAP_CHUNK_OBJECTS < n ? first + SNAP_CHUNK_OBJECTS : n;
+		bool same = prev && k < prev->nchunks &&
+			    (first + SNAP_CHUNK_OBJECTS < prev->n ? first + SNAP_CHUNK_OBJECTS
+								  : prev->n) == end;
+
+		for (size_t i = first; same && i < end; i++)
+			same = prev->items[i].sig == o->items[i].sig &&
+			       strcmp(prev->items[i].id, objs[i]->moref) == 0;
+		if (same) {
+			/* the same objects with the same values: the same chunk */
+			__atomic_add_fetch(&prev->chunks[k]->refs, 1, __ATOMIC_RELAXED);
+			o->chunks[k] = prev->chunks[k];
+			for (size_t i = first; i < end; i++) {
+				o->items[i].off = prev->items[i].off;
+				o->items[i].len = prev->items[i].len;
+				buf_add(&names, prev->items[i].name,
+					strlen(prev->items[i].name) + 1);
+				buf_add(&names, objs[i]->moref, strlen(objs[i]->moref) + 1);
+			}
+		} else {
+			buf_reset(&text);
+			for (size_t i = first; i < end; i++)
+				render_item(&x, c, rs, prev, objs[i], &o->items[i], &text, &names,
+					    &scratch);
+			o->chunks[k] = malloc(sizeof(*o->chunks[k]) + text.len + 1);
+			if (!o->chunks[k] || text.failed)
+				goto out_free;
+			o->chunks[k]->refs = 1;
+			o->chunks[k]->len = text.len;
+			memcpy(o->chunks[k]->text, text.data, text.len + 1);
+		}
+		o->len += o->chunks[k]->len + (k ? 2 : 0);
+	}
+	if (names.failed || x.tmp.failed)
+		goto out_free;
+	o->n = n;
+	o->names = buf_detach(&names, NULL);
+	if (!o->names || index_objects(o) < 0)
+		goto out_free;
+	*out = o;
+	o = NULL;
+	rc = 0;
+
+out_free:
+	if (rc < 0)
+		err_set(e, ERR_NOMEM, "out of memory building the %s objects of the JSON API",
+			c->name);
+	snap_objects_put(o);
+	free(objs);
+	buf_release(&text);
+	buf_release(&names);
+	buf_release(&scratch);
 	buf_release(&x.tmp);
 	return rc;
 }

@@ -46,6 +46,22 @@ unsigned long render_row_gen(const struct inventory *inv, const struct collector
 int render_json(const struct inventory *inv, const char *target, double now, struct snapshot *s,
 		bool *active_tasks, struct err *e);
 
+/*
+ * The objects of collector c (vm, host, datastore) for the JSON API: per
+ * object "target", "id", "name" (decoded), then one member per metric row,
+ * named after the family without "vsphere_<subject>_": gauges as numbers in
+ * base units (null without a sample; the same values as /metrics), state sets
+ * as the state string, info rows as their labels. Rendered once here so that
+ * requests only copy text. prev (may be NULL) is the previous rendering of the
+ * same collector and target: the text of an object whose values and resolved
+ * names did not change is copied from it instead of rendered again. *out (NULL
+ * on entry) has one reference for the caller (snap_objects_put). 0, or -1
+ * with e set (ERR_NOMEM).
+ */
+int render_objects(const struct inventory *inv, const struct collector *c, const char *target,
+		   double now, const struct snap_objects *prev, struct snap_objects **out,
+		   struct err *e);
+
 /* A new JSON string holding s (NULL: ""), with invalid UTF-8 bytes replaced
  * by U+FFFD. NULL only when out of memory. */
 json_t *render_json_string(const char *s);

@@ -105,6 +105,21 @@ int snapshot_share_family(struct snapshot *s, struct snap_family *src)
 	return 0;
 }
 
+int snapshot_make_shareable(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->nfamilies; i++) {
+		struct snap_family *f = &s->families[i];
+
+		if (f->shared)
+			continue;
+		f->shared = malloc(sizeof(*f->shared));
+		if (!f->shared)
+			return -1;
+		*f->shared = 1;
+	}
+	return 0;
+}
+
 static void family_release(struct snap_family *f)
 {
 	free(f->name);
@@ -146,6 +161,8 @@ void snapshot_put(struct snapshot *s)
 	json_decref(s->target);
 	json_decref(s->questions);
 	json_decref(s->tasks);
+	for (int k = 0; k < SNAP_KINDS; k++)
+		snap_objects_put(s->objects[k]);
 	free(s);
 }
 
@@ -183,4 +200,26 @@ struct snapshot *snapshot_slot_get(struct snapshot_slot *slot)
 		snapshot_ref(s);
 	pthread_mutex_unlock(&slot->lock);
 	return s;
+}
+
+void snap_objects_ref(struct snap_objects *o)
+{
+	__atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
+}
+
+void snap_objects_put(struct snap_objects *o)
+{
+	if (!o || __atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	for (size_t i = 0; i < o->nchunks; i++) {
+		if (o->chunks[i] &&
+		    __atomic_sub_fetch(&o->chunks[i]->refs, 1, __ATOMIC_ACQ_REL) == 0)
+			free(o->chunks[i]);
+	}
+	free(o->chunks);
+	free(o->names);
+	free(o->items);
+	free(o->by_name);
+	free(o->by_id);
+	free(o);
 }

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* One metric family of one target: sample lines only (no HELP/TYPE), so that
  * /metrics can merge targets family by family with one HELP/TYPE each. */
@@ -17,6 +18,64 @@ struct snap_family {
 	int *shared; /* internal: references to samples when shared between snapshots, or NULL */
 };
 
+/* The object lists of the JSON API (/api/v1/vms, hosts, datastores). */
+enum snap_kind {
+	SNAP_VMS,
+	SNAP_HOSTS,
+	SNAP_DATASTORES,
+	SNAP_KINDS,
+};
+
+/* Objects per chunk of text: a change re-renders (and duplicates) one chunk. */
+#define SNAP_CHUNK_OBJECTS 128
+
+/* The JSON text of up to SNAP_CHUNK_OBJECTS consecutive objects, joined by ",\n";
+ * shared read-only between the lists of successive snapshots. */
+struct snap_chunk {
+	int refs; /* atomic */
+	size_t len;
+	char text[]; /* NUL-terminated at len */
+};
+
+/* One object of such a list: its JSON text is chunks[i / SNAP_CHUNK_OBJECTS]->text[off, off + len). */
+struct snap_object {
+	const char *name; /* decoded display name (in names) */
+	const char *id;	  /* managed object id (in names) */
+	size_t off, len;
+	uint64_t sig; /* of the values it was rendered from (render_objects reuses equal ones) */
+};
+
+/*
+ * The objects of one kind of one target, rendered once by the collection
+ * thread and shared read-only (reference counted) between snapshots until
+ * they change: a request copies text, it renders nothing. The text is cut in
+ * chunks so that a list rendered again after a few objects changed shares the
+ * other chunks with the previous one (old snapshots stay alive while a request
+ * or the /metrics cache holds them).
+ */
+struct snap_objects {
+	struct snap_chunk **chunks; /* (n + SNAP_CHUNK_OBJECTS - 1) / SNAP_CHUNK_OBJECTS */
+	size_t nchunks;
+	size_t len;		   /* the text of every chunk, separators included */
+	char *names;		   /* the names and ids, NUL-terminated each */
+	struct snap_object *items; /* in inventory order */
+	size_t n;
+	size_t *by_name; /* indices into items sorted by name, then id */
+	size_t *by_id;	 /* indices into items sorted by id */
+	uint64_t ctx;	 /* of the names the objects resolve (hosts, clusters, ...) */
+	int refs;	 /* atomic */
+};
+
+/* The text of item i of o. */
+static inline const char *snap_object_text(const struct snap_objects *o, size_t i)
+{
+	return o->chunks[i / SNAP_CHUNK_OBJECTS]->text + o->items[i].off;
+}
+
+/* Drops a reference to o; frees at zero. NULL is fine. */
+void snap_objects_put(struct snap_objects *o);
+void snap_objects_ref(struct snap_objects *o);
+
 /*
  * Published by the target's collection thread, read by HTTP threads. Never
  * changed after publication; freed when the last reference goes.
@@ -28,7 +87,8 @@ struct snapshot {
 	json_t *target;	   /* object: name, url, up, last_update, last_error, ... */
 	json_t *questions; /* array of question objects (see docs/api.md) */
 	json_t *tasks;	   /* array of task objects */
-	int refs;	   /* atomic */
+	struct snap_objects *objects[SNAP_KINDS]; /* NULL: not collected */
+	int refs;				  /* atomic */
 };
 
 /* A slot holding the current snapshot of one target. */
@@ -54,6 +114,12 @@ int snapshot_add_family_take(struct snapshot *s, const char *name, const char *h
 /* Adds a family whose samples are shared with src (a family of another
  * snapshot, which may be published): no copy of the sample text. 0 or -1. */
 int snapshot_share_family(struct snapshot *s, struct snap_family *src);
+
+/* Makes every family of s shareable from any thread: snapshot_share_family()
+ * may then be called on them by a thread that did not build s (it otherwise
+ * must not). Call before s is handed to another thread. 0, or -1 when out of
+ * memory. */
+int snapshot_make_shareable(struct snapshot *s);
 
 void snapshot_ref(struct snapshot *s);
 /* Drops a reference; frees at zero. NULL is fine. */

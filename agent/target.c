@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,13 +10,17 @@
 #include <time.h>
 
 #include "agent/inventory.h"
+#include "agent/perf.h"
 #include "agent/render.h"
 #include "agent/selfmetrics.h"
 #include "agent/target.h"
 #include "collectors/collector.h"
+#include "collectors/perf.h"
 #include "util/log.h"
 #include "vi/pc.h"
+#include "vi/names.h"
 #include "vi/pc_tasks.h"
+#include "vi/search.h"
 #include "vi/session.h"
 
 /*
@@ -79,12 +84,27 @@ struct target {
 	bool ever_synced;	/* for the log: first connection or recovery */
 	/* render_row_gen() of each row when its family was last rendered */
 	unsigned long gens[TARGET_MAX_COLS][TARGET_MAX_ROWS];
+	/* what the JSON API objects of cur were rendered from (render_objects) */
+	unsigned long obj_gens[SNAP_KINDS];
 	struct snapshot *cur; /* what we published last (our own reference) */
 	double last_publish;  /* monotonic time of the last publication */
 	bool ages;	  /* the last publication holds an age that grows (question, active task) */
 	double logout_at; /* monotonic deadline of the final logout, 0 before */
 	unsigned long generation;
 	struct err last_error;
+
+	/* PerformanceManager counters (agent/perf), NULL when not collected. */
+	struct perf_worker *perf;
+	unsigned long perf_gen; /* perf_entities_gen() when the entities were last handed over */
+	/* pub_lock orders the two publishers (this thread and the perf worker's):
+	 * it guards cur's replacement, perf_snap, pub_gen and the slot. */
+	pthread_mutex_t pub_lock;
+	struct snapshot *perf_snap; /* the worker's latest counter families, or NULL */
+	unsigned long pub_gen;	    /* generation of the combined snapshots */
+
+	/* scope: the VM name regexes (compiled when configured) */
+	regex_t vm_include, vm_exclude;
+	bool has_include, has_exclude;
 };
 
 static double now_real(void)
@@ -136,6 +156,8 @@ static size_t pick_collectors(unsigned collect, const struct collector **cols)
 		cols[n++] = &col_vm;
 	if (collect & CONF_COLLECT_HOST)
 		cols[n++] = &col_host;
+	if (collect & CONF_COLLECT_HOST)
+		cols[n++] = &col_cluster_health;
 	if (collect & CONF_COLLECT_DATASTORE)
 		cols[n++] = &col_datastore;
 	if (collect & CONF_COLLECT_QUESTION)
@@ -182,9 +204,12 @@ static json_t *error_json(const struct err *e)
 	return j;
 }
 
+static bool perf_wanted(unsigned collect, bool *hosts, bool *vms);
+
 /* The target's object in /api/v1/targets; NULL when out of memory. */
 static json_t *target_json(struct target *t)
 {
+	bool hosts, vms;
 	const struct vi_service_content *sc =
 		t->session ? vi_get_service_content(t->session) : NULL;
 	json_t *j = json_object();
@@ -201,6 +226,12 @@ static json_t *target_json(struct target *t)
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (col_rendered(t, i))
 			rc |= json_array_append_new(collect, json_string(t->cols[i]->name));
+	}
+	if (t->perf && perf_wanted(t->ct.collect, &hosts, &vms)) {
+		if (hosts)
+			rc |= json_array_append_new(collect, json_string(col_perf_host.name));
+		if (vms)
+			rc |= json_array_append_new(collect, json_string(col_perf_vm.name));
 	}
 	for (size_t i = 0; i < t->inv->ntypes; i++)
 		rc |= json_object_set_new(objects, t->inv->types[i].name,
@@ -282,6 +313,151 @@ static int publish_collector(struct target *t, size_t i, double now, struct snap
 	return 0;
 }
 
+/* The JSON API list a collector feeds, or -1. */
+static int objects_kind(const struct collector *c)
+{
+	if (c == &col_vm)
+		return SNAP_VMS;
+	if (c == &col_host)
+		return SNAP_HOSTS;
+	if (c == &col_datastore)
+		return SNAP_DATASTORES;
+	return -1;
+}
+
+/*
+ * The JSON API objects of collector i: shared with the last snapshot when
+ * nothing they read changed, else rendered again (here, on the collection
+ * thread, so that requests only copy text).
+ */
+static int publish_objects(struct target *t, size_t i, double now, struct snapshot *s,
+			   struct err *e)
+{
+	const struct collector *c = t->cols[i];
+	int k = objects_kind(c);
+	unsigned long g = 1;
+
+	if (k < 0)
+		return 0;
+	for (size_t r = 0; r < col_nmetrics(c); r++)
+		g += render_row_gen(t->inv, c, r);
+	if (t->cur && t->cur->objects[k] && t->obj_gens[k] == g) {
+		snap_objects_ref(t->cur->objects[k]);
+		s->objects[k] = t->cur->objects[k];
+		return 0;
+	}
+	if (render_objects(t->inv, c, t->ct.name, now, t->cur ? t->cur->objects[k] : NULL,
+			   &s->objects[k], e) < 0)
+		return -1;
+	t->obj_gens[k] = g;
+	return 0;
+}
+
+/*
+ * Publishes cur together with the perf worker's families: one snapshot that
+ * shares the text of both (no copy), with a generation of its own. Caller
+ * holds pub_lock. 0, or -1 when out of memory (the slot keeps the old one).
+ */
+static int publish_combined(struct target *t)
+{
+	struct snapshot *c = snapshot_new();
+	struct snapshot *parts[2] = {t->cur, t->perf_snap};
+
+	if (!c)
+		return -1;
+	for (size_t p = 0; p < 2; p++) {
+		for (size_t i = 0; parts[p] && i < parts[p]->nfamilies; i++) {
+			if (snapshot_share_family(c, &parts[p]->families[i]) < 0)
+				goto out_fail;
+		}
+	}
+	json_decref(c->target);
+	json_decref(c->questions);
+	json_decref(c->tasks);
+	c->target = json_incref(t->cur->target);
+	c->questions = json_incref(t->cur->questions);
+	c->tasks = json_incref(t->cur->tasks);
+	for (size_t k = 0; k < SNAP_KINDS; k++) {
+		if (t->cur->objects[k]) {
+			snap_objects_ref(t->cur->objects[k]);
+			c->objects[k] = t->cur->objects[k];
+		}
+	}
+	c->generation = ++t->pub_gen;
+	snapshot_sort(c);
+	snapshot_slot_swap(&t->slot, c);
+	return 0;
+
+out_fail:
+	snapshot_put(c);
+	return -1;
+}
+
+/* Makes s (the caller's reference, taken) the target's current snapshot and
+ * publishes it, with the counter families when perf is collected. */
+static int publish_swap(struct target *t, struct snapshot *s)
+{
+	struct snapshot *old;
+	int rc = 0;
+
+	if (!t->perf) {
+		snapshot_ref(s);
+		snapshot_slot_swap(&t->slot, s);
+		snapshot_put(t->cur);
+		t->cur = s;
+		return 0;
+	}
+	if (snapshot_make_shareable(s) < 0) {
+		snapshot_put(s);
+		return -1;
+	}
+	pthread_mutex_lock(&t->pub_lock);
+	old = t->cur;
+	t->cur = s;
+	rc = publish_combined(t);
+	pthread_mutex_unlock(&t->pub_lock);
+	snapshot_put(old);
+	return rc;
+}
+
+/* The perf worker's callback: its new families, published with the last cur. */
+static void perf_published(void *ud, struct snapshot *families)
+{
+	struct target *t = ud;
+	struct snapshot *old;
+
+	pthread_mutex_lock(&t->pub_lock);
+	old = t->perf_snap;
+	t->perf_snap = families;
+	if (t->cur && publish_combined(t) < 0)
+		log_msg(LOG_LEVEL_ERROR, "target %s: out of memory publishing counters",
+			t->ct.name);
+	pthread_mutex_unlock(&t->pub_lock);
+	snapshot_put(old);
+}
+
+/* Gives the perf worker the hosts and VMs to query when they changed. */
+static void perf_hand_over(struct target *t)
+{
+	unsigned long g;
+	struct perf_entities *pe;
+
+	if (!t->perf)
+		return;
+	g = perf_entities_gen(t->inv);
+	if (g == t->perf_gen && t->perf_gen != 0)
+		return;
+	pe = perf_entities_build(t->inv, t->ct.name, t->ct.collect & CONF_COLLECT_PERF,
+				 t->ct.collect & CONF_COLLECT_PERF_VM);
+	if (!pe) {
+		log_msg(LOG_LEVEL_ERROR, "target %s: out of memory listing perf entities",
+			t->ct.name);
+		return;
+	}
+	t->perf_gen = g ? g : 1;
+	perf_set_entities(t->perf, pe);
+}
+
 static int publish(struct target *t, struct err *e)
 {
 	struct snapshot *s = snapshot_new();
@@ -291,8 +467,13 @@ static int publish(struct target *t, struct err *e)
 
 	if (!s)
 		return err_set(e, ERR_NOMEM, "out of memory");
+	inventory_expire_tasks(t->inv, now,
+			       t->ct.task_retention_s > 0 ? t->ct.task_retention_s
+							  : CONF_DEFAULT_TASK_RETENTION);
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (col_rendered(t, i) && publish_collector(t, i, now, s, &rendered, e) < 0)
+			goto out_fail;
+		if (col_rendered(t, i) && publish_objects(t, i, now, s, e) < 0)
 			goto out_fail;
 	}
 	if (render_json(t->inv, t->ct.name, now, s, &active_tasks, e) < 0)
@@ -314,10 +495,11 @@ static int publish(struct target *t, struct err *e)
 		goto out_fail;
 	}
 	snapshot_sort(s);
-	snapshot_ref(s);
-	snapshot_slot_swap(&t->slot, s);
-	snapshot_put(t->cur);
-	t->cur = s;
+	if (publish_swap(t, s) < 0) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_fail;
+	}
+	perf_hand_over(t);
 	/* finished tasks keep their times: only pending questions and queued or
 	 * running tasks have ages to refresh */
 	t->ages = active_tasks || json_array_size(s->questions) > 0;
@@ -396,6 +578,92 @@ static void drop_filters(struct target *t)
 	t->steady = false;
 }
 
+/* The VM name filter: include (when set) must match, exclude must not. */
+static bool keep_vm(void *ud, const char *raw)
+{
+	struct target *t = ud;
+	struct buf d;
+	bool keep = true;
+
+	buf_init(&d, 0);
+	if (vi_name_percent_decode(&d, raw) < 0 || d.failed) {
+		buf_reset(&d);
+		buf_adds(&d, raw);
+	}
+	if (t->has_include && regexec(&t->vm_include, d.data, 0, NULL, 0) != 0)
+		keep = false;
+	if (keep && t->has_exclude && regexec(&t->vm_exclude, d.data, 0, NULL, 0) == 0)
+		keep = false;
+	buf_release(&d);
+	return keep;
+}
+
+/* Compiles the configured VM name regexes (validated when the file was read). */
+static int scope_init(struct target *t, struct err *e)
+{
+	if (t->ct.vm_include) {
+		if (regcomp(&t->vm_include, t->ct.vm_include, REG_EXTENDED | REG_NOSUB) != 0)
+			return err_set(e, ERR_CONFIG, "vm_include: invalid regular expression");
+		t->has_include = true;
+	}
+	if (t->ct.vm_exclude) {
+		if (regcomp(&t->vm_exclude, t->ct.vm_exclude, REG_EXTENDED | REG_NOSUB) != 0)
+			return err_set(e, ERR_CONFIG, "vm_exclude: invalid regular expression");
+		t->has_exclude = true;
+	}
+	if (t->has_include || t->has_exclude)
+		inventory_set_name_filter(t->inv, "VirtualMachine", keep_vm, t);
+	return 0;
+}
+
+struct walk_ctx {
+	struct apply_ctx a;
+	char parent_type[64];
+	char parent[256];
+};
+
+static int on_ancestor(void *ud, const struct vi_change *c, struct err *e)
+{
+	struct walk_ctx *w = ud;
+
+	if (c->path && strcmp(c->path, "parent") == 0 && c->value && c->value->type_attr) {
+		snprintf(w->parent_type, sizeof(w->parent_type), "%s", c->value->type_attr);
+		snprintf(w->parent, sizeof(w->parent), "%s", c->value->text);
+	}
+	return on_change(&w->a, c, e);
+}
+
+/*
+ * A view rooted below the root folder holds neither its root nor what is above
+ * it, whose names the labels show (cluster, datacenter): read the root and its
+ * ancestors once per connection, with the properties their collectors fetch.
+ */
+static int scope_ancestors(struct target *t, const char *type, const char *moref, struct err *e)
+{
+	struct walk_ctx w = {.a = {t, now_real(), 0}};
+	struct vi_pc_handler h = {.on_change = on_ancestor, .ud = &w};
+	char cur_type[64], cur[256];
+
+	snprintf(cur_type, sizeof(cur_type), "%s", type);
+	snprintf(cur, sizeof(cur), "%s", moref);
+	for (int depth = 0; depth < 32 && cur[0]; depth++) {
+		static const char *const placement[] = {"name", "parent", NULL};
+		int ty = inventory_type_index(t->inv, cur_type);
+		const char *const *paths = placement;
+
+		if (ty >= 0 && inventory_slot(t->inv, (unsigned)ty, "parent") >= 0)
+			paths = t->inv->types[ty].fetch;
+		w.parent[0] = w.parent_type[0] = '\0';
+		if (vi_pc_retrieve_object(t->session, cur_type, cur, paths, &h, e) < 0) {
+			err_prefix(e, "reading %s %s above the root", cur_type, cur);
+			return -1;
+		}
+		snprintf(cur_type, sizeof(cur_type), "%s", w.parent_type);
+		snprintf(cur, sizeof(cur), "%s", w.parent);
+	}
+	return 0;
+}
+
 /* One view and one filter over it for the view types; the task filter. */
 static int build_filters(struct target *t, struct err *e)
 {
@@ -403,6 +671,8 @@ static int build_filters(struct target *t, struct err *e)
 	struct vi_prop_spec specs[INV_MAX_TYPES];
 	size_t n = 0;
 	bool tasks = false;
+	char *root_type = NULL, *root = NULL;
+	int rc = 0;
 
 	drop_filters(t);
 	if (t->built)
@@ -420,22 +690,35 @@ static int build_filters(struct target *t, struct err *e)
 		specs[n].paths = ty->fetch;
 		n++;
 	}
+	if (t->ct.root &&
+	    vi_lookup_inventory_path(t->session, t->ct.root, &root_type, &root, e) < 0) {
+		err_prefix(e, "root");
+		return -1;
+	}
 	if (n > 0) {
-		if (vi_pc_create_view(t->session, NULL, NULL, types, n, &t->view, e) < 0) {
+		rc = vi_pc_create_view(t->session, root_type, root, types, n, &t->view, e);
+		if (rc < 0) {
 			err_prefix(e, "creating the container view");
-			return -1;
+			goto out_free;
 		}
-		if (vi_pc_create_filter(t->session, t->view, specs, n, &t->filter, e) < 0) {
+		rc = vi_pc_create_filter(t->session, t->view, specs, n, &t->filter, e);
+		if (rc < 0) {
 			err_prefix(e, "creating the property filter");
-			return -1;
+			goto out_free;
 		}
 	}
 	if (tasks && vi_pc_create_task_filter(t->session, &t->task_filter, e) < 0) {
 		err_prefix(e, "creating the task filter");
-		return -1;
+		rc = -1;
+		goto out_free;
 	}
 	inventory_unmark(t->inv);
-	return 0;
+	if (root)
+		rc = scope_ancestors(t, root_type, root, e);
+out_free:
+	free(root_type);
+	free(root);
+	return rc;
 }
 
 static int connect_target(struct target *t, struct err *e)
@@ -618,6 +901,13 @@ static void target_free(struct target *t)
 {
 	if (!t)
 		return;
+	perf_stop(t->perf);
+	snapshot_put(t->perf_snap);
+	pthread_mutex_destroy(&t->pub_lock);
+	if (t->has_include)
+		regfree(&t->vm_include);
+	if (t->has_exclude)
+		regfree(&t->vm_exclude);
 	vi_session_free(t->session);
 	inventory_free(t->inv);
 	drop_filters(t);
@@ -631,19 +921,10 @@ static void target_free(struct target *t)
 
 static int make_session(struct target *t, struct err *e)
 {
-	struct vi_session_opts o = {0};
+	struct vi_session_opts o;
 	struct vi_call_observer obs = {selfmetrics_on_call, &t->self};
-	long timeout_ms = t->ct.timeout_s > 0 ? (long)t->ct.timeout_s * 1000 : 60000;
 
-	o.http.url = t->ct.url;
-	o.http.ca_file = t->ct.ca_file;
-	o.http.thumbprint = t->ct.thumbprint;
-	o.http.insecure = t->ct.insecure;
-	o.http.proxy = t->ct.proxy;
-	o.http.timeout_ms = timeout_ms;
-	o.http.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
-	o.username = t->ct.username ? t->ct.username : "";
-	o.password = t->ct.password ? t->ct.password : "";
+	conf_target_session_opts(&t->ct, &o);
 	t->session = vi_session_new(&o, e);
 	if (!t->session)
 		return -1;
@@ -652,15 +933,26 @@ static int make_session(struct target *t, struct err *e)
 	return 0;
 }
 
+/* Whether collect asks for counters, and of what: host counters need the
+ * hosts collected, VM counters the VMs (their names and states). */
+static bool perf_wanted(unsigned collect, bool *hosts, bool *vms)
+{
+	*hosts = (collect & CONF_COLLECT_PERF) && (collect & CONF_COLLECT_HOST);
+	*vms = (collect & CONF_COLLECT_PERF_VM) && (collect & CONF_COLLECT_VM);
+	return *hosts || *vms;
+}
+
 struct target *target_start(const struct conf_target *ct, struct err *e)
 {
 	struct target *t = calloc(1, sizeof(*t));
+	bool hosts, vms;
 
 	if (!t) {
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
 	}
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_mutex_init(&t->pub_lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
 	snapshot_slot_init(&t->slot);
 	selfmetrics_init(&t->self);
@@ -670,8 +962,14 @@ struct target *target_start(const struct conf_target *ct, struct err *e)
 		goto out_free;
 	}
 	t->ncols = pick_collectors(ct->collect, t->cols);
-	if (inventory_new(t->cols, t->ncols, &t->inv, e) < 0 || make_session(t, e) < 0)
+	if (inventory_new(t->cols, t->ncols, &t->inv, e) < 0 || make_session(t, e) < 0 ||
+	    scope_init(t, e) < 0)
 		goto out_free;
+	if (perf_wanted(ct->collect, &hosts, &vms)) {
+		t->perf = perf_start(&t->ct, hosts, vms, perf_published, t, e);
+		if (!t->perf)
+			goto out_free;
+	}
 	/* vsphere_up 0 at once, before the first connection */
 	if (publish(t, e) < 0)
 		goto out_free;
@@ -695,6 +993,7 @@ void target_request_stop(struct target *t)
 	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&t->cond);
 	pthread_mutex_unlock(&t->lock);
+	perf_request_stop(t->perf);
 	/* the session lives until target_free(), after the join */
 	vi_session_wakeup(t->session);
 }

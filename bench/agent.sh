@@ -107,7 +107,8 @@ printf 'bench-password\n' >"$OUT/password"
 chmod 600 "$OUT/password"
 cat >"$OUT/vimon.conf" <<EOF
 listen = "127.0.0.1:0";
-targets = ( { name = "bench"; url = "$SIM_URL"; username = "bench"; password_file = "$OUT/password"; } );
+targets = ( { name = "bench"; url = "$SIM_URL"; username = "bench"; password_file = "$OUT/password";
+  collect = ["vm", "host", "datastore", "question", "task"]; } );
 EOF
 simctl POST /_sim/stats/reset '{}' >/dev/null
 t0=$(now_ms)

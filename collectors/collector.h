@@ -18,6 +18,10 @@ enum col_store {
 	COL_STORE_COUNT,    /* an ArrayOf* value: the number of elements */
 	COL_STORE_QUESTION, /* VirtualMachineQuestionInfo, parsed (vi/question.h) */
 	COL_STORE_TASK,	    /* TaskInfo, parsed (vi/task.h) */
+	/* VirtualMachineSnapshotInfo (vi/vmsnap.h): the value is the number of
+	 * snapshots in the whole tree; the leaf COL_LEAF_OLDEST below it holds the
+	 * createTime (xsd:dateTime) of the oldest one */
+	COL_STORE_SNAPSHOT,
 };
 
 /*
@@ -26,6 +30,9 @@ enum col_store {
  * inventory keeps that leaf as text whenever the fetched value changes, so a
  * change of one quickStats field costs one small update.
  */
+/* The computed leaf of a COL_STORE_SNAPSHOT path ("snapshot.oldestCreateTime"). */
+#define COL_LEAF_OLDEST "oldestCreateTime"
+
 struct col_path {
 	const char *path;
 	enum col_store store;
@@ -109,6 +116,9 @@ extern const struct collector *const col_registry[];
 /* The empty row table of the helpers ({NULL}). */
 extern const struct col_metric col_no_metrics[];
 
+/* ManagedEntityStatus values (overallStatus, heartbeat, alarm states), NULL-terminated. */
+extern const char *const col_entity_status[];
+
 /* The collector of that name, or NULL. Borrowed (static). */
 const struct collector *col_find(const char *name);
 
@@ -125,6 +135,8 @@ extern const struct collector col_datastore;
 extern const struct collector col_question;
 extern const struct collector col_task;
 extern const struct collector col_cluster;
+/* Clusters' health (overallStatus, triggered alarms); collected with `host`. */
+extern const struct collector col_cluster_health;
 extern const struct collector col_compute;
 extern const struct collector col_datacenter;
 extern const struct collector col_folder;

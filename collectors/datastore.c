@@ -6,6 +6,8 @@ static const struct col_path ds_paths[] = {
 	{"summary", COL_STORE_TEXT},
 	{"host", COL_STORE_COUNT},
 	{"vm", COL_STORE_COUNT},
+	{"overallStatus", COL_STORE_TEXT},
+	{"triggeredAlarmState", COL_STORE_COUNT},
 	{NULL, 0},
 };
 
@@ -63,6 +65,18 @@ static const struct col_metric ds_metrics[] = {
 	 .help = "Virtual machines with files on the datastore (vm).",
 	 .kind = COL_GAUGE,
 	 .path = "vm",
+	 .dflt = "0"},
+	{.family = "vsphere_datastore_overall_status",
+	 .help = "Datastore health as vCenter shows it (overallStatus), one series per status.",
+	 .kind = COL_STATESET,
+	 .path = "overallStatus",
+	 .dflt = "gray",
+	 .state_label = "status",
+	 .states = col_entity_status},
+	{.family = "vsphere_datastore_alarms_triggered",
+	 .help = "Alarms triggered on the datastore (triggeredAlarmState).",
+	 .kind = COL_GAUGE,
+	 .path = "triggeredAlarmState",
 	 .dflt = "0"},
 	{NULL},
 };

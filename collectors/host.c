@@ -12,6 +12,8 @@ static const struct col_path host_paths[] = {
 	{"summary.quickStats", COL_STORE_TEXT},
 	{"summary.config.product.fullName", COL_STORE_TEXT},
 	{"summary.config.product.version", COL_STORE_TEXT},
+	{"overallStatus", COL_STORE_TEXT},
+	{"triggeredAlarmState", COL_STORE_COUNT},
 	{NULL, 0},
 };
 
@@ -78,6 +80,18 @@ static const struct col_metric host_metrics[] = {
 	 .kind = COL_GAUGE,
 	 .path = "runtime.bootTime",
 	 .conv = COL_CONV_TIME},
+	{.family = "vsphere_host_overall_status",
+	 .help = "Host health as vCenter shows it (overallStatus), one series per status.",
+	 .kind = COL_STATESET,
+	 .path = "overallStatus",
+	 .dflt = "gray",
+	 .state_label = "status",
+	 .states = col_entity_status},
+	{.family = "vsphere_host_alarms_triggered",
+	 .help = "Alarms triggered on the host (triggeredAlarmState).",
+	 .kind = COL_GAUGE,
+	 .path = "triggeredAlarmState",
+	 .dflt = "0"},
 	{NULL},
 };
 

@@ -12,6 +12,40 @@ static const struct col_path placement_paths[] = {
 
 const struct col_metric col_no_metrics[] = {{NULL}};
 
+const char *const col_entity_status[] = {"gray", "green", "yellow", "red", NULL};
+
+static const struct col_path cluster_health_paths[] = {
+	{"name", COL_STORE_TEXT},
+	{"overallStatus", COL_STORE_TEXT},
+	{"triggeredAlarmState", COL_STORE_COUNT},
+	{NULL, 0},
+};
+
+static const struct col_metric cluster_health_metrics[] = {
+	{.family = "vsphere_cluster_overall_status",
+	 .help = "Cluster health as vCenter shows it (overallStatus), one series per status.",
+	 .kind = COL_STATESET,
+	 .path = "overallStatus",
+	 .dflt = "gray",
+	 .state_label = "status",
+	 .states = col_entity_status},
+	{.family = "vsphere_cluster_alarms_triggered",
+	 .help = "Alarms triggered on the cluster (triggeredAlarmState).",
+	 .kind = COL_GAUGE,
+	 .path = "triggeredAlarmState",
+	 .dflt = "0"},
+	{NULL},
+};
+
+const struct collector col_cluster_health = {
+	.name = "cluster_health",
+	.type = "ClusterComputeResource",
+	.paths = cluster_health_paths,
+	.name_label = "cluster",
+	.id_label = "cluster_id",
+	.metrics = cluster_health_metrics,
+};
+
 const struct collector col_cluster = {
 	.name = "cluster",
 	.type = "ClusterComputeResource",
@@ -53,9 +87,19 @@ const struct collector col_folder = {
 };
 
 const struct collector *const col_registry[] = {
-	&col_vm,     &col_host,		&col_datastore,	  &col_question,
-	&col_task,   &col_cluster,	&col_compute,	  &col_datacenter,
-	&col_folder, &col_task_manager, &col_vm_question, &col_host_placement,
+	&col_vm,
+	&col_host,
+	&col_datastore,
+	&col_question,
+	&col_task,
+	&col_cluster,
+	&col_compute,
+	&col_datacenter,
+	&col_folder,
+	&col_task_manager,
+	&col_vm_question,
+	&col_host_placement,
+	&col_cluster_health,
 	NULL,
 };
 

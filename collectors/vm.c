@@ -13,13 +13,25 @@ static const struct col_path vm_paths[] = {
 	{"config.guestFullName", COL_STORE_TEXT},
 	{"config.hardware.numCPU", COL_STORE_TEXT},
 	{"config.hardware.memoryMB", COL_STORE_TEXT},
+	{"snapshot", COL_STORE_SNAPSHOT},
+	{"guest.toolsRunningStatus", COL_STORE_TEXT},
+	{"guest.toolsVersionStatus2", COL_STORE_TEXT},
+	{"overallStatus", COL_STORE_TEXT},
+	{"triggeredAlarmState", COL_STORE_COUNT},
 	{NULL, 0},
 };
 
 static const char *const power_states[] = {"poweredOn", "poweredOff", "suspended", NULL};
 static const char *const connection_states[] = {"connected",	"disconnected", "orphaned",
 						"inaccessible", "invalid",	NULL};
-static const char *const heartbeat_states[] = {"gray", "green", "yellow", "red", NULL};
+static const char *const tools_running_states[] = {"guestToolsNotRunning", "guestToolsRunning",
+						   "guestToolsExecutingScripts", NULL};
+static const char *const tools_version_states[] = {
+	"guestToolsNotInstalled", "guestToolsNeedUpgrade",
+	"guestToolsCurrent",	  "guestToolsUnmanaged",
+	"guestToolsTooOld",	  "guestToolsSupportedOld",
+	"guestToolsSupportedNew", "guestToolsTooNew",
+	"guestToolsBlacklisted",  NULL};
 
 static const struct col_label vm_info_labels[] = {
 	{"uuid", "config.uuid", COL_RES_TEXT},
@@ -59,7 +71,7 @@ static const struct col_metric vm_metrics[] = {
 	 .path = QS "guestHeartbeatStatus",
 	 .dflt = "gray",
 	 .state_label = "status",
-	 .states = heartbeat_states},
+	 .states = col_entity_status},
 	{.family = "vsphere_vm_boot_timestamp_seconds",
 	 .help = "When the virtual machine was last powered on (summary.runtime.bootTime).",
 	 .kind = COL_GAUGE,
@@ -154,6 +166,42 @@ static const struct col_metric vm_metrics[] = {
 	 .path = QS "consumedOverheadMemory",
 	 .dflt = "0",
 	 .conv = COL_CONV_MB},
+	{.family = "vsphere_vm_snapshots",
+	 .help = "Snapshots of the virtual machine, children included (snapshot.rootSnapshotList).",
+	 .kind = COL_GAUGE,
+	 .path = "snapshot",
+	 .dflt = "0"},
+	{.family = "vsphere_vm_snapshot_oldest_timestamp_seconds",
+	 .help = "When the oldest snapshot of the virtual machine was taken (createTime); no "
+		 "sample without snapshots.",
+	 .kind = COL_GAUGE,
+	 .path = "snapshot." COL_LEAF_OLDEST,
+	 .conv = COL_CONV_TIME},
+	{.family = "vsphere_vm_tools_running_status",
+	 .help = "VMware Tools running status (guest.toolsRunningStatus), one series per status.",
+	 .kind = COL_STATESET,
+	 .path = "guest.toolsRunningStatus",
+	 .state_label = "status",
+	 .states = tools_running_states},
+	{.family = "vsphere_vm_tools_version_status",
+	 .help = "VMware Tools version status (guest.toolsVersionStatus2), one series per status.",
+	 .kind = COL_STATESET,
+	 .path = "guest.toolsVersionStatus2",
+	 .state_label = "status",
+	 .states = tools_version_states},
+	{.family = "vsphere_vm_overall_status",
+	 .help = "Virtual machine health as vCenter shows it (overallStatus), one series per "
+		 "status.",
+	 .kind = COL_STATESET,
+	 .path = "overallStatus",
+	 .dflt = "gray",
+	 .state_label = "status",
+	 .states = col_entity_status},
+	{.family = "vsphere_vm_alarms_triggered",
+	 .help = "Alarms triggered on the virtual machine (triggeredAlarmState).",
+	 .kind = COL_GAUGE,
+	 .path = "triggeredAlarmState",
+	 .dflt = "0"},
 	{NULL},
 };
 

@@ -85,18 +85,9 @@ static const struct conf_target *pick_target(const struct conf *conf, const char
 
 static struct vi_session *open_session(const struct conf_target *ct, struct err *e)
 {
-	struct vi_session_opts o = {0};
-	long timeout_ms = ct->timeout_s > 0 ? (long)ct->timeout_s * 1000 : 60000;
+	struct vi_session_opts o;
 
-	o.http.url = ct->url;
-	o.http.ca_file = ct->ca_file;
-	o.http.thumbprint = ct->thumbprint;
-	o.http.insecure = ct->insecure;
-	o.http.proxy = ct->proxy;
-	o.http.timeout_ms = timeout_ms;
-	o.http.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
-	o.username = ct->username ? ct->username : "";
-	o.password = ct->password ? ct->password : "";
+	conf_target_session_opts(ct, &o);
 	return vi_session_new(&o, e);
 }
 

@@ -20,6 +20,8 @@ libcrypt-dev apache2-utils"}
 [ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS jq mandoc"
 # the on-call page's browser tests (test_page.sh) and make screenshot
 [ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS chromium chromium-driver python3-selenium"
+# check_vsphere in a real Nagios (test_nagios.sh)
+[ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS nagios4"
 
 status=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $PKGS 2>/dev/null || true)
 missing=

@@ -761,7 +761,62 @@ bool vi_http_has_cookies(struct vi_http *h)
 	return any;
 }
 
+void vi_http_clear_cookies(struct vi_http *h)
+{
+	if (h && h->curl)
+		curl_easy_setopt(h->curl, CURLOPT_COOKIELIST, "ALL");
+}
+
 size_t vi_http_last_bytes(const struct vi_http *h)
 {
 	return h ? h->last_bytes : 0;
+}
+
+int vi_http_get(struct vi_http *h, const char *url,
+		int (*sink)(void *ud, const char *data, size_t len, struct err *e), void *ud,
+		long *status, struct err *e)
+{
+	curl_off_t down = 0;
+	long code = 0;
+	CURLcode rc;
+	int ret = -1;
+
+	if (status)
+		*status = 0;
+	h->sink = sink;
+	h->sink_ud = ud;
+	h->sink_err = e;
+	h->sink_failed = false;
+	h->too_large = false;
+	h->pin_mismatch = false;
+	h->aborted = false;
+	h->body_bytes = 0;
+	h->header_bytes = 0;
+	h->last_bytes = 0;
+	h->errbuf[0] = '\0';
+	if (curl_easy_setopt(h->curl, CURLOPT_URL, url ? url : h->url) != CURLE_OK ||
+	    curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L) != CURLE_OK) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_restore;
+	}
+	rc = perform(h);
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(h->curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
+	h->last_bytes = h->header_bytes + (down > 0 ? (size_t)down : 0);
+	if (status)
+		*status = code;
+	if (rc != CURLE_OK) {
+		transfer_error(h, rc, e);
+		if (e)
+			e->http_status = (int)code;
+		goto out_restore;
+	}
+	ret = 0;
+out_restore:
+	curl_easy_setopt(h->curl, CURLOPT_URL, h->url);
+	curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
+	h->sink = NULL;
+	h->sink_ud = NULL;
+	h->sink_err = NULL;
+	return ret;
 }

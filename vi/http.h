@@ -65,6 +65,17 @@ int vi_http_post_once(struct vi_http *h, const char *soap_action, const char *bo
 		      long *status, struct err *e);
 
 /*
+ * GETs url (NULL: the transport's own URL) on the transport's connection,
+ * with its TLS rules and timeouts, streaming the decoded body to sink like
+ * vi_http_post() (for plain HTTP JSON APIs such as the agent's). *status gets
+ * the HTTP status. 0 when the exchange completed (any status), or -1 with e
+ * set as for vi_http_post().
+ */
+int vi_http_get(struct vi_http *h, const char *url,
+		int (*sink)(void *ud, const char *data, size_t len, struct err *e), void *ud,
+		long *status, struct err *e);
+
+/*
  * Makes a vi_http_post() running on another thread ask its abort hook now
  * instead of at its next periodic check (at most a second away). Safe to call
  * from any thread while h exists; a no-op when no call is in flight (the next
@@ -79,6 +90,10 @@ int vi_http_forget_session(struct vi_http *h, struct err *e);
 
 /* Whether the transport holds a cookie (a session handed out by the server). */
 bool vi_http_has_cookies(struct vi_http *h);
+
+/* Forgets every cookie (the session cookie of a session the server ended), so
+ * that the next Login starts a new session rather than presenting the old one. */
+void vi_http_clear_cookies(struct vi_http *h);
 
 /* Bytes received on the wire (compressed) by the last vi_http_post(). */
 size_t vi_http_last_bytes(const struct vi_http *h);

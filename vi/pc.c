@@ -516,6 +516,37 @@ int vi_pc_retrieve(struct vi_session *s, const char *view, const struct vi_prop_
 	return rc;
 }
 
+int vi_pc_retrieve_object(struct vi_session *s, const char *type, const char *moref,
+			  const char *const *paths, const struct vi_pc_handler *h, struct err *e)
+{
+	static const char *const rpaths[] = {"returnval/objects", NULL};
+	const char *pc = vi_pc_default_collector(s, e);
+	struct retrieve_ctx r = {.h = h};
+	struct vi_reader_spec spec = {.paths = rpaths, .on_node = on_retrieve_node, .ud = &r};
+	struct vi_prop_spec ps = {.type = type, .paths = paths};
+	struct buf b;
+	int rc;
+
+	if (!pc)
+		return -1;
+	buf_init(&b, PC_BODY_MAX);
+	vi_soap_begin(&b, "RetrievePropertiesEx", "PropertyCollector", pc);
+	vi_soap_open(&b, "specSet", NULL);
+	vi_pc_add_prop_specs(&b, &ps, 1);
+	vi_soap_open(&b, "objectSet", NULL);
+	vi_soap_add_moref(&b, "obj", type, moref);
+	vi_soap_add(&b, "skip", "false");
+	vi_soap_close(&b, "objectSet");
+	vi_soap_close(&b, "specSet");
+	vi_soap_open(&b, "options", NULL);
+	vi_soap_close(&b, "options");
+	vi_soap_end(&b, "RetrievePropertiesEx");
+	rc = vi_session_call(s, "RetrievePropertiesEx", &b, &spec, 0, e);
+	free(r.token);
+	buf_release(&b);
+	return rc;
+}
+
 /* DestroyPropertyFilter, DestroyView, DestroyPropertyCollector: a method on
  * the object itself, bound to the session that made it. */
 static int destroy(struct vi_session *s, const char *method, const char *type, const char *moref,

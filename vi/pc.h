@@ -120,6 +120,12 @@ int vi_pc_retrieve(struct vi_session *s, const char *view, const struct vi_prop_
 		   size_t nspecs, int page_size, const struct vi_pc_handler *h, int *pages,
 		   struct err *e);
 
+/* RetrievePropertiesEx of paths of one object (no view, no traversal): the
+ * object is reported as VI_OBJ_ENTER with VI_OP_ASSIGN changes, as by
+ * vi_pc_retrieve(). A NotAuthenticated fault logs in again and resends. */
+int vi_pc_retrieve_object(struct vi_session *s, const char *type, const char *moref,
+			  const char *const *paths, const struct vi_pc_handler *h, struct err *e);
+
 /* DestroyPropertyFilter / DestroyView (filter, view borrowed; the caller
  * still frees its string). -1 with e set. */
 int vi_pc_destroy_filter(struct vi_session *s, const char *filter, struct err *e);

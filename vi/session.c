@@ -42,6 +42,8 @@ static void service_content_release(struct vi_service_content *sc)
 	free(sc->api_version);
 	free(sc->full_name);
 	free(sc->instance_uuid);
+	free(sc->perf_manager);
+	free(sc->search_index);
 	memset(sc, 0, sizeof(*sc));
 }
 
@@ -239,7 +241,9 @@ static int on_service_content(void *ud, const char *path, const struct vi_node *
 		 dup_text(about, "apiType", &sc->api_type) |
 		 dup_text(about, "apiVersion", &sc->api_version) |
 		 dup_text(about, "fullName", &sc->full_name) |
-		 dup_text(about, "instanceUuid", &sc->instance_uuid);
+		 dup_text(about, "instanceUuid", &sc->instance_uuid) |
+		 dup_text(n, "perfManager", &sc->perf_manager) |
+		 dup_text(n, "searchIndex", &sc->search_index);
 
 	if (rc == 0)
 		return 0;
@@ -404,8 +408,10 @@ int vi_session_call(struct vi_session *s, const char *method, const struct buf *
 		err_copy(e, &first);
 		return -1;
 	}
-	/* The session expired or was closed on the server: log in once. */
+	/* The session expired or was closed on the server: log in once, without
+	 * its cookie (a server may refuse a Login that presents a session). */
 	s->logged_in = false;
+	vi_http_clear_cookies(s->http);
 	if (vi_session_login(s, e) < 0)
 		return -1;
 	if (flags & VI_CALL_BOUND)

@@ -27,6 +27,8 @@ struct vi_service_content {
 	char *api_version;
 	char *full_name;
 	char *instance_uuid;
+	char *perf_manager; /* NULL when the server has none */
+	char *search_index; /* NULL when the server has none */
 };
 
 /*

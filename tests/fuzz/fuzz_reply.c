@@ -1,15 +1,26 @@
-/* libFuzzer target: SOAP replies through vi_reader and the question/TaskInfo/value readers. */
+/* libFuzzer target: SOAP replies through vi_reader and the question/TaskInfo/value/perf/snapshot readers. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
+#include "vi/perf.h"
 #include "vi/question.h"
 #include "vi/task.h"
 #include "vi/value.h"
+#include "vi/vmsnap.h"
 #include "vi/xml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int on_sample(void *ud, const struct vi_perf_sample *smp, struct err *e)
+{
+	(void)ud;
+	(void)e;
+	if (!smp->entity || !smp->instance || smp->value < 0)
+		abort();
+	return 0;
+}
 
 /* Every reader over every node of a captured tree; results are only checked
  * for consistency (no crash, no leak, errors set when -1). */
@@ -18,6 +29,9 @@ static void exercise(const struct vi_node *n, struct buf *digest)
 	const struct vi_node *c;
 	struct vi_question q;
 	struct vi_task_info t;
+	struct vi_vmsnap snap;
+	static const char *const counter_names[] = {"mem.state.latest", "cpu.ready.summation"};
+	struct vi_perf_counter counters[2];
 	const char *type, *value;
 	struct err e;
 	int64_t i;
@@ -38,6 +52,15 @@ static void exercise(const struct vi_node *n, struct buf *digest)
 	if (vi_task_info_parse(n, &t, &e) == 0)
 		vi_task_info_release(&t);
 	else if (e.kind == ERR_OK || t.key)
+		abort();
+	err_clear(&e);
+	if (vi_vmsnap_summary(n, &snap, &e) < 0 && (e.kind == ERR_OK || snap.count != 0))
+		abort();
+	err_clear(&e);
+	if (vi_perf_entity_metric(n, on_sample, NULL, &e) < 0 && e.kind == ERR_OK)
+		abort();
+	err_clear(&e);
+	if (vi_perf_counter_match(n, counter_names, 2, counters, &e) < 0 && e.kind == ERR_OK)
 		abort();
 	err_clear(&e);
 	if (vi_value_int64(n, &i, &e) < 0 && e.kind == ERR_OK)

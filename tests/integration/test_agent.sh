@@ -442,13 +442,15 @@ targets = (
 );
 EOF
 if agent_start "$W/hung.conf"; then
-	# every target is inside its login call once the server has accepted three connections
+	# every target is inside its login calls (collection and performance counters: two
+	# sessions each) once the server has accepted six connections
 	_i=0
-	while [ "$(grep -c '^accepted' "$W/hung.port")" -lt 3 ] && [ $_i -lt 100 ]; do
+	while [ "$(grep -c '^accepted' "$W/hung.port")" -lt 6 ] && [ $_i -lt 100 ]; do
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	is "$(grep -c '^accepted' "$W/hung.port")" 3 "the hung server holds one connection per target"
+	is "$(grep -c '^accepted' "$W/hung.port")" 6 \
+		"the hung server holds two connections per target (collection, performance counters)"
 	sed -i '/hung2\|hung3/d' "$W/hung.conf"
 	t0=$(date +%s%N)
 	kill -HUP "$AGENT_PID"

@@ -22,12 +22,14 @@ if ! sim_start -cluster 1 -host 2 -vm 1 -standalone 0; then
 	done_testing
 fi
 
-# conf FILE: a configuration with one target "s" on the simulator.
+# conf FILE: a configuration with one target "s" on the simulator (without performance
+# counters, whose second session would double the calls counted here).
 conf() {
 	cat >"$1" <<EOF
 listen = "127.0.0.1:0";
 targets = (
-  { name = "s"; url = "$SIM_URL"; username = "u"; password_file = "$W/pw"; }
+  { name = "s"; url = "$SIM_URL"; username = "u"; password_file = "$W/pw";
+    collect = ["vm", "host", "datastore", "question", "task"]; }
 );
 EOF
 }
@@ -142,6 +144,16 @@ else
 fi
 agent_stop
 
+# The performance counters' own session (collected by default) waits the same way.
+reset
+printf 'wrong\n' >"$W/pw"
+grep -v 'collect = ' "$W/vimon.conf" | sed 's/password_file = "\([^"]*\)";$/password_file = "\1"; }/' >"$W/perf.conf"
+agent_start "$W/perf.conf"
+sleep 5
+is "$(calls Login)" 2 "with performance counters: one refused login per session within 5 s"
+agent_stop
+printf 'pw\n' >"$W/pw"
+
 # ------------------------------------------------------------------------------------------
 # Item 5: a question's age counts from when its update arrived, not from when the agent
 # started waiting for it.
@@ -164,7 +176,7 @@ unpoke
 # Item 6: a Login whose reply times out after its session cookie arrived leaves no orphan
 # session on the server: the agent logs that session out.
 reset
-sed 's/password_file = "\([^"]*\)"; }/password_file = "\1"; timeout = 2; }/' "$W/vimon.conf" >"$W/t2.conf"
+sed 's/password_file = "\([^"]*\)";$/password_file = "\1"; timeout = 2;/' "$W/vimon.conf" >"$W/t2.conf"
 fault '{"kind":"slow-body","method":"Login","ms":4000}'
 agent_start "$W/t2.conf"
 wait_value 1 15 vsphere_up 'target="s"' || diag "$(tail -5 "$AGENT_LOG")"

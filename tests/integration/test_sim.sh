@@ -515,6 +515,14 @@ check "stats report rss_bytes > 1 MB" test "$(json_field "$st" rss_bytes)" -gt 1
 simctl POST /_sim/stats/reset '{}' >/dev/null
 st=$(simctl GET /_sim/stats)
 like "$st" '"calls":\{\}' "stats/reset zeroes the call counts"
+is "$(json_field "$st" bytes_out)" "0" "and the byte counts"
+r=$(soap RetrieveServiceContent "$SI")
+n=$(printf '%s' "$r" | wc -c)
+req=$(soap_envelope "<RetrieveServiceContent xmlns=\"urn:vim25\">$SI</RetrieveServiceContent>" | wc -c)
+st=$(simctl GET /_sim/stats)
+out=$(json_field "$st" bytes_out)
+check "stats count the reply bytes sent ($out for a $n-byte reply)" test "$out" -ge "$n" -a "$out" -le $((n + 1))
+is "$(json_field "$st" bytes_in)" "$req" "and the request bytes received"
 
 # ---- strict auth and gzip by default, -lenient-auth and -gzip=false -----------------------
 sim_stop

@@ -119,6 +119,8 @@ func (s *simState) control(w http.ResponseWriter, r *http.Request) {
 		"/_sim/fault/clear":    {http.MethodPost, s.ctlFaultClear},
 		"/_sim/stats":          {http.MethodGet, s.ctlStats},
 		"/_sim/stats/reset":    {http.MethodPost, s.ctlStatsReset},
+		"/_sim/health":         {http.MethodPost, s.ctlHealth},
+		"/_sim/perf":           {http.MethodPost, s.ctlPerf},
 		"/_sim/churn":          {http.MethodPost, s.ctlChurn},
 	}
 	rt, ok := routes[strings.TrimSuffix(r.URL.Path, "/")]
@@ -562,12 +564,17 @@ func (s *simState) ctlStats([]byte) (interface{}, error) {
 		calls[k] = v
 	}
 	s.mu.Unlock()
-	return map[string]interface{}{"cpu_seconds": cpu, "calls": calls, "rss_bytes": rssBytes(), "churn": s.churnStatus()}, nil
+	s.mu.Lock()
+	in, out := s.bytesIn, s.bytesOut
+	s.mu.Unlock()
+	return map[string]interface{}{"cpu_seconds": cpu, "calls": calls, "rss_bytes": rssBytes(), "churn": s.churnStatus(),
+		"bytes_in": in, "bytes_out": out}, nil
 }
 
 func (s *simState) ctlStatsReset([]byte) (interface{}, error) {
 	s.mu.Lock()
 	s.calls = make(map[string]int64)
+	s.bytesIn, s.bytesOut = 0, 0
 	s.mu.Unlock()
 	return map[string]bool{"reset": true}, nil
 }

@@ -2,11 +2,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"io/ioutil"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -33,6 +36,8 @@ type simState struct {
 
 	mu        sync.Mutex
 	calls     map[string]int64
+	bytesIn   int64 // SOAP request bodies received
+	bytesOut  int64 // SOAP reply bodies sent (compressed when gzip)
 	faults    []*fault
 	sessions  map[string]bool
 	questions map[string]*question // by VM moref value
@@ -85,7 +90,11 @@ func (s *simState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodPost && (r.URL.Path == "/sdk" || r.URL.Path == "/sdk/vimService") {
-		s.serveSOAP(w, r)
+		cw := &countWriter{ResponseWriter: w}
+		s.serveSOAP(cw, r)
+		s.mu.Lock()
+		s.bytesOut += cw.n
+		s.mu.Unlock()
 		return
 	}
 	s.inner.ServeHTTP(w, r)
@@ -124,6 +133,7 @@ func (s *simState) serveSOAP(w http.ResponseWriter, r *http.Request) {
 	name := methodName(body)
 
 	s.mu.Lock()
+	s.bytesIn += int64(len(body))
 	if name != "" {
 		s.calls[name]++
 	}
@@ -445,4 +455,30 @@ func writeFault(w http.ResponseWriter, msg string, f types.BaseMethodFault) {
 // writeResult answers with a method's response element (res is e.g. *types.AnswerVMResponse).
 func writeResult(w http.ResponseWriter, res interface{}) {
 	writeEnvelope(w, http.StatusOK, &response{Res: res})
+}
+
+// countWriter counts the reply body bytes written (for /_sim/stats).
+type countWriter struct {
+	http.ResponseWriter
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Hijack lets the "close" fault take the connection.
+func (c *countWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if hj, ok := c.ResponseWriter.(http.Hijacker); ok {
+		return hj.Hijack()
+	}
+	return nil, nil, errors.New("the connection cannot be hijacked")
+}
+
+func (c *countWriter) Flush() {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }

@@ -20,8 +20,9 @@
 #include "vi/xml.h"
 
 static const struct collector *const all_cols[] = {
-	&col_vm,      &col_host,    &col_datastore,  &col_question, &col_task,
-	&col_cluster, &col_compute, &col_datacenter, &col_folder,   &col_task_manager,
+	&col_vm,     &col_host,		&col_datastore,	     &col_question,
+	&col_task,   &col_cluster,	&col_compute,	     &col_datacenter,
+	&col_folder, &col_task_manager, &col_cluster_health,
 };
 #define NCOLS (sizeof(all_cols) / sizeof(all_cols[0]))
 /* One step of a synthetic change sequence. */
@@ -493,6 +494,122 @@ static void test_host_families(void **state)
 	inventory_free(inv);
 }
 
+/* ---------- snapshots, Tools, health ---------- */
+
+#define SNAPTREE(name, time, children)                                                             \
+	"<rootSnapshotList><name>" name "</name><createTime>" time "</createTime>" children        \
+	"</rootSnapshotList>"
+#define CHILD(name, time, children)                                                                \
+	"<childSnapshotList><name>" name "</name><createTime>" time "</createTime>" children       \
+	"</childSnapshotList>"
+
+static void test_health_families(void **state)
+{
+	struct inventory *inv = placement();
+	struct snapshot *s;
+	static const struct step facts[] = {
+		/* two roots; the oldest snapshot is a grandchild of the second */
+		SET("VirtualMachine", "vm-1", "snapshot",
+		    "<returnval xsi:type=\"VirtualMachineSnapshotInfo\">"
+		    "<currentSnapshot "
+		    "type=\"VirtualMachineSnapshot\">snapshot-9</currentSnapshot>" SNAPTREE(
+			    "a", "2026-11-20T10:00:00Z", CHILD("a1", "2026-11-20T11:00:00Z", ""))
+			    SNAPTREE("b", "2026-11-19T10:00:00Z",
+				     CHILD("b1", "2026-11-19T12:00:00Z",
+					   CHILD("b11", "2026-11-18T00:00:00Z",
+						 ""))) "</returnval>"),
+		SET("VirtualMachine", "vm-1", "guest.toolsRunningStatus", STR("guestToolsRunning")),
+		SET("VirtualMachine", "vm-1", "guest.toolsVersionStatus2", STR("guestToolsTooOld")),
+		SET("VirtualMachine", "vm-1", "overallStatus", STR("yellow")),
+		SET("VirtualMachine", "vm-1", "triggeredAlarmState",
+		    "<returnval xsi:type=\"ArrayOfAlarmState\"><AlarmState><key>alarm-1.vm-1</key>"
+		    "</AlarmState><AlarmState><key>alarm-2.vm-1</key></AlarmState></returnval>"),
+		SET("HostSystem", "host-1", "overallStatus", STR("red")),
+		SET("ClusterComputeResource", "domain-c1", "overallStatus", STR("green")),
+		SET("ClusterComputeResource", "domain-c1", "triggeredAlarmState",
+		    "<returnval xsi:type=\"ArrayOfAlarmState\"><AlarmState><key>alarm-7</key>"
+		    "</AlarmState></returnval>"),
+	};
+	static const struct step removed[] = {
+		SET("VirtualMachine", "vm-1", "snapshot", NULL),
+		SET("VirtualMachine", "vm-1", "triggeredAlarmState", NULL),
+	};
+
+	(void)state;
+	s = render(inv, 2000);
+	/* nothing known yet: no snapshot, no alarm, health unknown (gray) */
+	assert_line(s, "vsphere_vm_snapshots", "vsphere_vm_snapshots{" VM1 "} 0");
+	assert_int_equal(count_lines(fam(s, "vsphere_vm_snapshot_oldest_timestamp_seconds")), 0);
+	assert_line(s, "vsphere_vm_alarms_triggered", "vsphere_vm_alarms_triggered{" VM1 "} 0");
+	assert_line(s, "vsphere_vm_overall_status",
+		    "vsphere_vm_overall_status{" VM1 ",status=\"gray\"} 1");
+	assert_int_equal(count_lines(fam(s, "vsphere_vm_tools_running_status")), 0);
+	snapshot_put(s);
+
+	apply_steps(inv, facts, sizeof(facts) / sizeof(facts[0]), 1100);
+	s = render(inv, 2000);
+	assert_line(s, "vsphere_vm_snapshots", "vsphere_vm_snapshots{" VM1 "} 5");
+	/* 2026-11-18T00:00:00Z */
+	assert_line(s, "vsphere_vm_snapshot_oldest_timestamp_seconds",
+		    "vsphere_vm_snapshot_oldest_timestamp_seconds{" VM1 "} 1794960000");
+	assert_line(s, "vsphere_vm_tools_running_status",
+		    "vsphere_vm_tools_running_status{" VM1 ",status=\"guestToolsRunning\"} 1");
+	assert_line(s, "vsphere_vm_tools_running_status",
+		    "vsphere_vm_tools_running_status{" VM1 ",status=\"guestToolsNotRunning\"} 0");
+	assert_int_equal(count_lines(fam(s, "vsphere_vm_tools_running_status")), 3);
+	assert_line(s, "vsphere_vm_tools_version_status",
+		    "vsphere_vm_tools_version_status{" VM1 ",status=\"guestToolsTooOld\"} 1");
+	assert_int_equal(count_lines(fam(s, "vsphere_vm_tools_version_status")), 9);
+	assert_line(s, "vsphere_vm_overall_status",
+		    "vsphere_vm_overall_status{" VM1 ",status=\"yellow\"} 1");
+	assert_line(s, "vsphere_vm_overall_status",
+		    "vsphere_vm_overall_status{" VM1 ",status=\"gray\"} 0");
+	assert_line(s, "vsphere_vm_alarms_triggered", "vsphere_vm_alarms_triggered{" VM1 "} 2");
+	assert_line(s, "vsphere_host_overall_status",
+		    "vsphere_host_overall_status{" H1 ",status=\"red\"} 1");
+	assert_line(s, "vsphere_host_alarms_triggered", "vsphere_host_alarms_triggered{" H1 "} 0");
+	assert_line(s, "vsphere_cluster_overall_status",
+		    "vsphere_cluster_overall_status{target=\"vc1\",cluster=\"c1\","
+		    "cluster_id=\"domain-c1\",status=\"green\"} 1");
+	assert_line(s, "vsphere_cluster_alarms_triggered",
+		    "vsphere_cluster_alarms_triggered{target=\"vc1\",cluster=\"c1\","
+		    "cluster_id=\"domain-c1\"} 1");
+	snapshot_put(s);
+
+	/* all snapshots deleted, alarms cleared (the server unsets the properties) */
+	apply_steps(inv, removed, 2, 1200);
+	s = render(inv, 2000);
+	assert_line(s, "vsphere_vm_snapshots", "vsphere_vm_snapshots{" VM1 "} 0");
+	assert_int_equal(count_lines(fam(s, "vsphere_vm_snapshot_oldest_timestamp_seconds")), 0);
+	assert_line(s, "vsphere_vm_alarms_triggered", "vsphere_vm_alarms_triggered{" VM1 "} 0");
+	snapshot_put(s);
+	inventory_free(inv);
+}
+
+/* A snapshot tree with a createTime that is not a time: said, and neither count nor age shown. */
+static void test_bad_snapshot(void **state)
+{
+	struct inventory *inv = placement();
+	struct vi_node *v =
+		test_xml_value("<returnval xsi:type=\"VirtualMachineSnapshotInfo\">" SNAPTREE(
+			"a", "yesterday", "") "</returnval>");
+	struct vi_change c = {"VirtualMachine", "vm-1", VI_OBJ_MODIFY, "snapshot",
+			      VI_OP_ASSIGN,	v,	NULL};
+	struct err e = {0};
+	struct snapshot *s;
+
+	(void)state;
+	assert_int_equal(inventory_apply(inv, &c, 1000, &e), -1);
+	assert_int_equal(e.kind, ERR_PARSE);
+	assert_non_null(strstr(e.msg, "vm-1 snapshot"));
+	s = render(inv, 2000);
+	assert_line(s, "vsphere_vm_snapshots", "vsphere_vm_snapshots{" VM1 "} 0");
+	assert_int_equal(count_lines(fam(s, "vsphere_vm_snapshot_oldest_timestamp_seconds")), 0);
+	snapshot_put(s);
+	vi_node_free(v);
+	inventory_free(inv);
+}
+
 static void test_datastore_families(void **state)
 {
 	struct inventory *inv = new_inv();
@@ -576,6 +693,47 @@ static void test_datastore_families(void **state)
 	"<state>" state "</state><cancelled>false</cancelled><cancelable>false</cancelable>"       \
 	"<queueTime>1970-01-01T00:16:40Z</queueTime><startTime>1970-01-01T00:16:41Z</startTime>"   \
 	"</returnval>"
+
+/* Finished tasks leave after the retention (by completeTime); queued and running ones stay. */
+static void test_task_expiry(void **state)
+{
+	struct inventory *inv = placement();
+	struct snapshot *s;
+#define TASK(id, st, complete)                                                                     \
+	"<returnval xsi:type=\"TaskInfo\"><key>" id "</key><task type=\"Task\">" id "</task>"      \
+	"<name>PowerOnVM_Task</name><entity type=\"VirtualMachine\">vm-1</entity>"                 \
+	"<state>" st "</state><cancelled>false</cancelled><cancelable>false</cancelable>"          \
+	"<queueTime>1970-01-01T00:16:40Z</queueTime>" complete "</returnval>"
+	static const struct step tasks[] = {
+		/* completeTime 1000 and 1300; one still running; one finished without a time */
+		ENTER("Task", "task-1", "info",
+		      TASK("task-1", "success",
+			   "<completeTime>1970-01-01T00:16:40Z</completeTime>")),
+		ENTER("Task", "task-2", "info",
+		      TASK("task-2", "error", "<completeTime>1970-01-01T00:21:40Z</completeTime>")),
+		ENTER("Task", "task-3", "info", TASK("task-3", "running", "")),
+		ENTER("Task", "task-4", "info", TASK("task-4", "success", "")),
+	};
+	int type;
+
+	(void)state;
+	apply_steps(inv, tasks, 4, 1000);
+	type = inventory_type_index(inv, "Task");
+	assert_int_equal(inventory_expire_tasks(inv, 1600, 600), 0);
+	assert_int_equal(inv->types[type].count, 4);
+	assert_int_equal(inventory_expire_tasks(inv, 1601, 600), 1);
+	s = render(inv, 1601);
+	assert_no_text(s, "vsphere_task_info", "task-1");
+	assert_non_null(strstr(fam(s, "vsphere_task_info"), "task_id=\"task-2\""));
+	assert_int_equal(json_array_size(s->tasks), 3);
+	snapshot_put(s);
+	assert_int_equal(inventory_expire_tasks(inv, 100000, 600), 1);
+	assert_null(inventory_find(inv, "Task", "task-2"));
+	assert_non_null(inventory_find(inv, "Task", "task-3"));
+	assert_non_null(inventory_find(inv, "Task", "task-4"));
+	inventory_free(inv);
+#undef TASK
+}
 
 static void test_question_first_seen(void **state)
 {
@@ -921,8 +1079,11 @@ int main(void)
 		cmocka_unit_test(test_render_value),
 		cmocka_unit_test(test_host_families),
 		cmocka_unit_test(test_datastore_families),
+		cmocka_unit_test(test_health_families),
+		cmocka_unit_test(test_bad_snapshot),
 		cmocka_unit_test(test_question_first_seen),
 		cmocka_unit_test(test_task_blocked),
+		cmocka_unit_test(test_task_expiry),
 		cmocka_unit_test(test_json_invalid_utf8),
 		cmocka_unit_test(test_no_duplicates),
 		cmocka_unit_test(test_resync),

@@ -203,11 +203,22 @@ static const struct bad_case {
 	 "targets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n  username = \"u\";\n"
 	 "  password_file = \"@PW@\";\n  collect = [\"vm\", \"network\"];\n }\n);\n",
 	 "F:7: collect: unknown subject \"network\" (known: vm, host, datastore, question, "
-	 "task)\n"},
+	 "task, perf, perf_vm)\n"},
 	{"empty collect",
 	 "targets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n  username = \"u\";\n"
 	 "  password_file = \"@PW@\";\n  collect = [];\n }\n);\n",
 	 "F:7: collect is empty (leave it out to collect everything)\n"},
+	{"counters without their objects",
+	 "targets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n  username = \"u\";\n"
+	 "  password_file = \"@PW@\";\n  collect = [\"datastore\", \"perf\", \"perf_vm\"];\n "
+	 "}\n);\n",
+	 "F:7: collect: \"perf\" (host counters) needs \"host\"\n"
+	 "F:7: collect: \"perf_vm\" (VM counters) needs \"vm\"\n"},
+	{"task retention out of range",
+	 "task_retention = 0;\ntargets = (\n {\n  name = \"a\";\n  url = \"https://vc/sdk\";\n"
+	 "  username = \"u\";\n  password_file = \"@PW@\";\n  task_retention = \"1h\";\n }\n);\n",
+	 "F:1: task_retention must be between 1 and 604800 seconds\n"
+	 "F:8: task_retention must be an integer (seconds), not a string\n"},
 	{"target not a group", "targets = ( \"vc1\" );\n",
 	 "F:1: targets: element 1 must be a group { name = ...; ... }, not a string\n"},
 	{"duplicate target names",
@@ -277,7 +288,10 @@ static void test_defaults(void **state)
 	assert_null(c->targets[0].thumbprint);
 	assert_null(c->targets[0].proxy);
 	assert_false(c->targets[0].insecure);
-	assert_int_equal(c->targets[0].collect, CONF_COLLECT_ALL);
+	/* everything but the VMs' performance counters */
+	assert_int_equal(c->targets[0].collect, CONF_COLLECT_DEFAULT);
+	assert_false(c->targets[0].collect & CONF_COLLECT_PERF_VM);
+	assert_true(c->targets[0].collect & CONF_COLLECT_PERF);
 	assert_int_equal(c->targets[0].timeout_s, 60);
 	assert_int_equal(c->targets[0].line, 2);
 	conf_free(c);
@@ -321,6 +335,76 @@ static void test_full(void **state)
 			 CONF_COLLECT_HOST | CONF_COLLECT_DATASTORE | CONF_COLLECT_TASK);
 	assert_int_equal(c->targets[1].line, 4);
 	conf_free(c);
+	buf_release(&problems);
+}
+
+/* task_retention: 600 s by default, a global value, a target's own value. */
+static void test_task_retention(void **state)
+{
+	struct conf *c = NULL;
+	struct buf problems;
+
+	(void)state;
+	buf_init(&problems, 0);
+	assert_int_equal(load("targets = ( { name = \"a\"; url = \"https://vc/sdk\"; username = "
+			      "\"u\"; password_file = \"@PW@\"; } );\n",
+			      &c, &problems),
+			 0);
+	assert_int_equal(c->task_retention_s, 600);
+	assert_int_equal(c->targets[0].task_retention_s, 600);
+	conf_free(c);
+	c = NULL;
+	assert_int_equal(load("task_retention = 120;\ntargets = (\n"
+			      " { name = \"a\"; url = \"https://vc/sdk\"; username = \"u\";"
+			      " password_file = \"@PW@\"; },\n"
+			      " { name = \"b\"; url = \"https://vc/sdk\"; username = \"u\";"
+			      " password_file = \"@PW@\"; task_retention = 30; }\n);\n",
+			      &c, &problems),
+			 0);
+	assert_string_equal(problems.data, "");
+	assert_int_equal(c->task_retention_s, 120);
+	assert_int_equal(c->targets[0].task_retention_s, 120);
+	assert_int_equal(c->targets[1].task_retention_s, 30);
+	assert_false(conf_target_equal(&c->targets[0], &c->targets[1]));
+	conf_free(c);
+	buf_release(&problems);
+}
+
+/* root, vm_include, vm_exclude: read, copied, compared. */
+static void test_scope(void **state)
+{
+	struct conf *c = NULL;
+	struct conf_target copy;
+	struct buf problems;
+
+	(void)state;
+	buf_init(&problems, 0);
+	assert_int_equal(load("targets = ( { name = \"a\"; url = \"https://vc/sdk\"; username = "
+			      "\"u\"; password_file = \"@PW@\"; root = \"/DC1/host/Cluster-A\";"
+			      " vm_include = \"^prod-\"; vm_exclude = \"-(test|tmp)$\"; } );\n",
+			      &c, &problems),
+			 0);
+	assert_string_equal(problems.data, "");
+	assert_string_equal(c->targets[0].root, "/DC1/host/Cluster-A");
+	assert_string_equal(c->targets[0].vm_include, "^prod-");
+	assert_string_equal(c->targets[0].vm_exclude, "-(test|tmp)$");
+	assert_int_equal(conf_target_copy(&copy, &c->targets[0]), 0);
+	assert_true(copy.root != c->targets[0].root);
+	assert_true(conf_target_equal(&copy, &c->targets[0]));
+	free(copy.vm_exclude);
+	copy.vm_exclude = NULL;
+	assert_false(conf_target_equal(&copy, &c->targets[0]));
+	conf_target_release(&copy);
+	conf_free(c);
+	c = NULL;
+	buf_reset(&problems);
+	assert_int_equal(
+		load("targets = ( { name = \"a\"; url = \"https://vc/sdk\"; username = "
+		     "\"u\"; password_file = \"@PW@\"; root = \"DC1\"; vm_exclude = \"[\"; } );\n",
+		     &c, &problems),
+		-1);
+	assert_non_null(strstr(problems.data, "root must be an inventory path"));
+	assert_non_null(strstr(problems.data, "vm_exclude: invalid regular expression \"[\""));
 	buf_release(&problems);
 }
 
@@ -402,9 +486,14 @@ static void test_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad),	     cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_full),	     cmocka_unit_test(test_equal),
-		cmocka_unit_test(test_missing_file), cmocka_unit_test(test_copy_describe),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_copy_describe),
+		cmocka_unit_test(test_task_retention),
+		cmocka_unit_test(test_scope),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
