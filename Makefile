@@ -26,7 +26,7 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DVIMON_VERSION='"$(VERSION)"' -g $(OPTIMIZATION) \
 	$(WARN) $(SAN) -I. $(PKG_CFLAGS) -pthread -MMD -MP $(CFLAGS)
 ALL_LDFLAGS := $(SAN) -pthread $(LDFLAGS)
-LIBS := $(PKG_LIBS) -lm
+LIBS := $(PKG_LIBS) -lcrypt -lm
 
 # Sources are found by directory: adding a file needs no Makefile change.
 UTIL_SRC := $(wildcard util/*.c)

@@ -1,7 +1,9 @@
 /* agent/conf: loads and validates the agent's libconfig file, reporting every problem with its line. */
 #include "agent/conf.h"
+#include "util/log.h"
 #include "vi/http.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -89,33 +91,91 @@ static const char *get_string(struct conf_check *ck, const config_setting_t *s)
 	return v;
 }
 
+/* Checks a port of n bytes: 1-5 digits, at most 65535, 0 only when allow0. */
+static int port_valid(const char *p, size_t n, int allow0)
+{
+	long port = 0;
+
+	if (n == 0 || n > 5)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)p[i]))
+			return 0;
+		port = port * 10 + (p[i] - '0');
+	}
+	return port <= 65535 && (port > 0 || allow0);
+}
+
+/*
+ * Checks a host of n bytes: "[IPv6]", a dotted IPv4 address, or a host name
+ * (labels of letters, digits, '-' and '_', not starting or ending with '-',
+ * 63 bytes at most, 253 in all, an optional final dot).
+ */
+static int host_valid(const char *h, size_t n)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	unsigned char bin[sizeof(struct in6_addr)];
+	size_t i, label = 0;
+	int alpha = 0;
+
+	if (n == 0)
+		return 0;
+	if (h[0] == '[') {
+		if (n < 3 || h[n - 1] != ']' || n - 2 >= sizeof(addr))
+			return 0;
+		memcpy(addr, h + 1, n - 2);
+		addr[n - 2] = '\0';
+		return inet_pton(AF_INET6, addr, bin) == 1;
+	}
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)h[i]) && h[i] != '.')
+			alpha = 1;
+	if (!alpha) {
+		if (n >= sizeof(addr))
+			return 0;
+		memcpy(addr, h, n);
+		addr[n] = '\0';
+		return inet_pton(AF_INET, addr, bin) == 1;
+	}
+	if (h[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = h[i];
+
+		if (c == '.') {
+			if (label == 0 || h[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)c) && c != '-' && c != '_')
+			return 0;
+		if (c == '-' && label == 0)
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return h[n - 1] != '-';
+}
+
 /* Checks "host:port" or "[v6]:port" (port 0-65535; 0 picks a free port). */
 static int listen_valid(const char *s)
 {
-	const char *colon, *p;
-	char *end;
-	long port;
+	const char *colon;
 
 	if (s[0] == '[') {
-		p = strchr(s, ']');
-		if (!p || p == s + 1 || p[1] != ':')
+		colon = strchr(s, ']');
+		if (!colon || colon[1] != ':')
 			return 0;
-		colon = p + 1;
+		colon++;
 	} else {
 		colon = strrchr(s, ':');
-		if (!colon || colon == s || memchr(s, ':', (size_t)(colon - s)))
+		if (!colon || memchr(s, ':', (size_t)(colon - s)))
 			return 0;
 	}
-	if (!isdigit((unsigned char)colon[1]))
-		return 0;
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || port < 0 || port > 65535)
-		return 0;
-	for (p = s; p < colon; p++)
-		if (isspace((unsigned char)*p))
-			return 0;
-	return 1;
+	return host_valid(s, (size_t)(colon - s)) && port_valid(colon + 1, strlen(colon + 1), 1);
 }
 
 int conf_listen_valid(const char *s)
@@ -123,44 +183,68 @@ int conf_listen_valid(const char *s)
 	return listen_valid(s);
 }
 
-/* Checks http(s)://host[:port][/path] without spaces. */
-static int url_valid(const char *s)
+/*
+ * Checks scheme://[user[:password]@]host[:port][/path] without spaces or
+ * control characters, with one of the schemes (NULL-terminated). Returns NULL
+ * when valid, else what is wrong; *creds tells whether the URL holds
+ * credentials (so that the caller never prints it).
+ */
+static const char *url_problem(const char *s, const char *const *schemes, int allow_creds,
+			       int *creds)
 {
-	const char *host, *p;
+	const char *host = NULL, *p, *at, *end;
 	size_t hostlen;
 
-	if (strncasecmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else if (strncasecmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else
-		return 0;
+	*creds = 0;
+	/* credentials first, whatever the scheme: they decide whether s may be printed */
+	p = strstr(s, "://");
+	p = p ? p + 3 : s;
+	end = p + strcspn(p, "/?#");
+	*creds = memchr(p, '@', (size_t)(end - p)) != NULL;
+	if (*creds && !allow_creds)
+		return "credentials in the url are not allowed (use username and password_file)";
+	for (size_t i = 0; schemes[i] && !host; i++) {
+		size_t n = strlen(schemes[i]);
+
+		if (strncasecmp(s, schemes[i], n) == 0 && strncmp(s + n, "://", 3) == 0)
+			host = s + n + 3;
+	}
+	if (!host)
+		return "unsupported scheme";
+	at = memchr(host, '@', (size_t)(end - host));
+	while (at) {
+		host = at + 1;
+		at = memchr(host, '@', (size_t)(end - host));
+	}
 	for (p = s; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return 0;
-	hostlen = strcspn(host, "/?#");
-	if (hostlen == 0 || memchr(host, '@', hostlen))
-		return 0;
+			return "spaces or control characters";
+	hostlen = (size_t)(end - host);
 	if (host[0] == '[') {
 		p = memchr(host, ']', hostlen);
 		if (!p)
-			return 0;
+			return "bad IPv6 address";
 		p++;
 	} else {
 		p = memchr(host, ':', hostlen);
-		if (p == host)
-			return 0;
 		if (!p)
-			return 1;
+			p = end;
 	}
-	if (p == host + hostlen)
-		return 1;
-	if (*p != ':' || p + 1 == host + hostlen)
-		return 0;
-	for (p++; p < host + hostlen; p++)
-		if (!isdigit((unsigned char)*p))
-			return 0;
-	return 1;
+	if (!host_valid(host, (size_t)(p - host)))
+		return "bad host";
+	if (p == end)
+		return NULL;
+	if (*p != ':' || !port_valid(p + 1, (size_t)(end - p - 1), 0))
+		return "bad port (want 1-65535)";
+	return NULL;
+}
+
+static int url_valid(const char *s)
+{
+	static const char *const schemes[] = {"https", "http", NULL};
+	int creds;
+
+	return url_problem(s, schemes, 0, &creds) == NULL;
 }
 
 /* Reads a secret file (what: the key naming it), refusing one that others can read. */
@@ -173,9 +257,11 @@ static char *read_secret_file(struct conf_check *ck, int line, const char *what,
 	char *pw = NULL;
 	int fd;
 
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO or a device is opened without waiting and refused
+	 * by the fstat below before anything is read */
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0 && errno == ELOOP)
-		fd = open(file, O_RDONLY | O_CLOEXEC);
+		fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		problem(ck, line, "%s %s: %s", what, file, strerror(errno));
 		return NULL;
@@ -510,9 +596,32 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 		}
 	}
 	if (t->url && !url_valid(t->url)) {
+		static const char *const schemes[] = {"https", "http", NULL};
+		int creds;
+		const char *why = url_problem(t->url, schemes, 0, &creds);
+
 		s = config_setting_get_member(g, "url");
-		problem(ck, line_of(s), "invalid url \"%s\" (want https://host[:port]/sdk)",
-			t->url);
+		if (creds)
+			problem(ck, line_of(s), "invalid url: %s", why);
+		else
+			problem(ck, line_of(s), "invalid url \"%s\" (want https://host[:port]/sdk)",
+				t->url);
+	}
+	if (t->proxy && *t->proxy) {
+		static const char *const schemes[] = {"http",	"https",   "socks4", "socks4a",
+						      "socks5", "socks5h", NULL};
+		int creds;
+		const char *why = url_problem(t->proxy, schemes, 1, &creds);
+
+		/* a proxy may carry credentials: then it is never printed */
+		s = config_setting_get_member(g, "proxy");
+		if (why && creds)
+			problem(ck, line_of(s), "invalid proxy: %s", why);
+		else if (why)
+			problem(ck, line_of(s),
+				"invalid proxy \"%s\": %s (want http://host:port or "
+				"socks5://host:port)",
+				t->proxy, why);
 	}
 	if (t->thumbprint) {
 		char hex[65];
@@ -600,6 +709,120 @@ static void parse_target(struct conf_check *ck, const config_setting_t *g, int i
 			else if (!(t->password = strdup(v)))
 				problem(ck, line_of(pe), "out of memory");
 		}
+	}
+}
+
+/* log_format and log_timestamps. */
+static void check_log(struct conf_check *ck, config_setting_t *root, struct conf *c)
+{
+	config_setting_t *s = config_setting_get_member(root, "log_format");
+	enum log_format f = LOG_FORMAT_TEXT;
+
+	c->log_timestamps = -1;
+	if (s) {
+		const char *v = get_string(ck, s);
+
+		if (v && log_format_parse(v, &f) < 0)
+			problem(ck, line_of(s),
+				"invalid log_format \"%s\" (want \"text\" or \"logfmt\")", v);
+	}
+	c->log_format = (int)f;
+	s = config_setting_get_member(root, "log_timestamps");
+	if (s) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			problem(ck, line_of(s), "log_timestamps must be true or false, not %s",
+				type_name(config_setting_type(s)));
+		else
+			c->log_timestamps = config_setting_get_bool(s) ? 1 : 0;
+	}
+}
+
+/* A bcrypt hash as htpasswd -B or crypt(3) write it: $2a$, $2b$ or $2y$, cost, 53 characters. */
+static int bcrypt_valid(const char *h)
+{
+	static const char alphabet[] =
+		"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+	if (strlen(h) != 60 || h[0] != '$' || h[1] != '2' || !strchr("aby", h[2]) || h[3] != '$' ||
+	    !isdigit((unsigned char)h[4]) || !isdigit((unsigned char)h[5]) || h[6] != '$')
+		return 0;
+	return strspn(h + 7, alphabet) == 53;
+}
+
+/* tls_cert_file, tls_key_file and basic_auth (the HTTP endpoints). */
+static void check_web(struct conf_check *ck, config_setting_t *root, struct conf *c)
+{
+	config_setting_t *s, *list = config_setting_get_member(root, "basic_auth");
+	static const char *const user_keys[] = {"user", "password_hash"};
+	int n;
+
+	take_string(ck, root, "tls_cert_file", &c->tls_cert_file);
+	take_string(ck, root, "tls_key_file", &c->tls_key_file);
+	if (!c->tls_cert_file != !c->tls_key_file)
+		problem(ck,
+			line_of(config_setting_get_member(root, c->tls_cert_file ? "tls_cert_file"
+										 : "tls_key_file")),
+			"tls_cert_file and tls_key_file go together: set both for HTTPS");
+	if (c->tls_cert_file && access(c->tls_cert_file, R_OK) != 0)
+		problem(ck, line_of(config_setting_get_member(root, "tls_cert_file")),
+			"tls_cert_file %s: %s", c->tls_cert_file, strerror(errno));
+	if (c->tls_key_file && access(c->tls_key_file, R_OK) != 0)
+		problem(ck, line_of(config_setting_get_member(root, "tls_key_file")),
+			"tls_key_file %s: %s", c->tls_key_file, strerror(errno));
+	if (!list)
+		return;
+	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
+		problem(ck, line_of(list),
+			"basic_auth must be a list ( { user = ...; password_hash = ...; } ), not "
+			"%s",
+			type_name(config_setting_type(list)));
+		return;
+	}
+	n = config_setting_length(list);
+	c->users = calloc((size_t)n + 1, sizeof(*c->users));
+	if (!c->users) {
+		problem(ck, line_of(list), "out of memory");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		struct conf_user *u = &c->users[c->nusers];
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			problem(ck, line_of(g), "basic_auth entries must be groups { ... }");
+			continue;
+		}
+		c->nusers++;
+		for (int j = 0; j < config_setting_length(g); j++) {
+			s = config_setting_get_elem(g, (unsigned)j);
+			if (!known_key(config_setting_name(s), user_keys, 2))
+				problem(ck, line_of(s), "unknown key \"%s\" in basic_auth",
+					config_setting_name(s));
+		}
+		take_string(ck, g, "user", &u->name);
+		take_string(ck, g, "password_hash", &u->hash);
+		if (!u->name || !u->hash) {
+			problem(ck, line_of(g),
+				"basic_auth: each entry needs user and password_hash");
+			continue;
+		}
+		for (const char *p = u->name; *p; p++) {
+			if ((unsigned char)*p < ' ' || *p == 0x7f || *p == ':') {
+				problem(ck, line_of(g),
+					"basic_auth: a user name holds no ':' or control "
+					"character");
+				break;
+			}
+		}
+		if (!bcrypt_valid(u->hash))
+			problem(ck, line_of(config_setting_get_member(g, "password_hash")),
+				"basic_auth: password_hash of %s is not a bcrypt hash ($2b$..., "
+				"from htpasswd -nB USER)",
+				u->name);
+		for (size_t k = 0; k + 1 < c->nusers; k++)
+			if (c->users[k].name && strcmp(c->users[k].name, u->name) == 0)
+				problem(ck, line_of(g), "basic_auth: duplicate user \"%s\"",
+					u->name);
 	}
 }
 
@@ -875,8 +1098,9 @@ static void remediation_release(struct conf_remediation *rm)
 
 static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 {
-	static const char *const root_keys[] = {"listen", "targets", "remediation",
-						"api_token_file", "task_retention"};
+	static const char *const root_keys[] = {
+		"listen",     "targets",	"remediation",	 "api_token_file", "task_retention",
+		"log_format", "log_timestamps", "tls_cert_file", "tls_key_file",   "basic_auth"};
 	config_setting_t *root = config_root_setting(cfg);
 	config_setting_t *s, *targets;
 	int i, j, n;
@@ -904,6 +1128,8 @@ static void check_root(struct conf_check *ck, config_t *cfg, struct conf *c)
 	s = config_setting_get_member(root, "task_retention");
 	if (s)
 		take_seconds(ck, s, CONF_MAX_TASK_RETENTION, &c->task_retention_s);
+	check_log(ck, root, c);
+	check_web(ck, root, c);
 	targets = config_setting_get_member(root, "targets");
 	if (!targets) {
 		problem(ck, 1, "missing required key \"targets\" (a list of targets)");
@@ -993,6 +1219,13 @@ void conf_free(struct conf *c)
 	free_secret(c->api_token);
 	free(c->listen);
 	free(c->path);
+	free(c->tls_cert_file);
+	free(c->tls_key_file);
+	for (i = 0; i < c->nusers; i++) {
+		free(c->users[i].name);
+		free(c->users[i].hash);
+	}
+	free(c->users);
 	free(c);
 }
 

@@ -46,6 +46,12 @@ struct conf_target {
 	char *vm_exclude;
 };
 
+/* A user of the HTTP endpoints (basic auth): name and bcrypt hash. */
+struct conf_user {
+	char *name;
+	char *hash; /* "$2b$..." (also $2a$, $2y$) */
+};
+
 /* What a remediation rule does with a matching question. */
 enum conf_rem_action {
 	CONF_REM_ANSWER, /* AnswerVM with the rule's answer */
@@ -79,7 +85,13 @@ struct conf_remediation {
 
 struct conf {
 	char *path;
-	char *listen; /* "host:port", default "0.0.0.0:9743" */
+	char *listen;	     /* "host:port", default "0.0.0.0:9743" */
+	int log_format;	     /* enum log_format (util/log.h), default text */
+	int log_timestamps;  /* 1 on, 0 off, -1 (default): off when JOURNAL_STREAM is set */
+	char *tls_cert_file; /* HTTPS when both are set; NULL: plain HTTP */
+	char *tls_key_file;
+	struct conf_user *users; /* basic_auth; nusers 0: no authentication */
+	size_t nusers;
 	struct conf_target *targets;
 	size_t ntargets;
 	struct conf_remediation remediation;

@@ -1,7 +1,12 @@
 /* agent/http: libmicrohttpd server for /metrics (cached, gzip), /healthz, the JSON API and the on-call page. */
 #include "agent/http.h"
 
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -9,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/api.h"
 #include "agent/metrics.h"
@@ -25,6 +32,9 @@
 #define HTTP_STACK_TARGETS 16
 #define HTTP_PER_IP_CONNS  32  /* one client cannot take every connection */
 #define HTTP_LOG_BACKOFF   600 /* seconds between repeated libmicrohttpd warnings, at most */
+/* Seconds a request has for its request line and headers, however it trickles them
+ * (libmicrohttpd's timeout is an idle one: each byte restarts it). */
+#define HTTP_HEADER_DEADLINE 10
 
 #define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define CT_JSON	   "application/json"
@@ -47,7 +57,40 @@ struct http_server {
 	/* Fixed replies, created once and queued by every request that wants them. */
 	struct MHD_Response *healthz, *not_found, *not_allowed;
 	struct MHD_Response *not_allowed_post; /* 405 for the POST actions */
+	struct MHD_Response *bad_request;
 	char address[96];
+	/* Open connections and their header deadlines, checked by the reaper thread. */
+	pthread_mutex_t conns_lock;
+	pthread_cond_t reaper_cond;
+	struct http_conn *conns;
+	pthread_t reaper;
+	bool reaper_started, reaper_stop;
+	/* HTTPS: the PEM certificate and key (wiped at stop); NULL: plain HTTP */
+	char *cert_pem, *key_pem;
+	size_t key_len;
+	/* basic auth: users and bcrypt hashes (nusers 0: none), and the digest of
+	 * the last credentials that passed, so a scraper costs one bcrypt, not one
+	 * per scrape */
+	char **users, **hashes;
+	size_t nusers;
+	pthread_mutex_t auth_lock;
+	unsigned char auth_ok[32];
+	bool auth_ok_set;
+	struct MHD_Response *unauthorized;
+};
+
+/*
+ * One open connection (its socket context). deadline (monotonic seconds, 0:
+ * none) is when the reaper shuts the socket down: HTTP_HEADER_DEADLINE after
+ * it opened or after a request line arrived, HTTP_IDLE_TIMEOUT after a reply
+ * (the next request must have come by then); none while a request is served.
+ * The entry is unlinked (under conns_lock) before libmicrohttpd closes fd, so
+ * the reaper never touches a descriptor that was reused.
+ */
+struct http_conn {
+	struct http_conn *prev, *next;
+	int fd;
+	double deadline;
 };
 
 /* Every libmicrohttpd message at debug; a warning at most every so often. */
@@ -563,6 +606,195 @@ bool http_actions_enabled(const struct http_server *s)
 	return s->src.actions_enabled && s->src.actions_enabled(s->src.ud) == 1;
 }
 
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sets the deadline of c's entry: at (0: none); with sooner, only moves it earlier. */
+static void conn_deadline(struct http_server *s, struct MHD_Connection *c, double at, bool sooner)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *hc = ci ? ci->socket_context : NULL;
+
+	if (!hc)
+		return;
+	pthread_mutex_lock(&s->conns_lock);
+	if (!sooner || hc->deadline == 0 || at < hc->deadline)
+		hc->deadline = at;
+	pthread_mutex_unlock(&s->conns_lock);
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: tracks open connections for the reaper. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+	struct http_conn *hc = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		hc = ci ? calloc(1, sizeof(*hc)) : NULL;
+		if (!hc)
+			return; /* untracked: the idle timeout still applies */
+		hc->fd = ci->connect_fd;
+		hc->deadline = mono_now() + HTTP_HEADER_DEADLINE;
+		pthread_mutex_lock(&s->conns_lock);
+		hc->next = s->conns;
+		if (s->conns)
+			s->conns->prev = hc;
+		s->conns = hc;
+		pthread_mutex_unlock(&s->conns_lock);
+		*socket_context = hc;
+		return;
+	}
+	if (!hc)
+		return;
+	pthread_mutex_lock(&s->conns_lock);
+	if (hc->prev)
+		hc->prev->next = hc->next;
+	else
+		s->conns = hc->next;
+	if (hc->next)
+		hc->next->prev = hc->prev;
+	pthread_mutex_unlock(&s->conns_lock);
+	*socket_context = NULL;
+	free(hc);
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: a request line arrived; its headers are due soon.
+ * Returns NULL: the request's context stays unset for handle(). */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)uri;
+	conn_deadline(cls, c, mono_now() + HTTP_HEADER_DEADLINE, true);
+	return NULL;
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: a reply went out; the next request must come
+ * within the idle timeout, however slowly it trickles. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode code)
+{
+	(void)con_cls;
+	(void)code;
+	conn_deadline(cls, c, mono_now() + HTTP_IDLE_TIMEOUT, false);
+}
+
+/* Shuts down the sockets of connections past their deadline, once a second;
+ * libmicrohttpd then sees them end and closes them itself. */
+static void *reaper_main(void *arg)
+{
+	struct http_server *s = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&s->conns_lock);
+	while (!s->reaper_stop) {
+		double now = mono_now();
+		unsigned n = 0;
+
+		for (struct http_conn *hc = s->conns; hc; hc = hc->next) {
+			if (hc->deadline != 0 && now >= hc->deadline) {
+				shutdown(hc->fd, SHUT_RDWR);
+				hc->deadline = 0;
+				n++;
+			}
+		}
+		if (n)
+			log_msg(LOG_LEVEL_DEBUG,
+				"http: closed %u connections that did not send a request in time",
+				n);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&s->reaper_cond, &s->conns_lock, &until);
+	}
+	pthread_mutex_unlock(&s->conns_lock);
+	return NULL;
+}
+
+/* SHA-256 of user, password and hash: what the cache of good credentials holds. */
+static void cred_digest(const char *user, const char *pass, const char *hash, unsigned char *out)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = 0;
+
+	memset(out, 0, 32);
+	if (!ctx)
+		return;
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, user, strlen(user) + 1) != 1 ||
+	    EVP_DigestUpdate(ctx, pass, strlen(pass) + 1) != 1 ||
+	    EVP_DigestUpdate(ctx, hash, strlen(hash)) != 1 || EVP_DigestFinal_ex(ctx, out, &n) != 1)
+		memset(out, 0, 32);
+	EVP_MD_CTX_free(ctx);
+}
+
+/* Whether the request carries the name and password of a configured user. */
+static bool authorized(struct http_server *s, struct MHD_Connection *c)
+{
+	char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
+	unsigned char digest[32];
+	struct crypt_data *cd = NULL;
+	const char *hash = NULL, *out;
+	bool ok = false;
+
+	if (!user || !pass)
+		goto out;
+	for (size_t i = 0; i < s->nusers; i++)
+		if (strcmp(s->users[i], user) == 0)
+			hash = s->hashes[i];
+	if (!hash)
+		goto out;
+	cred_digest(user, pass, hash, digest);
+	pthread_mutex_lock(&s->auth_lock);
+	ok = s->auth_ok_set && CRYPTO_memcmp(digest, s->auth_ok, sizeof(digest)) == 0;
+	pthread_mutex_unlock(&s->auth_lock);
+	if (ok)
+		goto out;
+	cd = calloc(1, sizeof(*cd));
+	if (!cd)
+		goto out;
+	out = crypt_rn(pass, hash, cd, (int)sizeof(*cd));
+	ok = out && strlen(out) == strlen(hash) && CRYPTO_memcmp(out, hash, strlen(hash)) == 0;
+	if (ok) {
+		pthread_mutex_lock(&s->auth_lock);
+		memcpy(s->auth_ok, digest, sizeof(digest));
+		s->auth_ok_set = true;
+		pthread_mutex_unlock(&s->auth_lock);
+	}
+out:
+	if (cd) {
+		explicit_bzero(cd, sizeof(*cd));
+		free(cd);
+	}
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user)
+		MHD_free(user);
+	return ok;
+}
+
+/* Whether the request announces a body (Content-Length other than 0, or chunked). */
+static bool has_body(struct MHD_Connection *c)
+{
+	const char *len =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+	if (te)
+		return true;
+	return len && strspn(len, "0") != strlen(len);
+}
+
 /* /api/v1/vms, hosts, datastores with their filters (?target=, ?name=, ?id=). */
 static enum MHD_Result serve_objects(struct http_server *s, struct MHD_Connection *c,
 				     enum snap_kind kind)
@@ -637,22 +869,34 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		path = P_NONE;
 	if (path == P_NONE)
 		return MHD_queue_response(c, MHD_HTTP_NOT_FOUND, s->not_found);
+	/* the headers are in: no deadline while the request is served */
+	if (!*con_cls)
+		conn_deadline(s, c, 0, false);
 	if (path == P_ACTION_POST) {
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 			return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 						  s->not_allowed_post);
+		/* basic auth (when configured) before the action's own token */
+		if (!*con_cls && s->nusers > 0 && !authorized(s, c))
+			return MHD_queue_basic_auth_fail_response(c, "vimon", s->unauthorized);
 		return serve_action(s, c, url, upload_data, upload_data_size, con_cls);
 	}
 	/* Refused on the first call, before any request body is read (MHD then
 	 * closes the connection): every endpoint is read-only. */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, s->not_allowed);
+	/* A body on GET or HEAD is answered, not read (the connection then closes). */
+	if (!*con_cls && has_body(c))
+		return MHD_queue_response(c, MHD_HTTP_BAD_REQUEST, s->bad_request);
 	/* A reply queued on the first call closes the connection; answering on
 	 * the second call keeps it alive. */
 	if (!*con_cls) {
 		*con_cls = s;
 		return MHD_YES;
 	}
+	/* every path but /healthz (a liveness probe) needs the user's name and password */
+	if (s->nusers > 0 && path != P_HEALTHZ && !authorized(s, c))
+		return MHD_queue_basic_auth_fail_response(c, "vimon", s->unauthorized);
 	switch (path) {
 	case P_METRICS: return serve_metrics(s, c);
 	case P_HEALTHZ: return MHD_queue_response(c, MHD_HTTP_OK, s->healthz);
@@ -700,8 +944,90 @@ static int split_listen(const char *listen, char *host, size_t hostsz, char *por
 	return 0;
 }
 
+/* Reads a PEM file (1 MiB at most) into a NUL-terminated copy; *len its length. */
+static char *read_pem(const char *file, size_t *len, struct err *e)
+{
+	size_t cap = (size_t)1 << 20, n = 0;
+	char *data = NULL;
+	struct stat st;
+	ssize_t r;
+	int fd;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		err_set(e, ERR_CONFIG, "%s: %s", file, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (size_t)st.st_size >= cap) {
+		err_set(e, ERR_CONFIG, "%s: not a regular file of 1 byte to 1 MiB", file);
+		goto out_close;
+	}
+	data = malloc((size_t)st.st_size + 1);
+	if (!data) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_close;
+	}
+	while (n < (size_t)st.st_size) {
+		r = read(fd, data + n, (size_t)st.st_size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	data[n] = '\0';
+	*len = n;
+out_close:
+	close(fd);
+	return data;
+}
+
+/* Copies opts into s: the PEM files read, the users duplicated. */
+static int take_opts(struct http_server *s, const struct http_opts *o, struct err *e)
+{
+	size_t cert_len = 0;
+
+	if (!o)
+		return 0;
+	if (o->tls_cert_file && o->tls_key_file) {
+		s->cert_pem = read_pem(o->tls_cert_file, &cert_len, e);
+		if (!s->cert_pem)
+			return -1;
+		s->key_pem = read_pem(o->tls_key_file, &s->key_len, e);
+		if (!s->key_pem)
+			return -1;
+	}
+	if (o->nusers == 0)
+		return 0;
+	s->users = calloc(o->nusers, sizeof(*s->users));
+	s->hashes = calloc(o->nusers, sizeof(*s->hashes));
+	if (!s->users || !s->hashes)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < o->nusers; i++, s->nusers++) {
+		s->users[i] = strdup(o->users[i]);
+		s->hashes[i] = strdup(o->hashes[i]);
+		if (!s->users[i] || !s->hashes[i]) {
+			s->nusers++;
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
 int http_start(const char *listen, const struct http_source *src, struct http_server **out,
 	       struct err *e)
+{
+	return http_start_opts(listen, NULL, src, out, e);
+}
+
+const char *http_scheme(const struct http_server *s)
+{
+	return s->cert_pem ? "https" : "http";
+}
+
+int http_start_opts(const char *listen, const struct http_opts *opts, const struct http_source *src,
+		    struct http_server **out, struct err *e)
 {
 	struct addrinfo hints, *ai = NULL;
 	const union MHD_DaemonInfo *info;
@@ -734,7 +1060,20 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 	s->not_found = static_response("not found\n", CT_TEXT);
 	s->not_allowed = static_response("method not allowed\n", CT_TEXT);
 	s->not_allowed_post = static_response("method not allowed\n", CT_TEXT);
+	s->bad_request = static_response("bad request: GET and HEAD take no body\n", CT_TEXT);
+	s->unauthorized = static_response("unauthorized\n", CT_TEXT);
+	pthread_mutex_init(&s->auth_lock, NULL);
+	if (take_opts(s, opts, e) < 0)
+		goto out_free;
+	pthread_mutex_init(&s->conns_lock, NULL);
+	pthread_cond_init(&s->reaper_cond, NULL);
+	if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
+		err_set(e, ERR_SYSTEM, "cannot start the HTTP connection reaper");
+		goto out_free;
+	}
+	s->reaper_started = true;
 	if (!s->cache || !s->process || !s->healthz || !s->not_found || !s->not_allowed ||
+	    !s->bad_request || !s->unauthorized ||
 	    MHD_add_response_header(s->not_allowed, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") !=
 		    MHD_YES ||
 	    !s->not_allowed_post ||
@@ -746,6 +1085,8 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (s->cert_pem)
+		flags |= MHD_USE_TLS;
 	s->daemon = MHD_start_daemon(
 		flags, (uint16_t)strtoul(port, NULL, 10), NULL, NULL, handle, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_NOTIFY_COMPLETED,
@@ -754,10 +1095,21 @@ int http_start(const char *listen, const struct http_source *src, struct http_se
 		(unsigned)HTTP_MAX_CONNS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)HTTP_PER_IP_CONNS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)HTTP_IDLE_TIMEOUT, MHD_OPTION_END);
+		(unsigned)HTTP_IDLE_TIMEOUT, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, s,
+		/* with HTTPS only; MHD_OPTION_END ends the list otherwise */
+		s->cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert_pem,
+		MHD_OPTION_HTTPS_MEM_KEY, s->key_pem, MHD_OPTION_END);
 	if (!s->daemon) {
-		err_set(e, ERR_SYSTEM, "cannot listen on %s (address in use or not local?)",
-			listen);
+		if (s->cert_pem)
+			err_set(e, ERR_CONFIG,
+				"cannot listen with HTTPS on %s (address in use, or a certificate "
+				"and key that do not match?)",
+				listen);
+		else
+			err_set(e, ERR_SYSTEM, "cannot listen on %s (address in use or not local?)",
+				listen);
 		goto out_free;
 	}
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -788,6 +1140,31 @@ void http_stop(struct http_server *s)
 		return;
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	if (s->reaper_started) {
+		pthread_mutex_lock(&s->conns_lock);
+		s->reaper_stop = true;
+		pthread_cond_signal(&s->reaper_cond);
+		pthread_mutex_unlock(&s->conns_lock);
+		pthread_join(s->reaper, NULL);
+		pthread_mutex_destroy(&s->conns_lock);
+		pthread_cond_destroy(&s->reaper_cond);
+	}
+	if (s->bad_request)
+		MHD_destroy_response(s->bad_request);
+	if (s->unauthorized)
+		MHD_destroy_response(s->unauthorized);
+	free(s->cert_pem);
+	if (s->key_pem) {
+		explicit_bzero(s->key_pem, s->key_len);
+		free(s->key_pem);
+	}
+	for (size_t i = 0; i < s->nusers; i++) {
+		free(s->users[i]);
+		free(s->hashes[i]);
+	}
+	free(s->users);
+	free(s->hashes);
+	pthread_mutex_destroy(&s->auth_lock);
 	if (s->healthz)
 		MHD_destroy_response(s->healthz);
 	if (s->not_found)

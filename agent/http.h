@@ -48,6 +48,28 @@ struct http_server;
 int http_start(const char *listen, const struct http_source *src, struct http_server **out,
 	       struct err *e);
 
+/* Optional HTTPS and basic authentication. Strings are read at start. */
+struct http_opts {
+	const char *tls_cert_file; /* PEM; with tls_key_file: HTTPS, else plain HTTP */
+	const char *tls_key_file;
+	/* basic auth for every path but /healthz when nusers > 0: names and
+	 * bcrypt hashes, nusers each */
+	const char *const *users;
+	const char *const *hashes;
+	size_t nusers;
+};
+
+/*
+ * http_start() with options (NULL: none). The certificate and key files are
+ * read now (a SIGHUP that should pick up new ones starts a new server).
+ * ERR_CONFIG for a file that cannot be read or a pair TLS refuses.
+ */
+int http_start_opts(const char *listen, const struct http_opts *opts, const struct http_source *src,
+		    struct http_server **out, struct err *e);
+
+/* "https" or "http": what the server speaks. */
+const char *http_scheme(const struct http_server *s);
+
 /* The address actually bound, "host:port" (borrowed, valid until http_stop). */
 const char *http_address(const struct http_server *s);
 

@@ -1,10 +1,12 @@
 /* agent/inventory: one target's managed objects by moref, updated change by change. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/inventory.h"
+#include "vi/value.h"
 #include "vi/vmsnap.h"
 
 #define INV_INITIAL_BUCKETS 1024
@@ -467,6 +469,39 @@ static int apply_snapshot(struct inv_type *t, struct inv_obj *o, size_t f, const
 }
 
 /* A new value for fetched path f (v NULL: unset): the path and its leaves. */
+/*
+ * A value whose xsi:type is numeric or boolean but whose text does not parse
+ * is stored all the same (it renders no sample) and reported as ERR_VALUE,
+ * so that a series never vanishes unexplained.
+ */
+static int check_value(const struct inv_obj *o, const char *path, const struct vi_node *v,
+		       struct err *e)
+{
+	static const char *const ints[] = {"int", "long", "short", "byte", NULL};
+	const char *type, *colon;
+	struct err local = {0};
+	int64_t i;
+	double d;
+	bool b;
+	int rc = 0;
+
+	if (!v || !v->xsi_type)
+		return 0;
+	colon = strrchr(v->xsi_type, ':');
+	type = colon ? colon + 1 : v->xsi_type;
+	for (size_t k = 0; ints[k]; k++)
+		if (strcmp(type, ints[k]) == 0)
+			rc = vi_text_int64(v->text, &i, &local);
+	if (strcmp(type, "double") == 0 || strcmp(type, "float") == 0)
+		rc = vi_text_double(v->text, &d, &local);
+	else if (strcmp(type, "boolean") == 0)
+		rc = vi_text_bool(v->text, &b, &local);
+	if (rc == 0)
+		return 0;
+	return err_set(e, ERR_VALUE, "%s %s: \"%.40s\" is not a valid %s", o->moref, path, v->text,
+		       type);
+}
+
 static int apply_fetched(struct inventory *inv, struct inv_obj *o, size_t f,
 			 const struct vi_node *v, double now, struct err *e)
 {
@@ -565,8 +600,14 @@ int inventory_apply(struct inventory *inv, const struct vi_change *c, double now
 
 	if (type < 0)
 		return 0;
-	inv->types[type].gen++;
 	o = inventory_find(inv, c->obj_type, c->moref);
+	/* a server that reports changes of an object it never entered: no
+	 * phantom object (it would have no name, and never leave) */
+	if (!o && c->kind == VI_OBJ_MODIFY)
+		return err_set(e, ERR_PROTOCOL,
+			       "%s %s: changes of an object never entered, ignored", c->obj_type,
+			       c->moref);
+	inv->types[type].gen++;
 	if (c->kind == VI_OBJ_LEAVE) {
 		if (o) {
 			inv->types[type].struct_gen++;
@@ -592,7 +633,9 @@ int inventory_apply(struct inventory *inv, const struct vi_change *c, double now
 		o->hidden = name && !inv->keep(inv->keep_ud, name);
 	}
 	/* applied as unset (value NULL), and said: unreadable is not unset */
-	return c->fault ? unreadable(c, e) : 0;
+	if (c->fault)
+		return unreadable(c, e);
+	return check_value(o, c->path, c->value, e);
 }
 
 void inventory_unmark(struct inventory *inv)

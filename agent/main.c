@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "agent/conf.h"
 #include "agent/http.h"
@@ -34,7 +35,7 @@ struct agent {
 };
 
 static const char usage_text[] =
-	"Usage: vimon [-v]... [-c FILE] [-l HOST:PORT]\n"
+	"Usage: vimon [-v]... [--log-level L] [-c FILE] [-l HOST:PORT]\n"
 	"       vimon --check-config [-c FILE] [-l HOST:PORT]\n"
 	"Watches VMware vCenter servers and ESX hosts and serves Prometheus metrics.\n"
 	"\n"
@@ -44,6 +45,7 @@ static const char usage_text[] =
 	"  -l, --listen HOST:PORT  serve HTTP there instead of the configuration's listen\n"
 	"                      (\"[IPV6]:PORT\" too; kept across reloads)\n"
 	"  -v, --verbose       more logging (repeatable)\n"
+	"      --log-level L   error, warning, info (default) or debug\n"
 	"  -h, --help          this help\n"
 	"  -V, --version       print the version\n"
 	"\n"
@@ -242,23 +244,39 @@ static int start_http(struct agent *a, const char *listen)
 				  .authorize = agent_authorize,
 				  .post = agent_post,
 				  .get = agent_get};
+	struct http_opts opts = {.tls_cert_file = a->conf->tls_cert_file,
+				 .tls_key_file = a->conf->tls_key_file};
+	const char **users = calloc(a->conf->nusers + 1, 2 * sizeof(*users));
 	char *copy = strdup(listen);
 	struct err e;
+	int rc;
 
 	err_clear(&e);
-	if (!copy) {
+	if (!copy || !users) {
 		log_msg(LOG_LEVEL_ERROR, "listen %s: out of memory", listen);
+		free(copy);
+		free(users);
 		return -1;
 	}
-	if (http_start(listen, &src, &a->http, &e) < 0) {
+	for (size_t i = 0; i < a->conf->nusers; i++) {
+		users[i] = a->conf->users[i].name;
+		users[a->conf->nusers + 1 + i] = a->conf->users[i].hash;
+	}
+	opts.users = users;
+	opts.hashes = users + a->conf->nusers + 1;
+	opts.nusers = a->conf->nusers;
+	rc = http_start_opts(listen, &opts, &src, &a->http, &e);
+	free(users);
+	if (rc < 0) {
 		log_msg(LOG_LEVEL_ERROR, "listen %s: %s", listen, e.msg);
 		free(copy);
 		return -1;
 	}
 	free(a->listen);
 	a->listen = copy;
-	log_msg(LOG_LEVEL_INFO, "listening on http://%s (/metrics, /healthz, /api/v1/targets)",
-		http_address(a->http));
+	log_msg(LOG_LEVEL_INFO, "listening on %s://%s (/metrics, /healthz, /api/v1/targets)%s",
+		http_scheme(a->http), http_address(a->http),
+		a->conf->nusers ? ", basic auth but for /healthz" : "");
 	return 0;
 }
 
@@ -325,6 +343,40 @@ static void stop_targets(struct target **ts, size_t n)
 		target_stop(ts[i]);
 }
 
+/* The log settings of the configuration file. */
+static void apply_log_conf(const struct conf *c)
+{
+	log_set_format((enum log_format)c->log_format);
+	log_set_timestamps(c->log_timestamps);
+}
+
+/* Starts the HTTP server again on the address it has bound (the same port,
+ * also when the configuration says port 0), with the current configuration. */
+static void restart_http(struct agent *a)
+{
+	char addr[128];
+	char *want = a->listen;
+
+	snprintf(addr, sizeof(addr), "%s", http_address(a->http));
+	http_stop(a->http);
+	a->http = NULL;
+	a->listen = NULL;
+	if (start_http(a, addr) < 0) {
+		log_msg(LOG_LEVEL_ERROR, "reload: not serving HTTP (retried on the next SIGHUP)");
+		free(want);
+		return;
+	}
+	/* what the configuration says, so that the next reload compares alike */
+	free(a->listen);
+	a->listen = want;
+}
+
+/* Whether the HTTP server has HTTPS or basic auth configured. */
+static bool web_configured(const struct conf *c)
+{
+	return c->tls_cert_file || c->nusers > 0;
+}
+
 /* Replaces c->listen with override (--listen) when given. 0, or -1 when out of memory. */
 static int apply_listen(struct conf *c, const char *override)
 {
@@ -342,7 +394,7 @@ static int apply_listen(struct conf *c, const char *override)
 
 static void reload(struct agent *a)
 {
-	struct conf *nc = NULL;
+	struct conf *nc = NULL, *oc;
 	struct target **next, **old;
 	size_t i, j, n = 0, old_n = 0, stopped = 0;
 	struct buf problems;
@@ -409,11 +461,17 @@ static void reload(struct agent *a)
 	}
 	stop_targets(old, stopped);
 	free(old);
-	if (!a->listen || strcmp(nc->listen, a->listen) != 0)
-		rebind(a, nc->listen);
-	reload_remediation(a, nc);
-	conf_free(a->conf);
+	/* start_http reads the new configuration; a server with HTTPS or basic
+	 * auth starts again, picking up a renewed certificate and key */
+	oc = a->conf;
 	a->conf = nc;
+	if (!a->listen || !a->http || strcmp(nc->listen, a->listen) != 0)
+		rebind(a, nc->listen);
+	else if (web_configured(oc) || web_configured(nc))
+		restart_http(a);
+	reload_remediation(a, nc);
+	conf_free(oc);
+	apply_log_conf(nc);
 	log_msg(LOG_LEVEL_INFO, "reload: %u targets kept, %u started, %zu stopped", kept, started,
 		stopped);
 }
@@ -463,6 +521,7 @@ int main(int argc, char **argv)
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"log-level", required_argument, NULL, 'L'},
 		{"listen", required_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0},
 	};
@@ -471,9 +530,14 @@ int main(int argc, char **argv)
 	struct buf problems;
 	sigset_t sigs;
 	int opt, check = 0, verbose = 0, sig, status = 1;
+	enum log_level level = LOG_LEVEL_INFO;
 	bool rem_failed = false;
 	size_t i, n;
 
+	/* no core dump or ptrace by other users: the process holds passwords */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fprintf(stderr, "vimon: warning: cannot make the process non-dumpable: %s\n",
+			strerror(errno));
 	while ((opt = getopt_long(argc, argv, "c:l:vhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
@@ -482,6 +546,12 @@ int main(int argc, char **argv)
 		case 'v': verbose++; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("vimon %s\n", VIMON_VERSION); return 0;
+		case 'L':
+			if (log_level_parse(optarg, &level) < 0) {
+				fprintf(stderr, "vimon: invalid --log-level \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
 		default: fputs(usage_text, stderr); return 2;
 		}
 	}
@@ -497,7 +567,7 @@ int main(int argc, char **argv)
 	}
 	if (check)
 		return check_config(path, listen);
-	log_set_level(verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	log_set_level(verbose ? LOG_LEVEL_DEBUG : level);
 
 	/* Signals go to sigwait below: block them before any thread starts. */
 	signal(SIGPIPE, SIG_IGN);
@@ -523,6 +593,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_LEVEL_ERROR, "out of memory");
 		goto out_conf;
 	}
+	apply_log_conf(a.conf);
 	log_msg(LOG_LEVEL_INFO, "vimon %s starting: %s, %zu target%s", VIMON_VERSION, path,
 		a.conf->ntargets, a.conf->ntargets == 1 ? "" : "s");
 	a.targets = calloc(a.conf->ntargets + 1, sizeof(*a.targets));

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent/render.h"
+#include "agent/target.h"
 #include "collectors/perf.h"
 #include "util/log.h"
 #include "vi/perf.h"
@@ -578,13 +579,13 @@ static struct perf_entities *wait_due(struct perf_worker *w, double due)
 static void *perf_main(void *arg)
 {
 	struct perf_worker *w = arg;
-	unsigned delay = 1;
+	unsigned delay = 1, auth_failures = 0;
 	double due = 0; /* at once */
 
 	while (!perf_stopping(w)) {
 		struct perf_entities *pe;
 		struct err e = {0};
-		double t0;
+		double t0, until;
 
 		if (ensure_counters(w, &e) < 0) {
 			report(w, &e);
@@ -592,13 +593,23 @@ static void *perf_main(void *arg)
 			for (size_t i = 0; w->vals && i < w->cur->n * PERF_MAX_COUNTERS; i++)
 				w->vals[i] = NAN;
 			publish(w);
-			pe = wait_due(w, wall_now() + delay);
-			if (pe && install(w, pe, NULL) < 0)
-				log_msg(LOG_LEVEL_ERROR, "target %s: out of memory", w->ct.name);
+			/* a refused login waits like the collection thread's (new
+			 * entities do not end that wait), so the two sessions together
+			 * cannot lock the account */
+			until = wall_now() +
+				(e.kind == ERR_AUTH ? target_auth_delay(++auth_failures) : delay);
+			do {
+				pe = wait_due(w, until);
+				if (pe && install(w, pe, NULL) < 0)
+					log_msg(LOG_LEVEL_ERROR, "target %s: out of memory",
+						w->ct.name);
+			} while (e.kind == ERR_AUTH && pe && !perf_stopping(w) &&
+				 wall_now() < until);
 			delay = delay * 2 > PERF_BACKOFF_MAX ? PERF_BACKOFF_MAX : delay * 2;
 			continue;
 		}
 		delay = 1;
+		auth_failures = 0;
 		pe = wait_due(w, due);
 		if (perf_stopping(w)) {
 			perf_entities_put(pe);

@@ -160,6 +160,13 @@ int selfmetrics_render(const struct selfmetrics *m, const struct self_state *st,
 		"Successful logins to the target (a re-login after an expired session counts).",
 		"counter", &b, e) < 0)
 		goto out;
+	prefix(&b, "vsphere_collector_resyncs_total", target);
+	value(&b, (double)st->resyncs);
+	if (add(s, "vsphere_collector_resyncs_total",
+		"Rebuilds of the view and filters after the first one (after a renewed session "
+		"or a failure), each re-reading the whole inventory.",
+		"counter", &b, e) < 0)
+		goto out;
 	for (size_t i = 0; inv && i < inv->ntypes; i++) {
 		prefix(&b, "vsphere_inventory_objects", target);
 		buf_adds(&b, ",type=\"");

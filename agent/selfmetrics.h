@@ -31,8 +31,9 @@ struct selfmetrics {
 /* The state of the target that the self-metrics show. */
 struct self_state {
 	int up;
-	double last_update;   /* seconds since the epoch, 0: never */
-	unsigned long logins; /* successful logins */
+	double last_update;    /* seconds since the epoch, 0: never */
+	unsigned long logins;  /* successful logins */
+	unsigned long resyncs; /* filter rebuilds after the first */
 	double render_seconds;
 };
 
@@ -53,7 +54,7 @@ void selfmetrics_error(struct selfmetrics *m, enum err_kind kind);
  * Adds the agent families (vsphere_up, vsphere_last_update_timestamp_seconds,
  * vsphere_collector_errors_total, vsphere_api_requests_total,
  * vsphere_api_request_duration_seconds, vsphere_api_received_bytes_total,
- * vsphere_session_logins_total, vsphere_inventory_objects,
+ * vsphere_session_logins_total, vsphere_collector_resyncs_total, vsphere_inventory_objects,
  * vsphere_snapshot_render_seconds) for target to s, unsorted. inv may be
  * NULL. 0, or -1 with e set (ERR_NOMEM).
  */

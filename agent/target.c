@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <regex.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,8 +42,16 @@
 #define TARGET_MAX_OBJECTS 2000
 #define TARGET_BACKOFF_MIN 1
 #define TARGET_BACKOFF_MAX 30
-#define TARGET_MAX_COLS	   16
-#define TARGET_MAX_ROWS	   32
+/*
+ * A refused login (ERR_AUTH) waits far longer: vCenter SSO locks an account
+ * after 5 failures in 3 minutes by default. 5, 10, 20, 40 minutes, then every
+ * hour: at most 3 attempts in any 15 minutes. A SIGHUP that changes the
+ * password starts a new target, which tries at once.
+ */
+#define TARGET_AUTH_BACKOFF_MIN 300
+#define TARGET_AUTH_BACKOFF_MAX 3600
+#define TARGET_MAX_COLS		16
+#define TARGET_MAX_ROWS		32
 
 struct target {
 	struct conf_target ct; /* deep copy */
@@ -64,8 +73,15 @@ struct target {
 	char *filter;
 	char *task_filter;
 	char *version;
-	bool synced;	  /* a complete update set has been applied since (re)connecting */
-	bool ever_synced; /* for the log: first connection or recovery */
+	bool synced; /* a complete update set has been applied since (re)connecting */
+	bool steady; /* a WaitForUpdatesEx with a version succeeded on these filters */
+	/* the session was renewed and no WaitForUpdatesEx succeeded since: a
+	 * second renewal is a failure (back-off), not another immediate rebuild */
+	bool renewed;
+	bool built;		/* filters were built once: later builds are resyncs */
+	unsigned auth_failures; /* refused logins in a row */
+	bool value_logged;	/* an invalid value (ERR_VALUE) was logged at warning level */
+	bool ever_synced;	/* for the log: first connection or recovery */
 	/* render_row_gen() of each row when its family was last rendered */
 	unsigned long gens[TARGET_MAX_COLS][TARGET_MAX_ROWS];
 	/* what the JSON API objects of cur were rendered from (render_objects) */
@@ -501,7 +517,7 @@ out_fail:
 
 struct apply_ctx {
 	struct target *t;
-	double now;
+	double now;	       /* when the reply's first change arrived; 0 before */
 	unsigned long changes; /* reported by the server in this reply */
 };
 
@@ -510,6 +526,10 @@ static int on_change(void *ud, const struct vi_change *c, struct err *e)
 	struct apply_ctx *a = ud;
 	struct err local = {0};
 
+	/* the time the update arrived, not when the wait began (up to 30 s
+	 * earlier): a question's first_seen is taken from it */
+	if (a->now == 0)
+		a->now = now_real();
 	a->changes++;
 	if (inventory_apply(a->t->inv, c, a->now, &local) == 0)
 		return 0;
@@ -519,11 +539,32 @@ static int on_change(void *ud, const struct vi_change *c, struct err *e)
 	}
 	/* one bad value (an unparsable question) must not stop the whole target;
 	 * unreadable properties (NoPermission, ...: one per object) are counted
-	 * as kind "fault" and logged at debug only */
+	 * as kind "fault" and logged at debug only; values that do not parse as
+	 * their type (kind "value") are logged once, then at debug */
 	selfmetrics_error(&a->t->self, local.kind);
+	if (local.kind == ERR_VALUE && a->t->value_logged) {
+		log_msg(LOG_LEVEL_DEBUG, "target %s: %s", a->t->ct.name, local.msg);
+		return 0;
+	}
+	if (local.kind == ERR_VALUE) {
+		a->t->value_logged = true;
+		log_msg(LOG_LEVEL_WARN, "target %s: %s (further invalid values logged at debug)",
+			a->t->ct.name, local.msg);
+		return 0;
+	}
 	log_msg(local.kind == ERR_FAULT ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, "target %s: %s",
 		a->t->ct.name, local.msg);
 	return 0;
+}
+
+/* An update for a filter we never created: ignored by vi_pc_wait, counted here. */
+static void on_foreign_filter(void *ud, const char *filter)
+{
+	struct apply_ctx *a = ud;
+
+	selfmetrics_error(&a->t->self, ERR_PROTOCOL);
+	log_msg(LOG_LEVEL_WARN, "target %s: updates for an unknown filter %s ignored",
+		a->t->ct.name, filter);
 }
 
 static void drop_filters(struct target *t)
@@ -534,6 +575,7 @@ static void drop_filters(struct target *t)
 	free(t->version);
 	t->view = t->filter = t->task_filter = t->version = NULL;
 	t->synced = false;
+	t->steady = false;
 }
 
 /* The VM name filter: include (when set) must match, exclude must not. */
@@ -633,6 +675,9 @@ static int build_filters(struct target *t, struct err *e)
 	int rc = 0;
 
 	drop_filters(t);
+	if (t->built)
+		t->state.resyncs++;
+	t->built = true;
 	for (size_t i = 0; i < t->inv->ntypes; i++) {
 		const struct inv_type *ty = &t->inv->types[i];
 
@@ -709,25 +754,41 @@ static int wait_seconds(struct target *t)
  */
 static int cycle(struct target *t, struct err *e)
 {
-	struct apply_ctx a = {t, now_real(), 0};
-	struct vi_pc_handler h = {.on_change = on_change, .ud = &a};
+	struct apply_ctx a = {t, 0, 0};
+	const char *filters[3] = {NULL, NULL, NULL};
+	struct vi_pc_handler h = {.on_change = on_change,
+				  .ud = &a,
+				  .filters = filters,
+				  .on_foreign_filter = on_foreign_filter};
 	char *version = NULL;
-	bool truncated = false, was_up = t->state.up != 0;
+	bool truncated = false, was_up = t->state.up != 0, incremental = t->synced;
 	int rc;
 
+	filters[0] = t->filter ? t->filter : t->task_filter;
+	filters[1] = t->filter ? t->task_filter : NULL;
 	rc = vi_pc_wait(t->session, t->version, t->synced ? wait_seconds(t) : 0, TARGET_MAX_OBJECTS,
 			&h, &version, &truncated, e);
-	if (rc < 0 && vi_session_renewed(e) && !stopping(t)) {
+	if (rc < 0 && vi_session_renewed(e) && !stopping(t) && !t->renewed) {
 		/* the session expired and was renewed: its view and filters died
-		 * with it. Rebuild at once; neither an outage nor a back-off. */
+		 * with it. Rebuild at once; neither an outage nor a back-off. No
+		 * update arrives meanwhile: down until the resync completes. */
 		free(version);
 		err_clear(e);
+		t->renewed = true;
+		t->state.up = 0;
 		log_msg(LOG_LEVEL_INFO, "target %s: session renewed, rebuilding the filter",
 			t->ct.name);
 		return build_filters(t, e);
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		/* renewed again before any update: a failure that backs off */
+		if (vi_session_renewed(e) && t->renewed)
+			err_prefix(e, "renewed twice without an update");
 		return -1;
+	}
+	t->renewed = false;
+	if (incremental && !truncated)
+		t->steady = true;
 	free(t->version);
 	t->version = version;
 	if (truncated)
@@ -752,12 +813,33 @@ static int cycle(struct target *t, struct err *e)
 	return publish(t, e);
 }
 
-static void report_failure(struct target *t, const struct err *e)
+unsigned target_auth_delay(unsigned failures)
+{
+	unsigned d = TARGET_AUTH_BACKOFF_MIN;
+
+	while (failures-- > 1 && d < TARGET_AUTH_BACKOFF_MAX)
+		d *= 2;
+	return d < TARGET_AUTH_BACKOFF_MAX ? d : TARGET_AUTH_BACKOFF_MAX;
+}
+
+static void report_failure(struct target *t, const struct err *e, unsigned next_s)
 {
 	unsigned long suppressed = 0;
 
 	selfmetrics_error(&t->self, e->kind);
 	t->last_error = *e;
+	if (e->kind == ERR_AUTH) {
+		/* said every time: an operator must know why nothing is retried */
+		err_prefix(&t->last_error,
+			   "login refused; the account may be locked by repeated failures (next "
+			   "attempt in %u s, or at once after a SIGHUP that changes the password)",
+			   next_s);
+		log_msg(LOG_LEVEL_ERROR, "target %s: %s: %s", t->ct.name, err_kind_name(e->kind),
+			t->last_error.msg);
+		t->state.up = 0;
+		drop_filters(t);
+		return;
+	}
 	if (log_backoff_due(&t->backoff, time(NULL), &suppressed)) {
 		if (suppressed)
 			log_msg(LOG_LEVEL_WARN,
@@ -778,21 +860,31 @@ static void *target_main(void *arg)
 
 	while (!stopping(t)) {
 		struct err e = {0};
+		unsigned wait;
+		bool auth;
 
 		if (connect_target(t, &e) == 0) {
 			while (!stopping(t) && cycle(t, &e) == 0) {
-				if (t->synced)
+				/* only a wait that worked after the sync ends the back-off:
+				 * a sync that fails right after is still a failure in a row */
+				if (t->steady)
 					delay = TARGET_BACKOFF_MIN;
+				t->auth_failures = 0;
 			}
 		}
 		if (stopping(t))
 			break;
-		report_failure(t, &e);
+		auth = e.kind == ERR_AUTH;
+		if (auth)
+			t->auth_failures++;
+		wait = auth ? target_auth_delay(t->auth_failures) : delay;
+		report_failure(t, &e, wait);
 		err_clear(&e);
 		if (publish(t, &e) < 0)
 			log_msg(LOG_LEVEL_ERROR, "target %s: %s", t->ct.name, e.msg);
-		nap(t, delay);
-		delay = delay * 2 > TARGET_BACKOFF_MAX ? TARGET_BACKOFF_MAX : delay * 2;
+		nap(t, wait);
+		if (!auth)
+			delay = delay * 2 > TARGET_BACKOFF_MAX ? TARGET_BACKOFF_MAX : delay * 2;
 	}
 	if (vi_session_logged_in(t->session)) {
 		struct err e = {0};

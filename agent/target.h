@@ -38,4 +38,9 @@ const struct conf_target *target_conf(const struct target *t);
  * after target_start returned. */
 struct snapshot *target_snapshot(struct target *t);
 
+/* Seconds to wait after the n-th refused login in a row (n >= 1): 5 minutes,
+ * doubling up to an hour, so that at most 3 attempts fall in any 15 minutes
+ * (vCenter SSO locks an account after 5 failures in 3 minutes by default). */
+unsigned target_auth_delay(unsigned failures);
+
 #endif

@@ -11,7 +11,8 @@ libjansson-dev zlib1g-dev golang-go golang-github-vmware-govmomi-dev curl python
 
 PKGS=${VIMON_DEPS_PKGS:-"make gcc pkg-config libcurl4-openssl-dev libssl-dev libxml2-dev libmicrohttpd-dev libconfig-dev
 libjansson-dev zlib1g-dev libcmocka-dev golang-go golang-github-vmware-govmomi-dev prometheus
-clang libclang-rt-14-dev valgrind clang-format curl wrk procps openssl python3 git gzip locales"}
+clang libclang-rt-14-dev valgrind clang-format curl wrk procps openssl python3 git gzip locales
+libcrypt-dev apache2-utils"}
 # the package and its checks (make deb, test_package), the alerting end-to-end test
 [ -n "${VIMON_DEPS_PKGS:-}" ] || PKGS="$PKGS debhelper dpkg-dev lintian mandoc systemd prometheus-alertmanager"
 # vimonctl's and remediation's tests read JSON with jq; vimonctl's man page is checked with

@@ -24,6 +24,7 @@ static const char *const kind_names[ERR_KIND_COUNT] = {
 	[ERR_TASK] = "task",
 	[ERR_QUESTION] = "question",
 	[ERR_CANCELLED] = "cancelled",
+	[ERR_VALUE] = "value",
 };
 
 void err_clear(struct err *e)

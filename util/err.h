@@ -25,6 +25,7 @@ enum err_kind {
 	ERR_TASK,      /* a task ended in state error (see err.fault) */
 	ERR_QUESTION,  /* a VM question blocks the requested action */
 	ERR_CANCELLED, /* an operation was cancelled or its deadline passed */
+	ERR_VALUE,     /* a property value that does not parse as its declared type */
 	ERR_KIND_COUNT
 };
 

@@ -2,6 +2,7 @@
 #include "vi/http.h"
 
 #include <curl/curl.h>
+#include <malloc.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -72,9 +73,45 @@ static pthread_once_t http_once = PTHREAD_ONCE_INIT;
 static CURLcode http_global_rc = CURLE_FAILED_INIT;
 static int http_ctx_index = -1;
 
+/*
+ * libcurl's memory functions: every block is wiped before it is freed, so the
+ * request buffers that held a Login body (the password) do not linger in
+ * freed heap memory. realloc moves by hand for the same reason.
+ */
+static void wipe_free(void *p)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+static void *wipe_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (!p)
+		return malloc(n);
+	if (n == 0) {
+		wipe_free(p);
+		return NULL;
+	}
+	old = malloc_usable_size(p);
+	if (n <= old)
+		return p;
+	q = malloc(n);
+	if (!q)
+		return NULL;
+	memcpy(q, p, old);
+	wipe_free(p);
+	return q;
+}
+
 static void http_global_init(void)
 {
-	http_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	http_global_rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wipe_free, wipe_realloc,
+					      strdup, calloc);
 	http_ctx_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
 
@@ -699,6 +736,29 @@ void vi_http_wakeup(struct vi_http *h)
 {
 	if (h && h->multi)
 		curl_multi_wakeup(h->multi);
+}
+
+int vi_http_forget_session(struct vi_http *h, struct err *e)
+{
+	CURLcode rc = curl_easy_setopt(h->curl, CURLOPT_COOKIELIST, "ALL");
+
+	if (rc != CURLE_OK)
+		return err_set(e, rc == CURLE_OUT_OF_MEMORY ? ERR_NOMEM : ERR_SYSTEM,
+			       "%s: cannot clear the session cookie: %s", h->host,
+			       curl_easy_strerror(rc));
+	return 0;
+}
+
+bool vi_http_has_cookies(struct vi_http *h)
+{
+	struct curl_slist *list = NULL;
+	bool any;
+
+	if (curl_easy_getinfo(h->curl, CURLINFO_COOKIELIST, &list) != CURLE_OK)
+		return false;
+	any = list != NULL;
+	curl_slist_free_all(list);
+	return any;
 }
 
 void vi_http_clear_cookies(struct vi_http *h)

@@ -83,6 +83,14 @@ int vi_http_get(struct vi_http *h, const char *url,
  */
 void vi_http_wakeup(struct vi_http *h);
 
+/* Drops every cookie the transport holds (the session cookie): a Login must
+ * never go out with an old session's cookie, which a server refuses as a
+ * failed login while that session lives. 0, or -1 with e set. */
+int vi_http_forget_session(struct vi_http *h, struct err *e);
+
+/* Whether the transport holds a cookie (a session handed out by the server). */
+bool vi_http_has_cookies(struct vi_http *h);
+
 /* Forgets every cookie (the session cookie of a session the server ended), so
  * that the next Login starts a new session rather than presenting the old one. */
 void vi_http_clear_cookies(struct vi_http *h);

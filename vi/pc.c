@@ -1,6 +1,7 @@
 /* vi/pc: the property collector: container views, filters, WaitForUpdatesEx, RetrievePropertiesEx. */
 #include "vi/pc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,13 +279,25 @@ struct wait_ctx {
 	char *version;
 	bool truncated;
 	bool got_version;
+	bool foreign; /* the current filterSet is for a filter not in h->filters */
 };
+
+static bool known_filter(const struct vi_pc_handler *h, const char *filter)
+{
+	for (const char *const *f = h->filters; *f; f++)
+		if (strcmp(*f, filter) == 0)
+			return true;
+	return false;
+}
 
 static int on_wait_node(void *ud, const char *path, const struct vi_node *n, struct err *e)
 {
 	struct wait_ctx *w = ud;
 
 	if (strcmp(path, "returnval/version") == 0) {
+		if (strlen(n->text) > VI_PC_TEXT_MAX)
+			return err_set(e, ERR_PROTOCOL, "update version longer than %d bytes",
+				       VI_PC_TEXT_MAX);
 		free(w->version);
 		w->version = strdup(n->text);
 		w->got_version = true;
@@ -292,6 +305,19 @@ static int on_wait_node(void *ud, const char *path, const struct vi_node *n, str
 	}
 	if (strcmp(path, "returnval/truncated") == 0)
 		return vi_text_bool(n->text, &w->truncated, e);
+	if (strcmp(path, "returnval/filterSet/filter") == 0) {
+		/* the filter comes first in its filterSet */
+		w->foreign = w->h->filters && !known_filter(w->h, n->text);
+		if (w->foreign && w->h->on_foreign_filter) {
+			char f[VI_PC_TEXT_MAX + 1];
+
+			snprintf(f, sizeof(f), "%s", n->text);
+			w->h->on_foreign_filter(w->h->ud, f);
+		}
+		return 0;
+	}
+	if (w->foreign)
+		return 0;
 	if (strcmp(path, "returnval/filterSet/missingSet") == 0)
 		return on_missing_object(n, w->h, e);
 	return on_object_update(n, w->h, e);
@@ -313,9 +339,12 @@ int vi_pc_wait_on(struct vi_session *s, const char *collector, const char *versi
 		  int max_objects, const struct vi_pc_handler *h, char **new_version,
 		  bool *truncated, struct err *e)
 {
-	static const char *const paths[] = {"returnval/version", "returnval/truncated",
+	static const char *const paths[] = {"returnval/version",
+					    "returnval/truncated",
+					    "returnval/filterSet/filter",
 					    "returnval/filterSet/objectSet",
-					    "returnval/filterSet/missingSet", NULL};
+					    "returnval/filterSet/missingSet",
+					    NULL};
 	const char *pc = collector_or_default(s, collector, e);
 	struct wait_ctx w = {.h = h};
 	struct vi_reader_spec spec = {.paths = paths, .on_node = on_wait_node, .ud = &w};

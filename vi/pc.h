@@ -48,7 +48,17 @@ struct vi_pc_handler {
 	int (*on_object_done)(void *ud, const char *obj_type, const char *moref,
 			      enum vi_obj_kind kind, struct err *e);
 	void *ud;
+	/* Optional (WaitForUpdatesEx): the caller's filters, NULL-terminated. The
+	 * objects of a filterSet for any other filter are not reported; instead
+	 * on_foreign_filter (when set) is called once for that filterSet with its
+	 * filter (at most VI_PC_TEXT_MAX bytes). */
+	const char *const *filters;
+	void (*on_foreign_filter)(void *ud, const char *filter);
 };
+
+/* Longest update version and service-content string accepted from a server:
+ * they are sent back (the version on every wait) or shown in the JSON API. */
+#define VI_PC_TEXT_MAX 256
 
 /*
  * Session-bound calls: CreateFilter, WaitForUpdatesEx, RetrievePropertiesEx

@@ -11,6 +11,7 @@
 
 #define SESSION_API_DEFAULT "6.7"
 #define SESSION_BODY_MAX    ((size_t)1 << 20)
+#define SESSION_TEXT_MAX    256 /* bytes of a service-content string (VI_PC_TEXT_MAX) */
 
 /*
  * Invariants: http is never NULL. sc is filled (have_sc) by the first
@@ -210,6 +211,8 @@ out:
 	return rc;
 }
 
+/* Copies a child's text; 1 (nothing copied) when it is longer than
+ * SESSION_TEXT_MAX: every one is shown or sent back. */
 static int dup_text(const struct vi_node *n, const char *name, char **out)
 {
 	const char *t = n ? vi_node_child_text(n, name) : NULL;
@@ -217,6 +220,8 @@ static int dup_text(const struct vi_node *n, const char *name, char **out)
 	*out = NULL;
 	if (!t || !*t)
 		return 0;
+	if (strlen(t) > SESSION_TEXT_MAX)
+		return 1;
 	*out = strdup(t);
 	return *out ? 0 : -1;
 }
@@ -228,21 +233,26 @@ static int on_service_content(void *ud, const char *path, const struct vi_node *
 
 	(void)path;
 	service_content_release(sc);
-	if (dup_text(n, "rootFolder", &sc->root_folder) < 0 ||
-	    dup_text(n, "propertyCollector", &sc->property_collector) < 0 ||
-	    dup_text(n, "viewManager", &sc->view_manager) < 0 ||
-	    dup_text(n, "sessionManager", &sc->session_manager) < 0 ||
-	    dup_text(n, "taskManager", &sc->task_manager) < 0 ||
-	    dup_text(about, "apiType", &sc->api_type) < 0 ||
-	    dup_text(about, "apiVersion", &sc->api_version) < 0 ||
-	    dup_text(about, "fullName", &sc->full_name) < 0 ||
-	    dup_text(about, "instanceUuid", &sc->instance_uuid) < 0 ||
-	    dup_text(n, "perfManager", &sc->perf_manager) < 0 ||
-	    dup_text(n, "searchIndex", &sc->search_index) < 0) {
-		service_content_release(sc);
+	int rc = dup_text(n, "rootFolder", &sc->root_folder) |
+		 dup_text(n, "propertyCollector", &sc->property_collector) |
+		 dup_text(n, "viewManager", &sc->view_manager) |
+		 dup_text(n, "sessionManager", &sc->session_manager) |
+		 dup_text(n, "taskManager", &sc->task_manager) |
+		 dup_text(about, "apiType", &sc->api_type) |
+		 dup_text(about, "apiVersion", &sc->api_version) |
+		 dup_text(about, "fullName", &sc->full_name) |
+		 dup_text(about, "instanceUuid", &sc->instance_uuid) |
+		 dup_text(n, "perfManager", &sc->perf_manager) |
+		 dup_text(n, "searchIndex", &sc->search_index);
+
+	if (rc == 0)
+		return 0;
+	service_content_release(sc);
+	if (rc < 0)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	}
-	return 0;
+	return err_set(e, ERR_PROTOCOL,
+		       "RetrieveServiceContent: a value longer than %d bytes in the reply",
+		       SESSION_TEXT_MAX);
 }
 
 /* Speaks the server's API version when it is older than the one we default to. */
@@ -304,6 +314,15 @@ static size_t login_body_size(const struct vi_session *s)
 	       6 * (strlen(s->sc.session_manager) + strlen(s->username) + strlen(s->password));
 }
 
+/* Logs out the session whose Login reply was lost; errors ignored. */
+static void logout_orphan(struct vi_session *s)
+{
+	struct err ignored = {0};
+
+	vi_session_logout(s, &ignored);
+	vi_http_forget_session(s->http, &ignored);
+}
+
 int vi_session_login(struct vi_session *s, struct err *e)
 {
 	struct buf b;
@@ -313,6 +332,8 @@ int vi_session_login(struct vi_session *s, struct err *e)
 	if (!s->have_sc && retrieve_service_content(s, e) < 0)
 		return -1;
 	s->logged_in = false;
+	if (vi_http_forget_session(s->http, e) < 0)
+		return -1;
 	/* allocated once at full size: a realloc would leave copies of the
 	 * password on the heap that are never wiped */
 	size = login_body_size(s);
@@ -326,8 +347,14 @@ int vi_session_login(struct vi_session *s, struct err *e)
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_release;
 	}
-	if (call_once(s, "Login", b.data, b.len, NULL, 0, e) < 0)
+	if (call_once(s, "Login", b.data, b.len, NULL, 0, e) < 0) {
+		/* the reply was lost (a timeout) after its session cookie came:
+		 * end that session rather than leave it orphaned on the server */
+		if (e && e->kind != ERR_AUTH && e->kind != ERR_FAULT &&
+		    vi_http_has_cookies(s->http))
+			logout_orphan(s);
 		goto out_release;
+	}
 	s->logged_in = true;
 	s->logins++;
 	rc = 0;

@@ -28,17 +28,22 @@ type fault struct {
 	Count  *int   `json:"count"`
 	Fault  string `json:"fault"`
 	Method string `json:"method"`
-	left   int    // calls left; -1 = unlimited
+	// Versioned: only WaitForUpdatesEx calls that pass a non-empty version match
+	// (the initial sync works, every later wait fails).
+	Versioned bool `json:"versioned"`
+	// Message: the faultstring of a soap-fault (default "injected fault: TYPE").
+	Message string `json:"message"`
+	left    int    // calls left; -1 = unlimited
 }
 
 // takeFault consumes the faults matching a call: the total delay and the first other fault.
 // Called with s.mu held.
-func (s *simState) takeFault(name string) (time.Duration, *fault) {
+func (s *simState) takeFault(name string, versioned bool) (time.Duration, *fault) {
 	var delay time.Duration
 	var hit *fault
 	kept := s.faults[:0]
 	for _, f := range s.faults {
-		match := f.Method == "" || f.Method == name
+		match := (f.Method == "" || f.Method == name) && (!f.Versioned || versioned)
 		if match && (f.Kind == "delay" || hit == nil) {
 			if f.Kind == "delay" {
 				delay += time.Duration(f.Ms) * time.Millisecond
@@ -497,6 +502,11 @@ func (s *simState) ctlFault(body []byte) (interface{}, error) {
 		f.left = 1
 	case "truncated", "html", "close", "http500":
 		f.left = 1
+	case "slow-body":
+		if f.Ms <= 0 {
+			return nil, badRequest("slow-body needs \"ms\" > 0")
+		}
+		f.left = 1
 	case "invalid-collector-version":
 		if f.Method != "" && f.Method != "WaitForUpdatesEx" {
 			return nil, badRequest("invalid-collector-version applies to WaitForUpdatesEx only")
@@ -505,6 +515,12 @@ func (s *simState) ctlFault(body []byte) (interface{}, error) {
 		f.left = 1
 	default:
 		return nil, badRequest("unknown fault kind %q", f.Kind)
+	}
+	if f.Versioned {
+		if f.Method != "" && f.Method != "WaitForUpdatesEx" {
+			return nil, badRequest("\"versioned\" applies to WaitForUpdatesEx only")
+		}
+		f.Method = "WaitForUpdatesEx"
 	}
 	if f.Count != nil {
 		if *f.Count <= 0 {

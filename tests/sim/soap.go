@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -119,6 +120,9 @@ func methodName(body []byte) string {
 	}
 }
 
+// versionedWait matches a WaitForUpdatesEx request that passes a non-empty version.
+var versionedWait = regexp.MustCompile(`<([A-Za-z0-9_]+:)?version>[^<]`)
+
 func (s *simState) serveSOAP(w http.ResponseWriter, r *http.Request) {
 	body, err := ioutil.ReadAll(io.LimitReader(r.Body, maxRequest))
 	_ = r.Body.Close()
@@ -133,7 +137,7 @@ func (s *simState) serveSOAP(w http.ResponseWriter, r *http.Request) {
 	if name != "" {
 		s.calls[name]++
 	}
-	delay, f := s.takeFault(name)
+	delay, f := s.takeFault(name, name == "WaitForUpdatesEx" && versionedWait.Match(body))
 	s.mu.Unlock()
 
 	if delay > 0 {
@@ -142,7 +146,11 @@ func (s *simState) serveSOAP(w http.ResponseWriter, r *http.Request) {
 	if f != nil {
 		switch f.Kind {
 		case "soap-fault":
-			writeFault(w, "injected fault: "+f.Fault, newFault(f.Fault))
+			msg := "injected fault: " + f.Fault
+			if f.Message != "" {
+				msg = f.Message
+			}
+			writeFault(w, msg, newFault(f.Fault))
 			return
 		case "html":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -165,6 +173,25 @@ func (s *simState) serveSOAP(w http.ResponseWriter, r *http.Request) {
 		case "http500":
 			w.Header().Set("Content-Length", "0")
 			w.WriteHeader(http.StatusInternalServerError)
+			return
+		case "slow-body":
+			// the real reply's status and headers (a Login's session cookie
+			// among them) at once, its body ms later
+			rec := httptest.NewRecorder()
+			s.dispatch(rec, r, body, name)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Set("Content-Length", fmt.Sprint(rec.Body.Len()))
+			w.WriteHeader(rec.Code)
+			if fl, ok := w.(http.Flusher); ok {
+				fl.Flush()
+			}
+			select {
+			case <-time.After(time.Duration(f.Ms) * time.Millisecond):
+				_, _ = w.Write(rec.Body.Bytes())
+			case <-r.Context().Done():
+			}
 			return
 		case "truncated":
 			rec := httptest.NewRecorder()

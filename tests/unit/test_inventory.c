@@ -221,6 +221,58 @@ static void test_unreadable(void **state)
 	inventory_free(inv);
 }
 
+/* Changes of an object the server never entered make no phantom object. */
+static void test_modify_unknown(void **state)
+{
+	struct inventory *inv = new_inv();
+	struct vi_node *v = test_xml_value("<returnval xsi:type=\"xsd:string\">ghost</returnval>");
+	struct vi_change c = {"VirtualMachine", "vm-9", VI_OBJ_MODIFY, "name",
+			      VI_OP_ASSIGN,	v,	NULL};
+	struct err e = {0};
+
+	(void)state;
+	assert_int_equal(inventory_apply(inv, &c, 1000, &e), -1);
+	assert_int_equal(e.kind, ERR_PROTOCOL);
+	assert_null(inventory_find(inv, "VirtualMachine", "vm-9"));
+	assert_int_equal(inv->count, 0);
+	vi_node_free(v);
+	inventory_free(inv);
+}
+
+/* A numeric value that does not parse is kept (no sample) and reported as ERR_VALUE. */
+static void test_invalid_number(void **state)
+{
+	static const char *const bad[] = {
+		"<returnval xsi:type=\"xsd:int\">12abc</returnval>",
+		"<returnval xsi:type=\"xsd:long\"></returnval>",
+		"<returnval xsi:type=\"xsd:boolean\">maybe</returnval>",
+	};
+	struct inventory *inv = new_inv();
+
+	(void)state;
+	change(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-1", NULL, VI_OP_ASSIGN, NULL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vi_node *v = test_xml_value(bad[i]);
+		struct vi_change c = {"VirtualMachine",
+				      "vm-1",
+				      VI_OBJ_MODIFY,
+				      "summary.quickStats.overallCpuUsage",
+				      VI_OP_ASSIGN,
+				      v,
+				      NULL};
+		struct err e = {0};
+
+		assert_int_equal(inventory_apply(inv, &c, 1000, &e), -1);
+		assert_int_equal(e.kind, ERR_VALUE);
+		assert_non_null(strstr(e.msg, "vm-1 summary.quickStats.overallCpuUsage"));
+		vi_node_free(v);
+	}
+	/* a valid one is no error */
+	change(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1", "summary.quickStats.overallCpuUsage",
+	       VI_OP_ASSIGN, "<returnval xsi:type=\"xsd:int\">12</returnval>");
+	inventory_free(inv);
+}
+
 /* A value longer than INV_MAX_VALUE is stored cut; receiving it again is no change. */
 static void test_long_value(void **state)
 {
@@ -276,9 +328,10 @@ static void test_bad_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout),	    cmocka_unit_test(test_values),
-		cmocka_unit_test(test_enter_leave), cmocka_unit_test(test_sweep),
-		cmocka_unit_test(test_bad_table),   cmocka_unit_test(test_long_value),
+		cmocka_unit_test(test_layout),	       cmocka_unit_test(test_values),
+		cmocka_unit_test(test_enter_leave),    cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_bad_table),      cmocka_unit_test(test_modify_unknown),
+		cmocka_unit_test(test_invalid_number), cmocka_unit_test(test_long_value),
 		cmocka_unit_test(test_unreadable),
 	};
 

@@ -249,6 +249,8 @@ struct changes {
 	int n;
 	int enters, modifies, leaves, missing, done;
 	char last_path[64];
+	char foreign[32]; /* the last foreign filter reported */
+	int nforeign;
 };
 
 static int on_change(void *ud, const struct vi_change *c, struct err *e)
@@ -455,6 +457,116 @@ static void test_hostile_updates(void **state)
 		vi_session_free(s);
 		fake_stop(&f);
 	}
+}
+
+/* Updates of a filter the caller never created are skipped and reported once. */
+static void on_foreign(void *ud, const char *filter)
+{
+	struct changes *ch = ud;
+
+	ch->nforeign++;
+	snprintf(ch->foreign, sizeof(ch->foreign), "%s", filter);
+}
+
+static void test_foreign_filter(void **state)
+{
+	static const struct reply script[] = {
+		LOGIN_REPLIES,
+		{200, NULL,
+		 WAIT("<returnval><version>2</version><filterSet><filter type=\"PropertyFilter\">"
+		      "other</filter><objectSet><kind>enter</kind><obj type=\"VirtualMachine\">"
+		      "vm-1</obj><changeSet><name>name</name><op>assign</op><val "
+		      "xsi:type=\"xsd:string\">a</val></changeSet></objectSet></filterSet>"
+		      "<filterSet><filter type=\"PropertyFilter\">f</filter><objectSet><kind>enter"
+		      "</kind><obj type=\"VirtualMachine\">vm-2</obj><changeSet><name>name</name>"
+		      "<op>assign</op><val xsi:type=\"xsd:string\">b</val></changeSet></objectSet>"
+		      "</filterSet></returnval>"),
+		 0, false},
+	};
+	static const char *const mine[] = {"f", NULL};
+	struct changes ch = {0};
+	struct vi_pc_handler h = {.on_change = on_change,
+				  .ud = &ch,
+				  .filters = mine,
+				  .on_foreign_filter = on_foreign};
+	struct fake f;
+	struct vi_session *s;
+	char url[64], *version = NULL;
+	bool truncated = false;
+	struct err e;
+
+	(void)state;
+	s = fake_login(&f, script, 3, 0, url, sizeof(url));
+	err_clear(&e);
+	assert_int_equal(vi_pc_wait(s, "1", 0, 0, &h, &version, &truncated, &e), 0);
+	assert_int_equal(ch.enters, 1); /* vm-2 only */
+	assert_int_equal(ch.nforeign, 1);
+	assert_string_equal(ch.foreign, "other");
+	assert_string_equal(version, "2");
+	free(version);
+	vi_session_free(s);
+	fake_stop(&f);
+}
+
+/* A version or a service-content string longer than VI_PC_TEXT_MAX is refused:
+ * both are sent back or shown. */
+static void test_long_server_strings(void **state)
+{
+	struct buf body;
+	struct fake f;
+	struct vi_session *s;
+	char url[64], *version = NULL;
+	bool truncated = false;
+	struct changes ch = {0};
+	struct vi_pc_handler h = {.on_change = on_change, .ud = &ch};
+	struct err e;
+
+	(void)state;
+	buf_init(&body, 0);
+	buf_adds(&body, TEST_ENV_OPEN "<WaitForUpdatesExResponse xmlns=\"urn:vim25\"><returnval>"
+				      "<version>");
+	for (int i = 0; i < VI_PC_TEXT_MAX + 1; i++)
+		buf_addc(&body, 'v');
+	buf_adds(&body, "</version></returnval></WaitForUpdatesExResponse>" TEST_ENV_CLOSE);
+	assert_false(body.failed);
+	{
+		struct reply script[] = {LOGIN_REPLIES, {200, NULL, body.data, 0, false}};
+
+		s = fake_login(&f, script, 3, 0, url, sizeof(url));
+		err_clear(&e);
+		assert_int_equal(vi_pc_wait(s, "1", 0, 0, &h, &version, &truncated, &e), -1);
+		assert_int_equal(e.kind, ERR_PROTOCOL);
+		assert_null(version);
+		vi_session_free(s);
+		fake_stop(&f);
+	}
+	buf_release(&body);
+
+	buf_init(&body, 0);
+	buf_adds(&body, TEST_ENV_OPEN
+		 "<RetrieveServiceContentResponse xmlns=\"urn:vim25\">"
+		 "<returnval><rootFolder type=\"Folder\">group-d1</rootFolder>"
+		 "<propertyCollector type=\"PropertyCollector\">pc</propertyCollector>"
+		 "<sessionManager type=\"SessionManager\">sm</sessionManager>"
+		 "<about><apiVersion>");
+	for (int i = 0; i < 4096; i++)
+		buf_addc(&body, '7');
+	buf_adds(&body, "</apiVersion></about></returnval></"
+			"RetrieveServiceContentResponse>" TEST_ENV_CLOSE);
+	assert_false(body.failed);
+	{
+		struct reply script[] = {{200, NULL, body.data, 0, false}};
+
+		fake_start(&f, script, 1);
+		s = session_on(&f, 0, url, sizeof(url));
+		err_clear(&e);
+		assert_int_equal(vi_session_login(s, &e), -1);
+		assert_int_equal(e.kind, ERR_PROTOCOL);
+		assert_null(vi_get_service_content(s));
+		vi_session_free(s);
+		fake_stop(&f);
+	}
+	buf_release(&body);
 }
 
 /* A server that hands out a token with no objects does not loop us forever. */
@@ -922,6 +1034,8 @@ int main(void)
 		cmocka_unit_test(test_paging_without_progress),
 		cmocka_unit_test(test_status_and_relogin),
 		cmocka_unit_test(test_task_replies),
+		cmocka_unit_test(test_foreign_filter),
+		cmocka_unit_test(test_long_server_strings),
 		cmocka_unit_test(test_missing_set),
 		cmocka_unit_test(test_continue_fails_cancels),
 		cmocka_unit_test(test_bound_call_not_resent),

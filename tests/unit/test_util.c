@@ -189,6 +189,36 @@ static void test_err_kind_names_unique(void **state)
 	}
 }
 
+/* Control characters never survive into a log line; a cut never splits an escape. */
+static void test_log_escape(void **state)
+{
+	static const struct {
+		const char *in;
+		int quote;
+		const char *want;
+	} rows[] = {
+		{"plain text", 0, "plain text"},
+		{"a\nvimon: error: FORGED", 0, "a\\nvimon: error: FORGED"},
+		{"cr\r tab\t esc\x1b del\x7f", 0, "cr\\r tab\\t esc\\x1b del\\x7f"},
+		{"say \"hi\" \\ ok", 0, "say \"hi\" \\ ok"},
+		{"say \"hi\" \\ ok", 1, "say \\\"hi\\\" \\\\ ok"},
+		{"\xc3\xa9t\xc3\xa9", 0, "\xc3\xa9t\xc3\xa9"},
+	};
+	char out[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t n =
+			log_escape(out, sizeof(out), rows[i].in, strlen(rows[i].in), rows[i].quote);
+
+		assert_string_equal(out, rows[i].want);
+		assert_int_equal(n, strlen(rows[i].want));
+	}
+	/* 5 bytes of room: "ab" then "\x01" (4) does not fit whole */
+	assert_int_equal(log_escape(out, 6, "ab\x01c", 4, 0), 2);
+	assert_string_equal(out, "ab");
+}
+
 static void test_log_backoff(void **state)
 {
 	struct log_backoff b;
@@ -228,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_err_first_wins),
 		cmocka_unit_test(test_err_fault_and_truncation),
 		cmocka_unit_test(test_err_kind_names_unique),
+		cmocka_unit_test(test_log_escape),
 		cmocka_unit_test(test_log_backoff),
 	};
 
