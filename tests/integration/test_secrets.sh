@@ -19,6 +19,9 @@ VI_SIM_URL=$SIM_URL relay secrets "$BUILD/tests/secrets"
 
 # A process that is not dumpable has its /proc files owned by root, whoever runs it.
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	# the agent's files where uid 65534 can reach them (VIMON_TEST_TMP is private to root)
+	W=$(mktemp -d /tmp/vimon-secrets.XXXXXX)
+	trap 'rm -rf "$W"; _lib_cleanup' EXIT
 	chmod 755 "$W"
 	printf 'pw\n' >"$W/pw"
 	chmod 600 "$W/pw"
