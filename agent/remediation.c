@@ -183,18 +183,9 @@ static json_t *decision_json(const struct rem_dec *d)
 static void audit_write(struct remediation *r, const char *line, size_t len)
 {
 	unsigned long suppressed = 0;
-	size_t off = 0;
-	ssize_t n;
 
-	while (off < len) {
-		n = write(r->audit_fd, line + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		off += (size_t)n;
-	}
-	if (off == len && fsync(r->audit_fd) == 0) {
+	/* a line cut short is taken back: the audit log stays one JSON object a line */
+	if (remstate_append_sync(r->audit_fd, line, len) == 0) {
 		log_backoff_reset(&r->audit_backoff);
 		return;
 	}

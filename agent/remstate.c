@@ -162,18 +162,36 @@ static int record_line(struct buf *out, const char *target, const char *vm_id, c
 /* Writes all of b to fd and fsyncs. */
 static int write_sync(int fd, const struct buf *b)
 {
-	size_t off = 0;
+	return remstate_append_sync(fd, b->data, b->len);
+}
 
-	while (off < b->len) {
-		ssize_t n = write(fd, b->data + off, b->len - off);
+int remstate_append_sync(int fd, const char *data, size_t len)
+{
+	struct stat sb;
+	size_t off = 0;
+	int saved;
+
+	/* the size before: a write cut short (disk full, file size limit) is cut
+	 * off again, so that the next line does not glue onto half a line */
+	if (fstat(fd, &sb) < 0)
+		return -1;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return -1;
+			goto out_undo;
 		off += (size_t)n;
 	}
-	return fsync(fd);
+	if (fsync(fd) == 0)
+		return 0;
+out_undo:
+	saved = errno;
+	if (off > 0 && ftruncate(fd, sb.st_size) == 0)
+		fsync(fd);
+	errno = saved;
+	return -1;
 }
 
 /* A string member of o, at most REMSTATE_MAX_FIELD bytes, or NULL. */

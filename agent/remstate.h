@@ -71,4 +71,12 @@ int remstate_claim(struct remstate *st, const char *target, const char *vm_id, c
 int remstate_settle(struct remstate *st, const char *target, const char *vm_id, const char *qid,
 		    const char *state, struct err *e);
 
+/*
+ * Appends len bytes of data to fd (opened with O_APPEND, its writers
+ * serialised by the caller) and fsyncs. 0, or -1 with errno set; then the
+ * file is cut back to its size before the call, so that a line written in
+ * part (a full disk) never merges with the next one into a malformed line.
+ */
+int remstate_append_sync(int fd, const char *data, size_t len);
+
 #endif
