@@ -95,6 +95,16 @@ EOF
 "$CTL" -c "$T/down.conf" questions >"$T/out" 2>"$T/err"
 is "$?" "3" "a target nobody listens on: exit 3"
 like "$(cat "$T/err")" 'cannot log in to down' "and says it cannot log in"
+# a usage error is exit 2 whether the target answers or not, and costs no login
+for args in "answer" "answer vm-1" "power-on vm-1 --timeout 0" "tasks a b" "cancel" "questions x"; do
+	# shellcheck disable=SC2086
+	"$CTL" -c "$T/down.conf" $args >"$T/out" 2>"$T/err"
+	is "$?" "2" "usage error \"$args\" with the target down: exit 2"
+done
+unlike "$(cat "$T/err")" 'cannot log in' "a usage error does not try to log in"
+reset_stats
+"$CTL" -c "$CONF" answer vm-1 >"$T/out" 2>"$T/err"
+is "$?:$(calls Login)" "2:0" "a usage error against a live target: exit 2 and no Login"
 printf 'wrong\n' >"$T/badpw"
 chmod 600 "$T/badpw"
 sed "s|$T/pw|$T/badpw|" "$CONF" >"$T/bad.conf"
