@@ -65,6 +65,10 @@ static void publish(struct remediation *r)
 
 	if (!s)
 		return;
+	/* metrics only: no target object, or the JSON API, the page and
+	 * check_vsphere would list a nameless target that is never up */
+	json_decref(s->target);
+	s->target = NULL;
 	buf_init(&b, 0);
 	for (const struct rem_counter *c = r->counters; c; c = c->next) {
 		buf_adds(&b, REM_FAMILY "{target=\"");

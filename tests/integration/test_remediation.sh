@@ -138,6 +138,12 @@ if ! agent_start "$A"; then
 	done_testing
 fi
 AUD=$W/a.audit
+# the remediation module's metrics are no target: the agent lists one, and it is up
+is "$(curl -sS "$AGENT_URL/api/v1/targets" | jq -c '[.[] | .name]')" '["sim"]' \
+	"/api/v1/targets lists the one target (no nameless entry for the remediation metrics)"
+until_true 10 sh -c "curl -sS '$AGENT_URL/api/v1/targets' | jq -e '.[0].up' >/dev/null"
+out=$("${VIMON_BUILD:-$TOP/build}/check_vsphere" target -U "$AGENT_URL")
+is "$?" 0 "check_vsphere target: OK with remediation on ($out)"
 simctl POST /_sim/stats/reset '{}' >/dev/null
 ask "$VM0" qa msg.uuid.altered
 T0=$(task PowerOnVM_Task "$VM0")
