@@ -273,6 +273,29 @@ is "$?" 0 "every audit line is JSON (jq)"
 is "$(jq -r 'select(.action != "power") | [.time, .target, .vm, .vm_id, .question_id, .message_id, .text, (.choices|type), .decision, .result] | map(type) | unique | join(",")' "$AUD" | sort -u)" \
 	"string" "audit lines carry time, target, vm, vm_id, question id, message id, text, choices, decision, result"
 is "$(stat -c %a "$AUD")" 600 "the audit log is mode 600"
+
+# a slow vCenter holds no server thread: /metrics answers while three answers wait on it
+for v in "$VM6" "$VM7" "$VM0"; do ask "$v" qslow msg.slow; done
+until_true 10 sh -c "test \$(curl -s '$AGENT_URL/api/v1/questions' | grep -c '\"qslow\"') -ge 3"
+simctl POST /_sim/fault '{"kind":"delay","ms":2000,"method":"AnswerVM","count":3}' >/dev/null
+n0=$(calls AnswerVM)
+pids=
+for v in "$VM6" "$VM7" "$VM0"; do
+	curl -sS -o "$W/slow.$v" -H "Authorization: Bearer $TOKEN" --max-time 30 \
+		--data-binary "{\"target\":\"sim\",\"vm_id\":\"$v\",\"question_id\":\"qslow\",\"choice\":\"Cancel\"}" \
+		"$AGENT_URL/api/v1/questions/answer" &
+	pids="$pids $!"
+	sleep 0.3 # one after the other: each server thread gets one
+done
+t=$(curl -sS -o /dev/null -w '%{time_total}' --max-time 20 "$AGENT_URL/metrics")
+# shellcheck disable=SC2086
+wait $pids
+simctl POST /_sim/fault/clear '{}' >/dev/null
+is "$(awk -v t="$t" 'BEGIN { print (t < 1) ? "fast" : "slow" }')" fast \
+	"/metrics answers at once while HTTP actions wait on a slow AnswerVM (${t} s)"
+is "$(cat "$W/slow.$VM6" "$W/slow.$VM7" "$W/slow.$VM0" | jq -r .result | tr '\n' ' ')" \
+	"answered answered answered " "the three actions complete and reply"
+is "$(($(calls AnswerVM) - n0))" 3 "three AnswerVM"
 agent_stop
 is "$AGENT_EXIT" 0 "the agent stops cleanly (exit 0)"
 
