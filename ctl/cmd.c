@@ -442,7 +442,13 @@ int ctl_cmd_lifecycle(struct ctl *c, int argc, char **argv)
 		return rc;
 	vi_lc_report_init(&r);
 	if (vi_lc_run(c->s, vm, op, &o, &r) == 0) {
-		printf("%s\n", r.message);
+		struct buf m;
+
+		/* it holds the server's ids (question, task): shown safely */
+		buf_init(&m, 0);
+		buf_add_shown(&m, r.message);
+		printf("%s\n", m.data ? m.data : "");
+		buf_release(&m);
 		rc = CTL_OK;
 	} else {
 		rc = ctl_fail(r.result == VI_LC_ERROR ? ctl_exit_for(&r.err) : CTL_NOT_DONE,

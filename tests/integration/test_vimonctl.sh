@@ -237,6 +237,13 @@ is "$RC" "0" "the same with --auto-answer: exit 0"
 like "$OUT" "power-off of VM odd\\|pipe \\($PIPE\\): task task-[0-9]+ succeeded; answered question [0-9]+ on the way with choice 2" \
 	"answered on the way, the task succeeded"
 is "$(calls AnswerVM)" "1" "one AnswerVM"
+# a question id with a line break (XML carries no other control character): one line
+simctl POST /_sim/vm/power "{\"vm\":\"$PIPE\",\"state\":\"poweredOn\"}" >/dev/null
+simctl POST /_sim/question "{\"vm\":\"$PIPE\",\"id\":\"q\\nvimonctl: forged line\",\"preset\":\"msg.uuid.altered\",\"during_next_task_ms\":300}" >/dev/null
+ctl power-off 'odd|pipe' --auto-answer
+is "$RC" "0" "power-off --auto-answer, a question id with a line break: exit 0"
+is "$(wc -l <"$T/out" | tr -d ' ')" "1" "the server's id cannot add a line to the output"
+like "$OUT" 'answered question q\\x0avimonctl: forged line on the way' "the line break is shown escaped"
 UNI=$(moref 'ödd ünïcödé 日本')
 simctl POST /_sim/question "{\"vm\":\"$UNI\",\"preset\":\"msg.uuid.altered\",\"during_next_task_ms\":300}" >/dev/null
 ctl power-on 'ödd ünïcödé 日本'
