@@ -862,6 +862,8 @@ int remediation_new(const struct conf *c, const struct rem_source *src, struct s
 	}
 	if (remstate_open(rm->state_file, REM_STATE_MAX_AGE, &r->state, &dropped, e) < 0)
 		goto out_fail;
+	if (remstate_warning(r->state))
+		log_msg(LOG_LEVEL_WARN, "remediation: %s", remstate_warning(r->state));
 	if (dropped)
 		log_msg(LOG_LEVEL_WARN,
 			"remediation: %s: dropped an incomplete last line (a write cut short)",

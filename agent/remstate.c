@@ -31,6 +31,7 @@ struct remstate {
 	int fd;
 	struct rs_item *buckets[REMSTATE_BUCKETS];
 	size_t count;
+	char warning[512]; /* why the file was kept as it is, or "" */
 };
 
 static const char *const states[] = {"sending", "answered", "failed", "unknown", "released"};
@@ -346,6 +347,19 @@ out:
 	return rc;
 }
 
+/* After a failed rewrite: appends go on to the file as it is, cut after
+ * its last complete line (cutting needs no room on the disk). */
+static int keep_as_is(struct remstate *st, size_t good, struct err *e)
+{
+	snprintf(st->warning, sizeof(st->warning), "%.400s; appending to it as it is", e->msg);
+	err_clear(e);
+	close(st->fd);
+	st->fd = open(st->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (st->fd < 0 || ftruncate(st->fd, (off_t)good) < 0)
+		return err_set(e, ERR_SYSTEM, "state_file %s: %s", st->path, strerror(errno));
+	return 0;
+}
+
 int remstate_open(const char *path, double max_age_s, struct remstate **out, bool *dropped,
 		  struct err *e)
 {
@@ -395,7 +409,10 @@ int remstate_open(const char *path, double max_age_s, struct remstate **out, boo
 			goto out_fail;
 		pos += len + 1;
 	}
-	if (compact(st, max_age_s > 0 ? max_age_s : 1e12, e) < 0)
+	/* a rewrite that fails for want of room or rights (a full disk) keeps
+	 * the file: what it says is known, and appends still work */
+	if (compact(st, max_age_s > 0 ? max_age_s : 1e12, e) < 0 &&
+	    (e->kind != ERR_SYSTEM || keep_as_is(st, pos, e) < 0))
 		goto out_fail;
 	buf_release(&b);
 	*out = st;
@@ -424,6 +441,11 @@ void remstate_free(struct remstate *st)
 	pthread_mutex_destroy(&st->lock);
 	free(st->path);
 	free(st);
+}
+
+const char *remstate_warning(const struct remstate *st)
+{
+	return st->warning[0] ? st->warning : NULL;
 }
 
 size_t remstate_count(const struct remstate *st)

@@ -43,6 +43,10 @@ struct remstate_entry {
 int remstate_open(const char *path, double max_age_s, struct remstate **out, bool *dropped,
 		  struct err *e);
 
+/* Why remstate_open kept the file as it was (its rewrite failed, e.g. on a
+ * full disk: the file is loaded and appended to as it is), or NULL. */
+const char *remstate_warning(const struct remstate *st);
+
 /* Closes and frees. NULL is fine. */
 void remstate_free(struct remstate *st);
 

@@ -380,6 +380,44 @@ static void test_state_disk_full(void **state)
 	signal(SIGXFSZ, SIG_DFL);
 }
 
+/* A full disk at start (here the file size limit): the rewrite fails, the
+ * file is loaded and appended to as it is (its cut-short last line cut
+ * off), rather than the agent refusing to start. */
+static void test_state_full_at_open(void **state)
+{
+	static const char text[] =
+		"{\"target\":\"vc1\",\"vm_id\":\"vm-1\",\"question_id\":\"q1\",\"state\":"
+		"\"answered\"}\n{\"target\":\"vc1\",\"vm_id\":\"vm-2\",\"question_id\":\"q1\","
+		"\"state\":\"unknown\"}\n{\"target\":\"vc";
+	const char *path = state_file("fullopen", text, sizeof(text) - 1);
+	struct remstate *st = NULL;
+	struct rlimit old;
+	bool dropped = false;
+	struct err e;
+
+	(void)state;
+	signal(SIGXFSZ, SIG_IGN);
+	err_clear(&e);
+	limit_file_size(10, &old);
+	assert_int_equal(remstate_open(path, 3600, &st, &dropped, &e), 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_true(dropped);
+	assert_non_null(remstate_warning(st));
+	assert_non_null(strstr(remstate_warning(st), "appending to it as it is"));
+	assert_int_equal(remstate_count(st), 2);
+	assert_true(remstate_get(st, "vc1", "vm-2", "q1", NULL));
+	assert_int_equal(remstate_claim(st, "vc1", "vm-3", "q1", "rule 1", "2", NULL, &e), 1);
+	remstate_free(st);
+	st = NULL;
+	err_clear(&e);
+	assert_int_equal(remstate_open(path, 3600, &st, &dropped, &e), 0);
+	assert_false(dropped);
+	assert_null(remstate_warning(st));
+	assert_int_equal(remstate_count(st), 3);
+	remstate_free(st);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
 static void test_body(void **state)
 {
 	static const char *const names[] = {"target", "vm_id", "question_id", "choice"};
@@ -566,11 +604,17 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_match),		cmocka_unit_test(test_bad_regex),
-		cmocka_unit_test(test_choice),		cmocka_unit_test(test_state_roundtrip),
-		cmocka_unit_test(test_state_hostile),	cmocka_unit_test(test_state_big),
-		cmocka_unit_test(test_state_disk_full), cmocka_unit_test(test_body),
-		cmocka_unit_test(test_bearer),		cmocka_unit_test(test_conf),
+		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_bad_regex),
+		cmocka_unit_test(test_choice),
+		cmocka_unit_test(test_state_roundtrip),
+		cmocka_unit_test(test_state_hostile),
+		cmocka_unit_test(test_state_big),
+		cmocka_unit_test(test_state_disk_full),
+		cmocka_unit_test(test_state_full_at_open),
+		cmocka_unit_test(test_body),
+		cmocka_unit_test(test_bearer),
+		cmocka_unit_test(test_conf),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
