@@ -307,6 +307,21 @@ const char *rem_choice_label(const json_t *choices, const char *key)
 	return "";
 }
 
+/* Takes one action from t's budget; when it is spent, fills d (skipped,
+ * rate_limited: "Not DOING WHAT of VM ...") and returns false. */
+static bool rate_ok(struct remediation *r, struct rem_target *t, struct rem_dec *d,
+		    const char *doing, const char *what)
+{
+	if (rem_rate_take(r, t, rem_now()))
+		return true;
+	d->decision = "skip";
+	d->result = "rate_limited";
+	snprintf(d->message, sizeof(d->message),
+		 "Not %s %s of VM %s: target %s reached its limit of %d actions per hour.", doing,
+		 what, d->vm, d->target, r->per_hour);
+	return false;
+}
+
 /* The already-answered decision from a state entry. */
 static void already(struct rem_dec *d, const struct remstate_entry *prev)
 {
@@ -342,15 +357,10 @@ void rem_answer(struct remediation *r, struct rem_target *t, struct rem_dec *d, 
 		already(d, &prev);
 		return;
 	}
-	if (!rem_rate_take(r, t, rem_now())) {
-		d->decision = "skip";
-		d->result = "rate_limited";
-		snprintf(d->message, sizeof(d->message),
-			 "Not answering question %s of VM %s: target %s reached its limit of %d "
-			 "actions per hour.",
-			 d->qid, d->vm, d->target, r->per_hour);
+	/* the budget is taken once the action can go out (dry: at once), so
+	 * that attempts that cannot even log in do not spend it */
+	if (dry && !rate_ok(r, t, d, "answering question", d->qid))
 		return;
-	}
 	if (dry) {
 		d->decision = "dry-run";
 		d->result = "dry_run";
@@ -369,6 +379,8 @@ void rem_answer(struct remediation *r, struct rem_target *t, struct rem_dec *d, 
 			 d->vm, d->target, e.msg);
 		goto out_unlock;
 	}
+	if (!rate_ok(r, t, d, "answering question", d->qid))
+		goto out_unlock;
 	rc = remstate_claim(r->state, d->target, d->vm_id, d->qid, by, d->choice, &prev, &e);
 	if (rc == 0) {
 		already(d, &prev);
@@ -418,15 +430,8 @@ static void do_cancel(struct remediation *r, struct rem_target *t, struct rem_de
 
 	err_clear(&e);
 	d->action = "cancel";
-	if (!rem_rate_take(r, t, rem_now())) {
-		d->decision = "skip";
-		d->result = "rate_limited";
-		snprintf(d->message, sizeof(d->message),
-			 "Not cancelling task %s of VM %s: target %s reached its limit of %d "
-			 "actions per hour.",
-			 d->task, d->vm, d->target, r->per_hour);
+	if (dry && !rate_ok(r, t, d, "cancelling task", d->task))
 		return;
-	}
 	if (dry) {
 		d->decision = "dry-run";
 		d->result = "dry_run";
@@ -443,6 +448,8 @@ static void do_cancel(struct remediation *r, struct rem_target *t, struct rem_de
 		snprintf(d->message, sizeof(d->message),
 			 "Task %s of VM %s not cancelled: cannot log in to %s: %s", d->task, d->vm,
 			 d->target, e.msg);
+	} else if (!rate_ok(r, t, d, "cancelling task", d->task)) {
+		/* d says why */
 	} else if (vi_task_cancel(t->s, d->task, &e) == 0) {
 		d->result = "cancelled";
 		snprintf(d->message, sizeof(d->message),

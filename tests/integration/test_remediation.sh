@@ -351,6 +351,24 @@ is "$(value "$W/m" vsphere_remediation_actions_total 'result="rate_limited"')" 3
 agent_stop
 
 # ------------------------------------------------------------------------------------------
+# The hourly budget counts actions, not attempts that could not log in
+
+E=$W/e.conf
+conf "$E" "enabled = false; max_actions_per_hour = 1;" '' "api_token_file = \"$W/token\";"
+simctl POST /_sim/question/clear "{\"vm\":\"$VM2\"}" >/dev/null
+ask "$VM2" qbudget msg.budget
+agent_start "$E"
+until_true 10 sh -c "curl -s '$AGENT_URL/api/v1/questions' | grep -q '\"qbudget\"'"
+simctl POST /_sim/fault '{"kind":"soap-fault","fault":"InvalidLogin","method":"Login","count":2}' >/dev/null
+body="{\"target\":\"sim\",\"vm_id\":\"$VM2\",\"question_id\":\"qbudget\",\"choice\":\"Cancel\"}"
+is "$(post "$TOKEN" "$body"):$(post "$TOKEN" "$body")" "502:502" "two answers while the login fails: 502"
+simctl POST /_sim/fault/clear '{}' >/dev/null
+n0=$(calls AnswerVM)
+is "$(post "$TOKEN" "$body")" 200 "the login works again: the answer is sent (the failed logins spent no budget)"
+is "$(($(calls AnswerVM) - n0))" 1 "one AnswerVM"
+agent_stop
+
+# ------------------------------------------------------------------------------------------
 # An answer whose outcome is unknown is not resent, across a restart
 
 D=$W/d.conf
