@@ -359,9 +359,12 @@ simctl POST /_sim/question/clear "{\"vm\":\"$VM2\"}" >/dev/null
 ask "$VM2" qbudget msg.budget
 agent_start "$E"
 until_true 10 sh -c "curl -s '$AGENT_URL/api/v1/questions' | grep -q '\"qbudget\"'"
-simctl POST /_sim/fault '{"kind":"soap-fault","fault":"InvalidLogin","method":"Login","count":2}' >/dev/null
+simctl POST /_sim/fault '{"kind":"soap-fault","fault":"InvalidLogin","method":"Login","count":4}' >/dev/null
 body="{\"target\":\"sim\",\"vm_id\":\"$VM2\",\"question_id\":\"qbudget\",\"choice\":\"Cancel\"}"
 is "$(post "$TOKEN" "$body"):$(post "$TOKEN" "$body")" "502:502" "two answers while the login fails: 502"
+pbody="{\"target\":\"sim\",\"vm_id\":\"$VM2\",\"op\":\"reset\"}"
+is "$(post "$TOKEN" "$pbody" /api/v1/vms/power):$(post "$TOKEN" "$pbody" /api/v1/vms/power)" "502:502" \
+	"two power actions while the login fails: 502"
 simctl POST /_sim/fault/clear '{}' >/dev/null
 n0=$(calls AnswerVM)
 is "$(post "$TOKEN" "$body")" 200 "the login works again: the answer is sent (the failed logins spent no budget)"
