@@ -524,7 +524,7 @@ static void *action_main(void *arg)
 }
 
 /* Starts p's action on a thread of its own with the connection suspended:
- * 0, or -1 when too many run already or no thread can be made. */
+ * 0 (without a thread, p is done with a 503), or -1 when too many run already. */
 static int action_start(struct http_server *s, struct MHD_Connection *c, struct post_ctx *p,
 			const char *url)
 {
@@ -551,14 +551,19 @@ static int action_start(struct http_server *s, struct MHD_Connection *c, struct 
 		pthread_attr_destroy(&attr);
 	}
 	if (rc < 0) {
-		p->state = POST_GATHERING;
+		/* no thread: the refusal is queued when the connection resumes */
+		p->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		p->reply = strdup("{\n  \"result\": \"busy\",\n  \"message\": \"No thread for "
+				  "the action; try again shortly.\"\n}\n");
+		p->reply_len = p->reply ? strlen(p->reply) : 0;
+		p->state = POST_DONE;
 		MHD_resume_connection(c);
 		pthread_mutex_lock(&s->act_lock);
 		s->act_running--;
 		pthread_cond_broadcast(&s->act_done);
 		pthread_mutex_unlock(&s->act_lock);
 	}
-	return rc;
+	return 0;
 }
 
 /*
