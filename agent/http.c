@@ -35,6 +35,7 @@
 /* Seconds a request has for its request line and headers, however it trickles them
  * (libmicrohttpd's timeout is an idle one: each byte restarts it). */
 #define HTTP_HEADER_DEADLINE 10
+#define HTTP_MAX_ACTIONS     16 /* POST actions running at once, at most */
 
 #define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define CT_JSON	   "application/json"
@@ -77,6 +78,12 @@ struct http_server {
 	unsigned char auth_ok[32];
 	bool auth_ok_set;
 	struct MHD_Response *unauthorized;
+	/* POST actions run on their own threads while their connection is
+	 * suspended, so that a slow AnswerVM or power task never holds one of
+	 * the few server threads that /metrics needs; http_stop waits for them */
+	pthread_mutex_t act_lock;
+	pthread_cond_t act_done;
+	unsigned act_running;
 };
 
 /*
@@ -480,6 +487,15 @@ struct post_ctx {
 	struct buf body;
 	size_t seen; /* body bytes received */
 	bool too_large;
+	/* the action, run on a thread of its own (see serve_action) */
+	enum { POST_GATHERING, POST_RUNNING, POST_DONE } state;
+	struct http_server *s;
+	struct MHD_Connection *c;
+	const char *url; /* a static string */
+	char client[64];
+	char *reply;
+	size_t reply_len;
+	unsigned status;
 };
 
 /* A chunked body over the cap is discarded up to this much before the 413. */
@@ -496,6 +512,7 @@ static void request_completed(void *cls, struct MHD_Connection *c, void **con_cl
 	if (!p || *con_cls == s)
 		return;
 	buf_release(&p->body);
+	free(p->reply);
 	free(p);
 	*con_cls = NULL;
 }
@@ -531,19 +548,79 @@ static void client_address(struct MHD_Connection *c, char *out, size_t sz)
 		snprintf(out, sz, "?");
 }
 
+/* The thread of one POST action: runs it, then resumes its connection. */
+static void *action_main(void *arg)
+{
+	struct post_ctx *p = arg;
+	struct http_server *s = p->s;
+
+	p->status = s->src.post(s->src.ud, p->url, p->body.data, p->body.len, p->client, &p->reply,
+				&p->reply_len);
+	p->state = POST_DONE;
+	/* p belongs to the connection again from here on */
+	MHD_resume_connection(p->c);
+	pthread_mutex_lock(&s->act_lock);
+	s->act_running--;
+	pthread_cond_broadcast(&s->act_done);
+	pthread_mutex_unlock(&s->act_lock);
+	return NULL;
+}
+
+/* Starts p's action on a thread of its own with the connection suspended:
+ * 0 (without a thread, p is done with a 503), or -1 when too many run already. */
+static int action_start(struct http_server *s, struct MHD_Connection *c, struct post_ctx *p,
+			const char *url)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc = -1;
+
+	p->s = s;
+	p->c = c;
+	p->url = strcmp(url, "/api/v1/vms/power") == 0 ? "/api/v1/vms/power"
+						       : "/api/v1/questions/answer";
+	pthread_mutex_lock(&s->act_lock);
+	if (s->act_running >= HTTP_MAX_ACTIONS) {
+		pthread_mutex_unlock(&s->act_lock);
+		return -1;
+	}
+	s->act_running++;
+	pthread_mutex_unlock(&s->act_lock);
+	p->state = POST_RUNNING;
+	MHD_suspend_connection(c);
+	if (pthread_attr_init(&attr) == 0) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		rc = pthread_create(&tid, &attr, action_main, p) == 0 ? 0 : -1;
+		pthread_attr_destroy(&attr);
+	}
+	if (rc < 0) {
+		/* no thread: the refusal is queued when the connection resumes */
+		p->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		p->reply = strdup("{\n  \"result\": \"busy\",\n  \"message\": \"No thread for "
+				  "the action; try again shortly.\"\n}\n");
+		p->reply_len = p->reply ? strlen(p->reply) : 0;
+		p->state = POST_DONE;
+		MHD_resume_connection(c);
+		pthread_mutex_lock(&s->act_lock);
+		s->act_running--;
+		pthread_cond_broadcast(&s->act_done);
+		pthread_mutex_unlock(&s->act_lock);
+	}
+	return 0;
+}
+
 /*
  * POST /api/v1/questions/answer and /api/v1/vms/power: the token is checked
  * on the first call (before any body is read), the body is gathered (at most
- * REM_BODY_MAX bytes, else 413) and the action runs on the last call.
+ * REM_BODY_MAX bytes, else 413), then the action runs on a thread of its own
+ * with the connection suspended, and its reply is queued when it resumes.
  */
 static enum MHD_Result serve_action(struct http_server *s, struct MHD_Connection *c,
 				    const char *url, const char *upload_data,
 				    size_t *upload_data_size, void **con_cls)
 {
 	struct post_ctx *p = *con_cls;
-	char client[64], *reply = NULL;
-	size_t reply_len = 0;
-	unsigned status;
+	char *reply;
 
 	if (!p) {
 		const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -580,9 +657,18 @@ static enum MHD_Result serve_action(struct http_server *s, struct MHD_Connection
 	if (p->too_large)
 		return queue_refusal(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
 				     "The request body is too large.");
-	client_address(c, client, sizeof(client));
-	status = s->src.post(s->src.ud, url, p->body.data, p->body.len, client, &reply, &reply_len);
-	return queue_json(c, status, reply, reply_len);
+	if (p->state == POST_DONE) {
+		reply = p->reply;
+		p->reply = NULL;
+		return queue_json(c, p->status, reply, p->reply_len);
+	}
+	if (p->state == POST_RUNNING)
+		return MHD_YES;
+	client_address(c, p->client, sizeof(p->client));
+	if (action_start(s, c, p, url) == 0)
+		return MHD_YES;
+	return queue_refusal(c, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+			     "Too many actions are running; try again shortly.");
 }
 
 /* GET /api/v1/remediation and /api/v1/actions. */
@@ -1053,6 +1139,8 @@ int http_start_opts(const char *listen, const struct http_opts *opts, const stru
 	s->src = *src;
 	pthread_mutex_init(&s->resp_lock, NULL);
 	pthread_mutex_init(&s->log_lock, NULL);
+	pthread_mutex_init(&s->act_lock, NULL);
+	pthread_cond_init(&s->act_done, NULL);
 	log_backoff_init(&s->log_backoff, HTTP_LOG_BACKOFF);
 	s->cache = metrics_cache_new();
 	s->process = process_metrics_new();
@@ -1082,7 +1170,8 @@ int http_start_opts(const char *listen, const struct http_opts *opts, const stru
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_free;
 	}
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+		MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (s->cert_pem)
@@ -1138,6 +1227,11 @@ void http_stop(struct http_server *s)
 {
 	if (!s)
 		return;
+	/* a suspended connection must be resumed before the daemon stops */
+	pthread_mutex_lock(&s->act_lock);
+	while (s->act_running > 0)
+		pthread_cond_wait(&s->act_done, &s->act_lock);
+	pthread_mutex_unlock(&s->act_lock);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
 	if (s->reaper_started) {
@@ -1180,6 +1274,8 @@ void http_stop(struct http_server *s)
 	metrics_page_put(s->resp_page);
 	pthread_mutex_destroy(&s->resp_lock);
 	pthread_mutex_destroy(&s->log_lock);
+	pthread_mutex_destroy(&s->act_lock);
+	pthread_cond_destroy(&s->act_done);
 	metrics_cache_free(s->cache);
 	process_metrics_free(s->process);
 	free(s);

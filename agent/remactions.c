@@ -361,7 +361,7 @@ static unsigned post_power(struct remediation *r, const char *body, size_t len, 
 	struct rem_dec d;
 	enum vi_lc_op op;
 	const char *vals[3];
-	bool auto_answer = false;
+	bool auto_answer = false, limited = false;
 	json_t *root = NULL;
 	char why[512];
 	unsigned status;
@@ -403,17 +403,6 @@ static unsigned post_power(struct remediation *r, const char *body, size_t len, 
 	d.client = client;
 	d.action = "power";
 	d.decision = "power";
-	if (!rem_rate_take(r, u.t, rem_now())) {
-		d.decision = "skip";
-		d.result = "rate_limited";
-		snprintf(d.message, sizeof(d.message),
-			 "Not running %s on VM %s: target %s reached its limit of %d actions per "
-			 "hour.",
-			 vals[2], vals[1], d.target, r->per_hour);
-		rem_record(r, &d);
-		status = reply_json(429, d.result, d.message, NULL, reply, reply_len);
-		goto out;
-	}
 	snprintf(u.by, sizeof(u.by), "http %s (%s)", client ? client : "?", vals[2]);
 	vi_lc_report_init(&rep);
 	u.rep = &rep;
@@ -427,10 +416,25 @@ static unsigned post_power(struct remediation *r, const char *body, size_t len, 
 		rep.result = VI_LC_ERROR;
 		snprintf(rep.message, sizeof(rep.message), "cannot log in to %.64s: %.400s",
 			 d.target, rep.err.msg);
+	} else if (!rem_rate_take(r, u.t, rem_now())) {
+		/* taken once logged in: attempts that cannot log in spend nothing */
+		limited = true;
 	} else {
 		vi_lc_run(u.t->s, vals[1], op, &o, &rep);
 	}
 	pthread_mutex_unlock(&u.t->lock);
+	if (limited) {
+		vi_lc_report_release(&rep);
+		d.decision = "skip";
+		d.result = "rate_limited";
+		snprintf(d.message, sizeof(d.message),
+			 "Not running %s on VM %s: target %s reached its limit of %d actions per "
+			 "hour.",
+			 vals[2], vals[1], d.target, r->per_hour);
+		rem_record(r, &d);
+		status = reply_json(429, d.result, d.message, NULL, reply, reply_len);
+		goto out;
+	}
 	if (u.nclaims > 0)
 		settle_last(&u, &rep);
 	if (rep.vm_name)

@@ -65,8 +65,8 @@ static void publish(struct remediation *r)
 
 	if (!s)
 		return;
-	/* not a target's snapshot: without a target object, the JSON API and the page list
-	 * it nowhere (only /metrics serves its family) */
+	/* metrics only: no target object, or the JSON API, the page and
+	 * check_vsphere would list a nameless target that is never up */
 	json_decref(s->target);
 	s->target = NULL;
 	buf_init(&b, 0);
@@ -187,18 +187,9 @@ static json_t *decision_json(const struct rem_dec *d)
 static void audit_write(struct remediation *r, const char *line, size_t len)
 {
 	unsigned long suppressed = 0;
-	size_t off = 0;
-	ssize_t n;
 
-	while (off < len) {
-		n = write(r->audit_fd, line + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		off += (size_t)n;
-	}
-	if (off == len && fsync(r->audit_fd) == 0) {
+	/* a line cut short is taken back: the audit log stays one JSON object a line */
+	if (remstate_append_sync(r->audit_fd, line, len) == 0) {
 		log_backoff_reset(&r->audit_backoff);
 		return;
 	}
@@ -316,6 +307,21 @@ const char *rem_choice_label(const json_t *choices, const char *key)
 	return "";
 }
 
+/* Takes one action from t's budget; when it is spent, fills d (skipped,
+ * rate_limited: "Not DOING WHAT of VM ...") and returns false. */
+static bool rate_ok(struct remediation *r, struct rem_target *t, struct rem_dec *d,
+		    const char *doing, const char *what)
+{
+	if (rem_rate_take(r, t, rem_now()))
+		return true;
+	d->decision = "skip";
+	d->result = "rate_limited";
+	snprintf(d->message, sizeof(d->message),
+		 "Not %s %s of VM %s: target %s reached its limit of %d actions per hour.", doing,
+		 what, d->vm, d->target, r->per_hour);
+	return false;
+}
+
 /* The already-answered decision from a state entry. */
 static void already(struct rem_dec *d, const struct remstate_entry *prev)
 {
@@ -351,15 +357,10 @@ void rem_answer(struct remediation *r, struct rem_target *t, struct rem_dec *d, 
 		already(d, &prev);
 		return;
 	}
-	if (!rem_rate_take(r, t, rem_now())) {
-		d->decision = "skip";
-		d->result = "rate_limited";
-		snprintf(d->message, sizeof(d->message),
-			 "Not answering question %s of VM %s: target %s reached its limit of %d "
-			 "actions per hour.",
-			 d->qid, d->vm, d->target, r->per_hour);
+	/* the budget is taken once the action can go out (dry: at once), so
+	 * that attempts that cannot even log in do not spend it */
+	if (dry && !rate_ok(r, t, d, "answering question", d->qid))
 		return;
-	}
 	if (dry) {
 		d->decision = "dry-run";
 		d->result = "dry_run";
@@ -378,6 +379,8 @@ void rem_answer(struct remediation *r, struct rem_target *t, struct rem_dec *d, 
 			 d->vm, d->target, e.msg);
 		goto out_unlock;
 	}
+	if (!rate_ok(r, t, d, "answering question", d->qid))
+		goto out_unlock;
 	rc = remstate_claim(r->state, d->target, d->vm_id, d->qid, by, d->choice, &prev, &e);
 	if (rc == 0) {
 		already(d, &prev);
@@ -427,15 +430,8 @@ static void do_cancel(struct remediation *r, struct rem_target *t, struct rem_de
 
 	err_clear(&e);
 	d->action = "cancel";
-	if (!rem_rate_take(r, t, rem_now())) {
-		d->decision = "skip";
-		d->result = "rate_limited";
-		snprintf(d->message, sizeof(d->message),
-			 "Not cancelling task %s of VM %s: target %s reached its limit of %d "
-			 "actions per hour.",
-			 d->task, d->vm, d->target, r->per_hour);
+	if (dry && !rate_ok(r, t, d, "cancelling task", d->task))
 		return;
-	}
 	if (dry) {
 		d->decision = "dry-run";
 		d->result = "dry_run";
@@ -452,6 +448,8 @@ static void do_cancel(struct remediation *r, struct rem_target *t, struct rem_de
 		snprintf(d->message, sizeof(d->message),
 			 "Task %s of VM %s not cancelled: cannot log in to %s: %s", d->task, d->vm,
 			 d->target, e.msg);
+	} else if (!rate_ok(r, t, d, "cancelling task", d->task)) {
+		/* d says why */
 	} else if (vi_task_cancel(t->s, d->task, &e) == 0) {
 		d->result = "cancelled";
 		snprintf(d->message, sizeof(d->message),
@@ -871,6 +869,8 @@ int remediation_new(const struct conf *c, const struct rem_source *src, struct s
 	}
 	if (remstate_open(rm->state_file, REM_STATE_MAX_AGE, &r->state, &dropped, e) < 0)
 		goto out_fail;
+	if (remstate_warning(r->state))
+		log_msg(LOG_LEVEL_WARN, "remediation: %s", remstate_warning(r->state));
 	if (dropped)
 		log_msg(LOG_LEVEL_WARN,
 			"remediation: %s: dropped an incomplete last line (a write cut short)",

@@ -31,6 +31,7 @@ struct remstate {
 	int fd;
 	struct rs_item *buckets[REMSTATE_BUCKETS];
 	size_t count;
+	char warning[512]; /* why the file was kept as it is, or "" */
 };
 
 static const char *const states[] = {"sending", "answered", "failed", "unknown", "released"};
@@ -162,18 +163,36 @@ static int record_line(struct buf *out, const char *target, const char *vm_id, c
 /* Writes all of b to fd and fsyncs. */
 static int write_sync(int fd, const struct buf *b)
 {
-	size_t off = 0;
+	return remstate_append_sync(fd, b->data, b->len);
+}
 
-	while (off < b->len) {
-		ssize_t n = write(fd, b->data + off, b->len - off);
+int remstate_append_sync(int fd, const char *data, size_t len)
+{
+	struct stat sb;
+	size_t off = 0;
+	int saved;
+
+	/* the size before: a write cut short (disk full, file size limit) is cut
+	 * off again, so that the next line does not glue onto half a line */
+	if (fstat(fd, &sb) < 0)
+		return -1;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return -1;
+			goto out_undo;
 		off += (size_t)n;
 	}
-	return fsync(fd);
+	if (fsync(fd) == 0)
+		return 0;
+out_undo:
+	saved = errno;
+	if (off > 0 && ftruncate(fd, sb.st_size) == 0)
+		fsync(fd);
+	errno = saved;
+	return -1;
 }
 
 /* A string member of o, at most REMSTATE_MAX_FIELD bytes, or NULL. */
@@ -328,6 +347,19 @@ out:
 	return rc;
 }
 
+/* After a failed rewrite: appends go on to the file as it is, cut after
+ * its last complete line (cutting needs no room on the disk). */
+static int keep_as_is(struct remstate *st, size_t good, struct err *e)
+{
+	snprintf(st->warning, sizeof(st->warning), "%.400s; appending to it as it is", e->msg);
+	err_clear(e);
+	close(st->fd);
+	st->fd = open(st->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (st->fd < 0 || ftruncate(st->fd, (off_t)good) < 0)
+		return err_set(e, ERR_SYSTEM, "state_file %s: %s", st->path, strerror(errno));
+	return 0;
+}
+
 int remstate_open(const char *path, double max_age_s, struct remstate **out, bool *dropped,
 		  struct err *e)
 {
@@ -377,7 +409,10 @@ int remstate_open(const char *path, double max_age_s, struct remstate **out, boo
 			goto out_fail;
 		pos += len + 1;
 	}
-	if (compact(st, max_age_s > 0 ? max_age_s : 1e12, e) < 0)
+	/* a rewrite that fails for want of room or rights (a full disk) keeps
+	 * the file: what it says is known, and appends still work */
+	if (compact(st, max_age_s > 0 ? max_age_s : 1e12, e) < 0 &&
+	    (e->kind != ERR_SYSTEM || keep_as_is(st, pos, e) < 0))
 		goto out_fail;
 	buf_release(&b);
 	*out = st;
@@ -406,6 +441,11 @@ void remstate_free(struct remstate *st)
 	pthread_mutex_destroy(&st->lock);
 	free(st->path);
 	free(st);
+}
+
+const char *remstate_warning(const struct remstate *st)
+{
+	return st->warning[0] ? st->warning : NULL;
 }
 
 size_t remstate_count(const struct remstate *st)

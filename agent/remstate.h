@@ -43,6 +43,10 @@ struct remstate_entry {
 int remstate_open(const char *path, double max_age_s, struct remstate **out, bool *dropped,
 		  struct err *e);
 
+/* Why remstate_open kept the file as it was (its rewrite failed, e.g. on a
+ * full disk: the file is loaded and appended to as it is), or NULL. */
+const char *remstate_warning(const struct remstate *st);
+
 /* Closes and frees. NULL is fine. */
 void remstate_free(struct remstate *st);
 
@@ -70,5 +74,13 @@ int remstate_claim(struct remstate *st, const char *target, const char *vm_id, c
  */
 int remstate_settle(struct remstate *st, const char *target, const char *vm_id, const char *qid,
 		    const char *state, struct err *e);
+
+/*
+ * Appends len bytes of data to fd (opened with O_APPEND, its writers
+ * serialised by the caller) and fsyncs. 0, or -1 with errno set; then the
+ * file is cut back to its size before the call, so that a line written in
+ * part (a full disk) never merges with the next one into a malformed line.
+ */
+int remstate_append_sync(int fd, const char *data, size_t len);
 
 #endif

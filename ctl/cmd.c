@@ -233,6 +233,8 @@ int ctl_cmd_questions(struct ctl *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return ctl_fail(CTL_USAGE, "questions: unexpected argument \"%s\"", argv[optind]);
+	if (!c->s)
+		return CTL_OK;
 	err_clear(&e);
 	if (ctl_list_vms(c, true, &vms, &n, &e) < 0)
 		return ctl_fail(ctl_exit_for(&e), "listing questions on %s: %s", c->target, e.msg);
@@ -327,6 +329,8 @@ int ctl_cmd_answer(struct ctl *c, int argc, char **argv)
 		return ctl_fail(CTL_USAGE, "answer: give one VM");
 	if (!choice == !dflt)
 		return ctl_fail(CTL_USAGE, "answer: give either --choice or --default");
+	if (!c->s)
+		return CTL_OK;
 	rc = ctl_resolve_vm(c, argv[optind], &vm);
 	if (rc != CTL_OK)
 		return rc;
@@ -431,12 +435,20 @@ int ctl_cmd_lifecycle(struct ctl *c, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return ctl_fail(CTL_USAGE, "%s: give one VM", argv[0]);
+	if (!c->s)
+		return CTL_OK;
 	rc = ctl_resolve_vm(c, argv[optind], &vm);
 	if (rc != CTL_OK)
 		return rc;
 	vi_lc_report_init(&r);
 	if (vi_lc_run(c->s, vm, op, &o, &r) == 0) {
-		printf("%s\n", r.message);
+		struct buf m;
+
+		/* it holds the server's ids (question, task): shown safely */
+		buf_init(&m, 0);
+		buf_add_shown(&m, r.message);
+		printf("%s\n", m.data ? m.data : "");
+		buf_release(&m);
 		rc = CTL_OK;
 	} else {
 		rc = ctl_fail(r.result == VI_LC_ERROR ? ctl_exit_for(&r.err) : CTL_NOT_DONE,
@@ -497,7 +509,7 @@ int ctl_cmd_tasks(struct ctl *c, int argc, char **argv)
 	};
 	static const char *const head[] = {"TASK",  "NAME",   "VM",	"VM_ID",
 					   "STATE", "CANCEL", "QUEUED", "ERROR"};
-	const struct vi_service_content *sc = vi_get_service_content(c->s);
+	const struct vi_service_content *sc;
 	struct vi_watch_obj obj = {.type = "TaskManager", .follow = "recentTask"};
 	struct vi_pc_handler h = {.on_change = on_task_change};
 	struct task_list l = {0};
@@ -512,6 +524,9 @@ int ctl_cmd_tasks(struct ctl *c, int argc, char **argv)
 		return CTL_USAGE;
 	if (argc - optind > 1)
 		return ctl_fail(CTL_USAGE, "tasks: at most one VM");
+	if (!c->s)
+		return CTL_OK;
+	sc = vi_get_service_content(c->s);
 	if (argc - optind == 1 && (rc = ctl_resolve_vm(c, argv[optind], &vm)) != CTL_OK)
 		return rc;
 	if (!sc || !sc->task_manager) {
@@ -580,6 +595,8 @@ int ctl_cmd_cancel(struct ctl *c, int argc, char **argv)
 		return CTL_USAGE;
 	if (optind + 1 != argc || !*argv[optind])
 		return ctl_fail(CTL_USAGE, "cancel: give one task moref (task-N)");
+	if (!c->s)
+		return CTL_OK;
 	task = argv[optind];
 	err_clear(&e);
 	if (vi_task_cancel(c->s, task, &e) < 0)

@@ -19,8 +19,8 @@ enum {
 
 /* What every command gets. */
 struct ctl {
-	struct vi_session *s;
-	const char *target; /* the target's name in vimon.conf */
+	struct vi_session *s; /* NULL: a command checks its arguments only */
+	const char *target;   /* the target's name in vimon.conf */
 };
 
 /* The exit code for a failed call: CTL_UNREACHABLE for transport and login
@@ -62,7 +62,8 @@ bool ctl_is_vm_moref(const char *s);
 /* Appends s decoded from vSphere's percent-encoding and shown safely. */
 void ctl_add_name(struct buf *b, const char *raw);
 
-/* The commands: argc/argv start at the command's name. Each returns an exit code. */
+/* The commands: argc/argv start at the command's name. Each returns an exit code.
+ * With c->s NULL a command checks its arguments only (CTL_OK or CTL_USAGE). */
 int ctl_cmd_questions(struct ctl *c, int argc, char **argv);
 int ctl_cmd_answer(struct ctl *c, int argc, char **argv);
 int ctl_cmd_lifecycle(struct ctl *c, int argc, char **argv);

@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	struct buf problems;
 	struct err e;
-	int opt, rc;
+	int opt, rc, cmd;
 
 	/* "+": options after the command belong to the command */
 	while ((opt = getopt_long(argc, argv, "+c:T:hV", longopts, NULL)) != -1) {
@@ -144,6 +144,12 @@ int main(int argc, char **argv)
 		ctl_fail(CTL_USAGE, "unknown command \"%s\" (see vimonctl --help)", argv[optind]);
 		return CTL_USAGE;
 	}
+	/* the command's arguments first (no session: a check only), so that a
+	 * usage error is exit 2 without a login, whether the target answers or not */
+	cmd = optind; /* the commands' getopt moves optind */
+	rc = run(&c, argc - cmd, argv + cmd);
+	if (rc != CTL_OK)
+		return rc;
 	buf_init(&problems, 0);
 	if (conf_load(path, &conf, &problems) < 0) {
 		fputs(problems.data, stderr);
@@ -183,7 +189,7 @@ int main(int argc, char **argv)
 			      "cannot log in to %s: %s", ct->name, e.msg);
 		goto out_session;
 	}
-	rc = run(&c, argc - optind, argv + optind);
+	rc = run(&c, argc - cmd, argv + cmd);
 	if (interrupted && rc == CTL_OK)
 		rc = CTL_NOT_DONE;
 out_session:

@@ -138,9 +138,12 @@ if ! agent_start "$A"; then
 	done_testing
 fi
 AUD=$W/a.audit
-# the module's own snapshot (its metrics) is not a target: the API lists the one target
-tg=$(curl -sS "$AGENT_URL/api/v1/targets" | jq -c '[.[] | .name]')
-is "$tg" '["sim"]' "/api/v1/targets lists the configured target only, not the remediation module"
+# the remediation module's metrics are no target: the agent lists one, and it is up
+is "$(curl -sS "$AGENT_URL/api/v1/targets" | jq -c '[.[] | .name]')" '["sim"]' \
+	"/api/v1/targets lists the one target (no nameless entry for the remediation metrics)"
+until_true 10 sh -c "curl -sS '$AGENT_URL/api/v1/targets' | jq -e '.[0].up' >/dev/null"
+out=$("${VIMON_BUILD:-$TOP/build}/check_vsphere" target -U "$AGENT_URL")
+is "$?" 0 "check_vsphere target: OK with remediation on ($out)"
 simctl POST /_sim/stats/reset '{}' >/dev/null
 ask "$VM0" qa msg.uuid.altered
 T0=$(task PowerOnVM_Task "$VM0")
@@ -270,6 +273,29 @@ is "$?" 0 "every audit line is JSON (jq)"
 is "$(jq -r 'select(.action != "power") | [.time, .target, .vm, .vm_id, .question_id, .message_id, .text, (.choices|type), .decision, .result] | map(type) | unique | join(",")' "$AUD" | sort -u)" \
 	"string" "audit lines carry time, target, vm, vm_id, question id, message id, text, choices, decision, result"
 is "$(stat -c %a "$AUD")" 600 "the audit log is mode 600"
+
+# a slow vCenter holds no server thread: /metrics answers while three answers wait on it
+for v in "$VM6" "$VM7" "$VM0"; do ask "$v" qslow msg.slow; done
+until_true 10 sh -c "test \$(curl -s '$AGENT_URL/api/v1/questions' | grep -c '\"qslow\"') -ge 3"
+simctl POST /_sim/fault '{"kind":"delay","ms":2000,"method":"AnswerVM","count":3}' >/dev/null
+n0=$(calls AnswerVM)
+pids=
+for v in "$VM6" "$VM7" "$VM0"; do
+	curl -sS -o "$W/slow.$v" -H "Authorization: Bearer $TOKEN" --max-time 30 \
+		--data-binary "{\"target\":\"sim\",\"vm_id\":\"$v\",\"question_id\":\"qslow\",\"choice\":\"Cancel\"}" \
+		"$AGENT_URL/api/v1/questions/answer" &
+	pids="$pids $!"
+	sleep 0.3 # one after the other: each server thread gets one
+done
+t=$(curl -sS -o /dev/null -w '%{time_total}' --max-time 20 "$AGENT_URL/metrics")
+# shellcheck disable=SC2086
+wait $pids
+simctl POST /_sim/fault/clear '{}' >/dev/null
+is "$(awk -v t="$t" 'BEGIN { print (t < 1) ? "fast" : "slow" }')" fast \
+	"/metrics answers at once while HTTP actions wait on a slow AnswerVM (${t} s)"
+is "$(cat "$W/slow.$VM6" "$W/slow.$VM7" "$W/slow.$VM0" | jq -r .result | tr '\n' ' ')" \
+	"answered answered answered " "the three actions complete and reply"
+is "$(($(calls AnswerVM) - n0))" 3 "three AnswerVM"
 agent_stop
 is "$AGENT_EXIT" 0 "the agent stops cleanly (exit 0)"
 
@@ -322,6 +348,27 @@ is "$(grep -c '"result":"rate_limited"' "$W/c.audit")" 3 "rate limit 2: three sk
 is "$(($(calls AnswerVM) - n0))" 2 "rate limit 2: two AnswerVM"
 metrics >"$W/m"
 is "$(value "$W/m" vsphere_remediation_actions_total 'result="rate_limited"')" 3 "rate-limited decisions are counted"
+agent_stop
+
+# ------------------------------------------------------------------------------------------
+# The hourly budget counts actions, not attempts that could not log in
+
+E=$W/e.conf
+conf "$E" "enabled = false; max_actions_per_hour = 1;" '' "api_token_file = \"$W/token\";"
+simctl POST /_sim/question/clear "{\"vm\":\"$VM2\"}" >/dev/null
+ask "$VM2" qbudget msg.budget
+agent_start "$E"
+until_true 10 sh -c "curl -s '$AGENT_URL/api/v1/questions' | grep -q '\"qbudget\"'"
+simctl POST /_sim/fault '{"kind":"soap-fault","fault":"InvalidLogin","method":"Login","count":4}' >/dev/null
+body="{\"target\":\"sim\",\"vm_id\":\"$VM2\",\"question_id\":\"qbudget\",\"choice\":\"Cancel\"}"
+is "$(post "$TOKEN" "$body"):$(post "$TOKEN" "$body")" "502:502" "two answers while the login fails: 502"
+pbody="{\"target\":\"sim\",\"vm_id\":\"$VM2\",\"op\":\"reset\"}"
+is "$(post "$TOKEN" "$pbody" /api/v1/vms/power):$(post "$TOKEN" "$pbody" /api/v1/vms/power)" "502:502" \
+	"two power actions while the login fails: 502"
+simctl POST /_sim/fault/clear '{}' >/dev/null
+n0=$(calls AnswerVM)
+is "$(post "$TOKEN" "$body")" 200 "the login works again: the answer is sent (the failed logins spent no budget)"
+is "$(($(calls AnswerVM) - n0))" 1 "one AnswerVM"
 agent_stop
 
 # ------------------------------------------------------------------------------------------

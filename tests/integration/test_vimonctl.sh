@@ -95,6 +95,16 @@ EOF
 "$CTL" -c "$T/down.conf" questions >"$T/out" 2>"$T/err"
 is "$?" "3" "a target nobody listens on: exit 3"
 like "$(cat "$T/err")" 'cannot log in to down' "and says it cannot log in"
+# a usage error is exit 2 whether the target answers or not, and costs no login
+for args in "answer" "answer vm-1" "power-on vm-1 --timeout 0" "tasks a b" "cancel" "questions x"; do
+	# shellcheck disable=SC2086
+	"$CTL" -c "$T/down.conf" $args >"$T/out" 2>"$T/err"
+	is "$?" "2" "usage error \"$args\" with the target down: exit 2"
+done
+unlike "$(cat "$T/err")" 'cannot log in' "a usage error does not try to log in"
+reset_stats
+"$CTL" -c "$CONF" answer vm-1 >"$T/out" 2>"$T/err"
+is "$?:$(calls Login)" "2:0" "a usage error against a live target: exit 2 and no Login"
 printf 'wrong\n' >"$T/badpw"
 chmod 600 "$T/badpw"
 sed "s|$T/pw|$T/badpw|" "$CONF" >"$T/bad.conf"
@@ -227,6 +237,13 @@ is "$RC" "0" "the same with --auto-answer: exit 0"
 like "$OUT" "power-off of VM odd\\|pipe \\($PIPE\\): task task-[0-9]+ succeeded; answered question [0-9]+ on the way with choice 2" \
 	"answered on the way, the task succeeded"
 is "$(calls AnswerVM)" "1" "one AnswerVM"
+# a question id with a line break (XML carries no other control character): one line
+simctl POST /_sim/vm/power "{\"vm\":\"$PIPE\",\"state\":\"poweredOn\"}" >/dev/null
+simctl POST /_sim/question "{\"vm\":\"$PIPE\",\"id\":\"q\\nvimonctl: forged line\",\"preset\":\"msg.uuid.altered\",\"during_next_task_ms\":300}" >/dev/null
+ctl power-off 'odd|pipe' --auto-answer
+is "$RC" "0" "power-off --auto-answer, a question id with a line break: exit 0"
+is "$(wc -l <"$T/out" | tr -d ' ')" "1" "the server's id cannot add a line to the output"
+like "$OUT" 'answered question q\\x0avimonctl: forged line on the way' "the line break is shown escaped"
 UNI=$(moref 'ödd ünïcödé 日本')
 simctl POST /_sim/question "{\"vm\":\"$UNI\",\"preset\":\"msg.uuid.altered\",\"during_next_task_ms\":300}" >/dev/null
 ctl power-on 'ödd ünïcödé 日本'

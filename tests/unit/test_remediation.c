@@ -6,9 +6,11 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -315,6 +317,107 @@ static void test_state_big(void **state)
 	remstate_free(st);
 }
 
+/* Sets the file size limit (soft) to lim bytes; returns the old limits in *old. */
+static void limit_file_size(rlim_t lim, struct rlimit *old)
+{
+	struct rlimit r;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, old), 0);
+	r = *old;
+	r.rlim_cur = lim;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &r), 0);
+}
+
+/* A full disk in the middle of a record (here the file size limit, which
+ * cuts a write short the same way): the claim fails, nothing half-written
+ * stays, and the file still loads after the next records. */
+static void test_state_disk_full(void **state)
+{
+	const char *path = state_file("full", NULL, 0);
+	struct remstate *st = NULL;
+	struct rlimit old;
+	struct stat sb;
+	struct err e;
+	bool dropped = true;
+	char line[] = "{\"a\":1}\n";
+	int fd;
+
+	(void)state;
+	signal(SIGXFSZ, SIG_IGN);
+	err_clear(&e);
+	assert_int_equal(remstate_open(path, 3600, &st, &dropped, &e), 0);
+	assert_int_equal(remstate_claim(st, "vc1", "vm-1", "q1", "rule 1", "2", NULL, &e), 1);
+	assert_int_equal(stat(path, &sb), 0);
+	limit_file_size((rlim_t)sb.st_size + 20, &old);
+	err_clear(&e);
+	assert_int_equal(remstate_claim(st, "vc1", "vm-1", "q2", "rule 1", "2", NULL, &e), -1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	/* not claimed: nothing was sent, so it may be claimed once there is room */
+	assert_false(remstate_get(st, "vc1", "vm-1", "q2", NULL));
+	err_clear(&e);
+	assert_int_equal(remstate_claim(st, "vc1", "vm-1", "q3", "rule 1", "2", NULL, &e), 1);
+	remstate_free(st);
+	st = NULL;
+	/* a restart: every complete record is read back, and nothing is dropped */
+	err_clear(&e);
+	assert_int_equal(remstate_open(path, 3600, &st, &dropped, &e), 0);
+	assert_false(dropped);
+	assert_true(remstate_get(st, "vc1", "vm-1", "q1", NULL));
+	assert_true(remstate_get(st, "vc1", "vm-1", "q3", NULL));
+	assert_false(remstate_get(st, "vc1", "vm-1", "q2", NULL));
+	remstate_free(st);
+
+	/* the audit log's appends: the same (a line cut short is taken back) */
+	fd = open(path, O_WRONLY | O_APPEND | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(remstate_append_sync(fd, line, strlen(line)), 0);
+	limit_file_size((rlim_t)strlen(line) + 3, &old);
+	assert_int_equal(remstate_append_sync(fd, line, strlen(line)), -1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_int_equal(sb.st_size, strlen(line));
+	close(fd);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
+/* A full disk at start (here the file size limit): the rewrite fails, the
+ * file is loaded and appended to as it is (its cut-short last line cut
+ * off), rather than the agent refusing to start. */
+static void test_state_full_at_open(void **state)
+{
+	static const char text[] =
+		"{\"target\":\"vc1\",\"vm_id\":\"vm-1\",\"question_id\":\"q1\",\"state\":"
+		"\"answered\"}\n{\"target\":\"vc1\",\"vm_id\":\"vm-2\",\"question_id\":\"q1\","
+		"\"state\":\"unknown\"}\n{\"target\":\"vc";
+	const char *path = state_file("fullopen", text, sizeof(text) - 1);
+	struct remstate *st = NULL;
+	struct rlimit old;
+	bool dropped = false;
+	struct err e;
+
+	(void)state;
+	signal(SIGXFSZ, SIG_IGN);
+	err_clear(&e);
+	limit_file_size(10, &old);
+	assert_int_equal(remstate_open(path, 3600, &st, &dropped, &e), 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_true(dropped);
+	assert_non_null(remstate_warning(st));
+	assert_non_null(strstr(remstate_warning(st), "appending to it as it is"));
+	assert_int_equal(remstate_count(st), 2);
+	assert_true(remstate_get(st, "vc1", "vm-2", "q1", NULL));
+	assert_int_equal(remstate_claim(st, "vc1", "vm-3", "q1", "rule 1", "2", NULL, &e), 1);
+	remstate_free(st);
+	st = NULL;
+	err_clear(&e);
+	assert_int_equal(remstate_open(path, 3600, &st, &dropped, &e), 0);
+	assert_false(dropped);
+	assert_null(remstate_warning(st));
+	assert_int_equal(remstate_count(st), 3);
+	remstate_free(st);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
 static void test_body(void **state)
 {
 	static const char *const names[] = {"target", "vm_id", "question_id", "choice"};
@@ -501,10 +604,16 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_match),	      cmocka_unit_test(test_bad_regex),
-		cmocka_unit_test(test_choice),	      cmocka_unit_test(test_state_roundtrip),
-		cmocka_unit_test(test_state_hostile), cmocka_unit_test(test_state_big),
-		cmocka_unit_test(test_body),	      cmocka_unit_test(test_bearer),
+		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_bad_regex),
+		cmocka_unit_test(test_choice),
+		cmocka_unit_test(test_state_roundtrip),
+		cmocka_unit_test(test_state_hostile),
+		cmocka_unit_test(test_state_big),
+		cmocka_unit_test(test_state_disk_full),
+		cmocka_unit_test(test_state_full_at_open),
+		cmocka_unit_test(test_body),
+		cmocka_unit_test(test_bearer),
 		cmocka_unit_test(test_conf),
 	};
 
