@@ -16,13 +16,25 @@
 /* The generation recorded for a NULL snapshot. */
 #define GEN_NONE ULONG_MAX
 
+/*
+ * One page is built at a time, outside the lock: a request that finds the page
+ * out of date while another request builds the next one gets the current page
+ * at once (one publication behind at most, for the length of one build)
+ * instead of queueing behind the build; a request that finds no build under
+ * way builds, and so sees every publication made before it came.
+ */
 struct metrics_cache {
 	pthread_mutex_t lock;
+	pthread_cond_t built;	   /* signalled when a build ends */
 	struct metrics_page *page; /* NULL before the first build */
 	unsigned long epoch;
 	unsigned long *gens; /* generation of each snapshot the page was built from */
 	size_t ngens;
 	unsigned long builds;
+	bool building;		    /* a request is building the next page */
+	unsigned long stale_served; /* requests given the page while the next was built */
+	void (*hook)(void *ud);	    /* test hook: called by a builder outside the lock */
+	void *hook_ud;
 };
 
 /* Appends a HELP text escaped as the exposition format wants (\ and newline). */
@@ -121,8 +133,10 @@ struct metrics_cache *metrics_cache_new(void)
 {
 	struct metrics_cache *mc = calloc(1, sizeof(*mc));
 
-	if (mc)
+	if (mc) {
 		pthread_mutex_init(&mc->lock, NULL);
+		pthread_cond_init(&mc->built, NULL);
+	}
 	return mc;
 }
 
@@ -132,6 +146,7 @@ void metrics_cache_free(struct metrics_cache *mc)
 		return;
 	metrics_page_put(mc->page);
 	free(mc->gens);
+	pthread_cond_destroy(&mc->built);
 	pthread_mutex_destroy(&mc->lock);
 	free(mc);
 }
@@ -144,6 +159,24 @@ unsigned long metrics_cache_builds(struct metrics_cache *mc)
 	n = mc->builds;
 	pthread_mutex_unlock(&mc->lock);
 	return n;
+}
+
+unsigned long metrics_cache_stale_served(struct metrics_cache *mc)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&mc->lock);
+	n = mc->stale_served;
+	pthread_mutex_unlock(&mc->lock);
+	return n;
+}
+
+void metrics_cache_set_build_hook(struct metrics_cache *mc, void (*hook)(void *ud), void *ud)
+{
+	pthread_mutex_lock(&mc->lock);
+	mc->hook = hook;
+	mc->hook_ud = ud;
+	pthread_mutex_unlock(&mc->lock);
 }
 
 /*
@@ -446,24 +479,55 @@ out_nomem:
 int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snapshot *const *snaps,
 		      size_t n, struct metrics_page **out, struct err *e)
 {
-	struct metrics_page *p;
+	struct metrics_page *p, *prev;
+	void (*hook)(void *ud);
 	unsigned long *gens;
 	size_t i;
 	int ret = -1;
 
 	pthread_mutex_lock(&mc->lock);
-	if (cache_fresh(mc, epoch, snaps, n)) {
-		metrics_page_ref(mc->page);
-		*out = mc->page;
-		ret = 0;
-		goto out_unlock;
+	for (;;) {
+		if (cache_fresh(mc, epoch, snaps, n)) {
+			metrics_page_ref(mc->page);
+			*out = mc->page;
+			ret = 0;
+			goto out_unlock;
+		}
+		if (!mc->building)
+			break;
+		/* another request builds the next page: serve the current one
+		 * when it shows the same targets, else wait for the build */
+		if (mc->page && mc->epoch == epoch && mc->ngens == n) {
+			metrics_page_ref(mc->page);
+			*out = mc->page;
+			mc->stale_served++;
+			ret = 0;
+			goto out_unlock;
+		}
+		pthread_cond_wait(&mc->built, &mc->lock);
 	}
 	gens = calloc(n ? n : 1, sizeof(*gens));
 	if (!gens) {
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_unlock;
 	}
-	p = page_build(snaps, n, mc->page, e);
+	mc->building = true;
+	prev = mc->page;
+	if (prev)
+		metrics_page_ref(prev);
+	hook = mc->hook;
+	pthread_mutex_unlock(&mc->lock);
+
+	/* only builders replace mc->page and one builds at a time: prev stays
+	 * the cached page until we install ours */
+	if (hook)
+		hook(mc->hook_ud);
+	p = page_build(snaps, n, prev, e);
+	metrics_page_put(prev);
+
+	pthread_mutex_lock(&mc->lock);
+	mc->building = false;
+	pthread_cond_broadcast(&mc->built);
 	if (!p) {
 		free(gens);
 		goto out_unlock;
