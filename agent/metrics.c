@@ -7,11 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <zlib.h>
 
 /* zlib level: the page is rebuilt on a scrape after each change, so favour
  * speed; Prometheus text still shrinks about tenfold. */
 #define METRICS_GZIP_LEVEL 1
+
+/* While the next page is built, a request gets the cached one only when its
+ * build started less than this many seconds ago; otherwise it waits for the
+ * build (an idle cache's page may be minutes old). */
+#define METRICS_STALE_S 2.0
 
 /* The generation recorded for a NULL snapshot. */
 #define GEN_NONE ULONG_MAX
@@ -19,7 +25,7 @@
 /*
  * One page is built at a time, outside the lock: a request that finds the page
  * out of date while another request builds the next one gets the current page
- * at once (one publication behind at most, for the length of one build)
+ * at once, when that page's build started less than stale_max seconds ago,
  * instead of queueing behind the build; a request that finds no build under
  * way builds, and so sees every publication made before it came.
  */
@@ -31,6 +37,8 @@ struct metrics_cache {
 	unsigned long *gens; /* generation of each snapshot the page was built from */
 	size_t ngens;
 	unsigned long builds;
+	double built_at;	    /* monotonic start of the cached page's build */
+	double stale_max;	    /* METRICS_STALE_S; tests change it */
 	bool building;		    /* a request is building the next page */
 	unsigned long stale_served; /* requests given the page while the next was built */
 	void (*hook)(void *ud);	    /* test hook: called by a builder outside the lock */
@@ -136,6 +144,7 @@ struct metrics_cache *metrics_cache_new(void)
 	if (mc) {
 		pthread_mutex_init(&mc->lock, NULL);
 		pthread_cond_init(&mc->built, NULL);
+		mc->stale_max = METRICS_STALE_S;
 	}
 	return mc;
 }
@@ -169,6 +178,22 @@ unsigned long metrics_cache_stale_served(struct metrics_cache *mc)
 	n = mc->stale_served;
 	pthread_mutex_unlock(&mc->lock);
 	return n;
+}
+
+void metrics_cache_set_stale_max(struct metrics_cache *mc, double seconds)
+{
+	pthread_mutex_lock(&mc->lock);
+	mc->stale_max = seconds;
+	pthread_mutex_unlock(&mc->lock);
+}
+
+/* Monotonic seconds. */
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void metrics_cache_set_build_hook(struct metrics_cache *mc, void (*hook)(void *ud), void *ud)
@@ -482,6 +507,7 @@ int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snap
 	struct metrics_page *p, *prev;
 	void (*hook)(void *ud);
 	unsigned long *gens;
+	double start;
 	size_t i;
 	int ret = -1;
 
@@ -496,8 +522,9 @@ int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snap
 		if (!mc->building)
 			break;
 		/* another request builds the next page: serve the current one
-		 * when it shows the same targets, else wait for the build */
-		if (mc->page && mc->epoch == epoch && mc->ngens == n) {
+		 * when it shows the same targets and is recent, else wait */
+		if (mc->page && mc->epoch == epoch && mc->ngens == n &&
+		    mono_now() - mc->built_at < mc->stale_max) {
 			metrics_page_ref(mc->page);
 			*out = mc->page;
 			mc->stale_served++;
@@ -512,6 +539,7 @@ int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snap
 		goto out_unlock;
 	}
 	mc->building = true;
+	start = mono_now();
 	prev = mc->page;
 	if (prev)
 		metrics_page_ref(prev);
@@ -540,6 +568,7 @@ int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snap
 	mc->gens = gens;
 	mc->ngens = n;
 	mc->epoch = epoch;
+	mc->built_at = start;
 	p->build = ++mc->builds;
 	metrics_page_ref(p);
 	*out = p;

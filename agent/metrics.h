@@ -72,7 +72,8 @@ void metrics_cache_free(struct metrics_cache *mc);
  * snapshots differs from the cached page's, or one snapshot's generation is
  * newer; otherwise the cached page is returned. One request builds at a time,
  * outside the cache's mutex; while it does, other requests get the cached page
- * (one publication behind at most) when it has the same epoch and count, else
+ * when it has the same epoch and count and its build started less than 2 s
+ * ago (under continuous scraping: the page before the one being built), else
  * they wait for the build. epoch must change whenever the set of targets
  * changes. -1 with e set when out of memory.
  */
@@ -85,6 +86,10 @@ unsigned long metrics_cache_builds(struct metrics_cache *mc);
 /* How many requests got the cached page while another request built the next
  * one (metrics_cache_get). */
 unsigned long metrics_cache_stale_served(struct metrics_cache *mc);
+
+/* Test hook: the age (seconds from the start of its build) up to which the
+ * cached page is served while the next is built (default 2). */
+void metrics_cache_set_stale_max(struct metrics_cache *mc, double seconds);
 
 /* Test hook: hook(ud) runs in each build, after the cache is marked as
  * building and before the page is built, outside the cache's lock. NULL: none. */

@@ -5,9 +5,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "agent/metrics.h"
@@ -565,6 +567,82 @@ static void test_cache_building(void **state)
 	snapshot_put(b);
 }
 
+/* A request on its own thread (test_cache_waits). */
+struct waiter {
+	pthread_t thread;
+	struct metrics_cache *mc;
+	struct snapshot **snaps;
+	struct metrics_page *got;
+	int done; /* atomic */
+};
+
+static void *waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	struct err e;
+
+	err_clear(&e);
+	if (metrics_cache_get(w->mc, 1, w->snaps, 2, &w->got, &e) < 0)
+		w->got = NULL;
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* During the build: another request starts, and is still waiting 100 ms later. */
+static void start_waiter(void *ud)
+{
+	struct waiter *w = ud;
+	struct timespec pause = {0, 100 * 1000 * 1000};
+
+	assert_int_equal(pthread_create(&w->thread, NULL, waiter_main, w), 0);
+	nanosleep(&pause, NULL);
+	assert_int_equal(__atomic_load_n(&w->done, __ATOMIC_ACQUIRE), 0);
+}
+
+/* A cached page older than the staleness bound is not served during a build:
+ * the request waits for the new page (an idle agent's page may be minutes old). */
+static void test_cache_waits(void **state)
+{
+	struct snapshot *a = make_snap(fam_a, 3, 1), *b = make_snap(fam_b, 3, 7), *a2;
+	struct snapshot *snaps[] = {a, b};
+	struct metrics_cache *mc = metrics_cache_new();
+	struct metrics_page *p1 = NULL, *p2 = NULL;
+	struct waiter w = {0};
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	assert_non_null(mc);
+	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p1, &e), 0);
+	metrics_cache_set_stale_max(mc, 0);
+	a2 = snapshot_new();
+	a2->generation = 2;
+	assert_int_equal(snapshot_share_family(a2, &a->families[0]), 0);
+	assert_int_equal(snapshot_add_family(a2, "vsphere_up", "1 when the last collection worked.",
+					     "gauge", "vsphere_up{target=\"a\"} 0\n", 25),
+			 0);
+	assert_int_equal(snapshot_share_family(a2, &a->families[2]), 0);
+	snaps[0] = a2;
+	w.mc = mc;
+	w.snaps = snaps;
+	metrics_cache_set_build_hook(mc, start_waiter, &w);
+	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p2, &e), 0);
+	metrics_cache_set_build_hook(mc, NULL, NULL);
+	assert_int_equal(pthread_join(w.thread, NULL), 0);
+	/* the waiting request got the new page, not the old one, and built none */
+	assert_ptr_equal(w.got, p2);
+	assert_int_equal(metrics_cache_stale_served(mc), 0);
+	assert_int_equal(metrics_cache_builds(mc), 2);
+	assert_page(p2, merged_a2b);
+	metrics_page_put(w.got);
+	metrics_page_put(p1);
+	metrics_page_put(p2);
+	metrics_cache_free(mc);
+	snapshot_put(a);
+	snapshot_put(a2);
+	snapshot_put(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_merge_cap),    cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_accepts_gzip), cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_big_page),     cmocka_unit_test(test_cache_building),
+		cmocka_unit_test(test_cache_waits),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
