@@ -10,6 +10,7 @@
 
 #include "agent/conf.h"
 #include "agent/http.h"
+#include "agent/memtune.h"
 #include "agent/remediation.h"
 #include "agent/target.h"
 #include "util/buf.h"
@@ -567,6 +568,7 @@ int main(int argc, char **argv)
 	}
 	if (check)
 		return check_config(path, listen);
+	memtune_apply();
 	log_set_level(verbose ? LOG_LEVEL_DEBUG : level);
 
 	/* Signals go to sigwait below: block them before any thread starts. */

@@ -7,22 +7,42 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <zlib.h>
 
 /* zlib level: the page is rebuilt on a scrape after each change, so favour
  * speed; Prometheus text still shrinks about tenfold. */
 #define METRICS_GZIP_LEVEL 1
 
+/* While the next page is built, a request gets the cached one only when its
+ * build started less than this many seconds ago; otherwise it waits for the
+ * build (an idle cache's page may be minutes old). */
+#define METRICS_STALE_S 2.0
+
 /* The generation recorded for a NULL snapshot. */
 #define GEN_NONE ULONG_MAX
 
+/*
+ * One page is built at a time, outside the lock: a request that finds the page
+ * out of date while another request builds the next one gets the current page
+ * at once, when that page's build started less than stale_max seconds ago,
+ * instead of queueing behind the build; a request that finds no build under
+ * way builds, and so sees every publication made before it came.
+ */
 struct metrics_cache {
 	pthread_mutex_t lock;
+	pthread_cond_t built;	   /* signalled when a build ends */
 	struct metrics_page *page; /* NULL before the first build */
 	unsigned long epoch;
 	unsigned long *gens; /* generation of each snapshot the page was built from */
 	size_t ngens;
 	unsigned long builds;
+	double built_at;	    /* monotonic start of the cached page's build */
+	double stale_max;	    /* METRICS_STALE_S; tests change it */
+	bool building;		    /* a request is building the next page */
+	unsigned long stale_served; /* requests given the page while the next was built */
+	void (*hook)(void *ud);	    /* test hook: called by a builder outside the lock */
+	void *hook_ud;
 };
 
 /* Appends a HELP text escaped as the exposition format wants (\ and newline). */
@@ -121,8 +141,11 @@ struct metrics_cache *metrics_cache_new(void)
 {
 	struct metrics_cache *mc = calloc(1, sizeof(*mc));
 
-	if (mc)
+	if (mc) {
 		pthread_mutex_init(&mc->lock, NULL);
+		pthread_cond_init(&mc->built, NULL);
+		mc->stale_max = METRICS_STALE_S;
+	}
 	return mc;
 }
 
@@ -132,6 +155,7 @@ void metrics_cache_free(struct metrics_cache *mc)
 		return;
 	metrics_page_put(mc->page);
 	free(mc->gens);
+	pthread_cond_destroy(&mc->built);
 	pthread_mutex_destroy(&mc->lock);
 	free(mc);
 }
@@ -144,6 +168,40 @@ unsigned long metrics_cache_builds(struct metrics_cache *mc)
 	n = mc->builds;
 	pthread_mutex_unlock(&mc->lock);
 	return n;
+}
+
+unsigned long metrics_cache_stale_served(struct metrics_cache *mc)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&mc->lock);
+	n = mc->stale_served;
+	pthread_mutex_unlock(&mc->lock);
+	return n;
+}
+
+void metrics_cache_set_stale_max(struct metrics_cache *mc, double seconds)
+{
+	pthread_mutex_lock(&mc->lock);
+	mc->stale_max = seconds;
+	pthread_mutex_unlock(&mc->lock);
+}
+
+/* Monotonic seconds. */
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void metrics_cache_set_build_hook(struct metrics_cache *mc, void (*hook)(void *ud), void *ud)
+{
+	pthread_mutex_lock(&mc->lock);
+	mc->hook = hook;
+	mc->hook_ud = ud;
+	pthread_mutex_unlock(&mc->lock);
 }
 
 /*
@@ -446,24 +504,58 @@ out_nomem:
 int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snapshot *const *snaps,
 		      size_t n, struct metrics_page **out, struct err *e)
 {
-	struct metrics_page *p;
+	struct metrics_page *p, *prev;
+	void (*hook)(void *ud);
 	unsigned long *gens;
+	double start;
 	size_t i;
 	int ret = -1;
 
 	pthread_mutex_lock(&mc->lock);
-	if (cache_fresh(mc, epoch, snaps, n)) {
-		metrics_page_ref(mc->page);
-		*out = mc->page;
-		ret = 0;
-		goto out_unlock;
+	for (;;) {
+		if (cache_fresh(mc, epoch, snaps, n)) {
+			metrics_page_ref(mc->page);
+			*out = mc->page;
+			ret = 0;
+			goto out_unlock;
+		}
+		if (!mc->building)
+			break;
+		/* another request builds the next page: serve the current one
+		 * when it shows the same targets and is recent, else wait */
+		if (mc->page && mc->epoch == epoch && mc->ngens == n &&
+		    mono_now() - mc->built_at < mc->stale_max) {
+			metrics_page_ref(mc->page);
+			*out = mc->page;
+			mc->stale_served++;
+			ret = 0;
+			goto out_unlock;
+		}
+		pthread_cond_wait(&mc->built, &mc->lock);
 	}
 	gens = calloc(n ? n : 1, sizeof(*gens));
 	if (!gens) {
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_unlock;
 	}
-	p = page_build(snaps, n, mc->page, e);
+	mc->building = true;
+	start = mono_now();
+	prev = mc->page;
+	if (prev)
+		metrics_page_ref(prev);
+	hook = mc->hook;
+	pthread_mutex_unlock(&mc->lock);
+
+	/* only builders replace mc->page and one builds at a time: prev stays
+	 * the cached page until we install ours */
+	if (hook)
+		hook(mc->hook_ud);
+	p = page_build(snaps, n, prev, e);
+	metrics_page_put(prev);
+
+	pthread_mutex_lock(&mc->lock);
+	mc->building = false;
+	pthread_cond_broadcast(&mc->built);
 	if (!p) {
 		free(gens);
 		goto out_unlock;
@@ -476,6 +568,7 @@ int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snap
 	mc->gens = gens;
 	mc->ngens = n;
 	mc->epoch = epoch;
+	mc->built_at = start;
 	p->build = ++mc->builds;
 	metrics_page_ref(p);
 	*out = p;

@@ -68,16 +68,32 @@ void metrics_cache_free(struct metrics_cache *mc);
 
 /*
  * The merged page for snaps, with a reference for the caller
- * (metrics_page_put). The page is rebuilt (under the cache's mutex) only when
- * epoch or the number of snapshots differs from the cached page's, or one
- * snapshot's generation is newer; otherwise the cached page is returned. epoch must change
- * whenever the set of targets changes. -1 with e set when out of memory.
+ * (metrics_page_put). The page is rebuilt only when epoch or the number of
+ * snapshots differs from the cached page's, or one snapshot's generation is
+ * newer; otherwise the cached page is returned. One request builds at a time,
+ * outside the cache's mutex; while it does, other requests get the cached page
+ * when it has the same epoch and count and its build started less than 2 s
+ * ago (under continuous scraping: the page before the one being built), else
+ * they wait for the build. epoch must change whenever the set of targets
+ * changes. -1 with e set when out of memory.
  */
 int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snapshot *const *snaps,
 		      size_t n, struct metrics_page **out, struct err *e);
 
 /* Test hook (only the unit tests call it): how many times the cache built a page. */
 unsigned long metrics_cache_builds(struct metrics_cache *mc);
+
+/* How many requests got the cached page while another request built the next
+ * one (metrics_cache_get). */
+unsigned long metrics_cache_stale_served(struct metrics_cache *mc);
+
+/* Test hook: the age (seconds from the start of its build) up to which the
+ * cached page is served while the next is built (default 2). */
+void metrics_cache_set_stale_max(struct metrics_cache *mc, double seconds);
+
+/* Test hook: hook(ud) runs in each build, after the cache is marked as
+ * building and before the page is built, outside the cache's lock. NULL: none. */
+void metrics_cache_set_build_hook(struct metrics_cache *mc, void (*hook)(void *ud), void *ud);
 
 /* Takes one more reference on p (released with metrics_page_put). */
 void metrics_page_ref(struct metrics_page *p);

@@ -7,7 +7,8 @@
 # Env: BENCH_OUT (default build/bench/churn), BENCH_SIM_FLAGS (default the 10,000-VM
 # inventory), BENCH_CHURN_SECONDS (120), BENCH_WRK_SECONDS (10), BENCH_FRESH (5 probes),
 # BENCH_CHURN (the /_sim/churn settings; default every VM every 20 s in one batch; a
-# real vCenter spreads its refresh: '{"interval":1,"share":0.05}' is the same rate spread).
+# real vCenter spreads its refresh: '{"interval":1,"share":0.05}' is the same rate spread),
+# BENCH_VIMON (the agent binary, default build/vimon: compare two builds on one machine).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
@@ -23,7 +24,7 @@ SECONDS_CHURN=${BENCH_CHURN_SECONDS:-120}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
 FRESH=${BENCH_FRESH:-5}
 CHURN=${BENCH_CHURN:-'{"interval":20,"share":1}'}
-VIMON=$TOP/build/vimon
+VIMON=${BENCH_VIMON:-$TOP/build/vimon}
 mkdir -p "$OUT"
 make -s build/vimon build/vimon-sim || exit 1
 command -v wrk >/dev/null || {

@@ -5,9 +5,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "agent/metrics.h"
@@ -484,13 +486,171 @@ static void test_big_page(void **state)
 		snapshot_put(snaps[t]);
 }
 
+/* What the build hook of test_cache_building saw. */
+struct during_build {
+	struct metrics_cache *mc;
+	struct snapshot **snaps;
+	struct metrics_page *got; /* the page a request got while the build ran */
+	int calls;
+};
+
+static void request_during_build(void *ud)
+{
+	struct during_build *d = ud;
+	struct err e;
+
+	err_clear(&e);
+	d->calls++;
+	/* same thread, cache lock not held: a request arriving now must not wait */
+	assert_int_equal(metrics_cache_get(d->mc, 1, d->snaps, 2, &d->got, &e), 0);
+}
+
+/* A request that comes while another builds the next page gets the current
+ * page at once (not a second build); the next request after the build gets
+ * the new page, whose gzip still inflates to its plain body. */
+static void test_cache_building(void **state)
+{
+	struct snapshot *a = make_snap(fam_a, 3, 1), *b = make_snap(fam_b, 3, 7), *a2;
+	struct snapshot *snaps[] = {a, b};
+	struct metrics_cache *mc = metrics_cache_new();
+	struct metrics_page *p1 = NULL, *p2 = NULL, *p3 = NULL;
+	struct during_build d = {mc, snaps, NULL, 0};
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	assert_non_null(mc);
+	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p1, &e), 0);
+	assert_page(p1, merged_ab);
+	metrics_cache_set_build_hook(mc, request_during_build, &d);
+
+	a2 = snapshot_new();
+	a2->generation = 2;
+	assert_int_equal(snapshot_share_family(a2, &a->families[0]), 0);
+	assert_int_equal(snapshot_add_family(a2, "vsphere_up", "1 when the last collection worked.",
+					     "gauge", "vsphere_up{target=\"a\"} 0\n", 25),
+			 0);
+	assert_int_equal(snapshot_share_family(a2, &a->families[2]), 0);
+	snaps[0] = a2;
+	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p2, &e), 0);
+	assert_int_equal(d.calls, 1);
+	/* the request during the build: the page before it, served, not rebuilt */
+	assert_ptr_equal(d.got, p1);
+	assert_int_equal(metrics_cache_stale_served(mc), 1);
+	assert_int_equal(metrics_cache_builds(mc), 2);
+	assert_page(p2, merged_a2b);
+	assert_true(p2->gz_reused > 0);
+	metrics_page_put(d.got);
+
+	/* after the build: the new page, no build, no stale page */
+	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p3, &e), 0);
+	assert_ptr_equal(p3, p2);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(metrics_cache_stale_served(mc), 1);
+	metrics_page_put(p3);
+
+	/* another set of targets: a request never gets a page of the old set
+	 * (here the hook's own request, epoch 1, gets the page of epoch 1 and
+	 * the build of epoch 2 goes on) */
+	assert_int_equal(metrics_cache_get(mc, 2, snaps, 1, &p3, &e), 0);
+	assert_int_equal(d.calls, 2);
+	assert_ptr_equal(d.got, p2);
+	metrics_page_put(d.got);
+	assert_null(strstr(page_text(p3), "target=\"b\""));
+	metrics_page_put(p3);
+
+	metrics_page_put(p1);
+	metrics_page_put(p2);
+	metrics_cache_free(mc);
+	snapshot_put(a);
+	snapshot_put(a2);
+	snapshot_put(b);
+}
+
+/* A request on its own thread (test_cache_waits). */
+struct waiter {
+	pthread_t thread;
+	struct metrics_cache *mc;
+	struct snapshot **snaps;
+	struct metrics_page *got;
+	int done; /* atomic */
+};
+
+static void *waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	struct err e;
+
+	err_clear(&e);
+	if (metrics_cache_get(w->mc, 1, w->snaps, 2, &w->got, &e) < 0)
+		w->got = NULL;
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* During the build: another request starts, and is still waiting 100 ms later. */
+static void start_waiter(void *ud)
+{
+	struct waiter *w = ud;
+	struct timespec pause = {0, 100 * 1000 * 1000};
+
+	assert_int_equal(pthread_create(&w->thread, NULL, waiter_main, w), 0);
+	nanosleep(&pause, NULL);
+	assert_int_equal(__atomic_load_n(&w->done, __ATOMIC_ACQUIRE), 0);
+}
+
+/* A cached page older than the staleness bound is not served during a build:
+ * the request waits for the new page (an idle agent's page may be minutes old). */
+static void test_cache_waits(void **state)
+{
+	struct snapshot *a = make_snap(fam_a, 3, 1), *b = make_snap(fam_b, 3, 7), *a2;
+	struct snapshot *snaps[] = {a, b};
+	struct metrics_cache *mc = metrics_cache_new();
+	struct metrics_page *p1 = NULL, *p2 = NULL;
+	struct waiter w = {0};
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	assert_non_null(mc);
+	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p1, &e), 0);
+	metrics_cache_set_stale_max(mc, 0);
+	a2 = snapshot_new();
+	a2->generation = 2;
+	assert_int_equal(snapshot_share_family(a2, &a->families[0]), 0);
+	assert_int_equal(snapshot_add_family(a2, "vsphere_up", "1 when the last collection worked.",
+					     "gauge", "vsphere_up{target=\"a\"} 0\n", 25),
+			 0);
+	assert_int_equal(snapshot_share_family(a2, &a->families[2]), 0);
+	snaps[0] = a2;
+	w.mc = mc;
+	w.snaps = snaps;
+	metrics_cache_set_build_hook(mc, start_waiter, &w);
+	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p2, &e), 0);
+	metrics_cache_set_build_hook(mc, NULL, NULL);
+	assert_int_equal(pthread_join(w.thread, NULL), 0);
+	/* the waiting request got the new page, not the old one, and built none */
+	assert_ptr_equal(w.got, p2);
+	assert_int_equal(metrics_cache_stale_served(mc), 0);
+	assert_int_equal(metrics_cache_builds(mc), 2);
+	assert_page(p2, merged_a2b);
+	metrics_page_put(w.got);
+	metrics_page_put(p1);
+	metrics_page_put(p2);
+	metrics_cache_free(mc);
+	snapshot_put(a);
+	snapshot_put(a2);
+	snapshot_put(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_merge_two),    cmocka_unit_test(test_merge_cases),
 		cmocka_unit_test(test_merge_cap),    cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_accepts_gzip), cmocka_unit_test(test_cache),
-		cmocka_unit_test(test_big_page),
+		cmocka_unit_test(test_big_page),     cmocka_unit_test(test_cache_building),
+		cmocka_unit_test(test_cache_waits),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
