@@ -127,7 +127,7 @@ if sim_start -cluster 1 -host 1 -vm 1 -standalone 0 -odd-names=false; then
 	wait_log 'say' 50
 	like "$(head -n 1 "$AGENT_LOG")" '^ts=[0-9-]+T[0-9:.]+Z level=info msg="vimon [0-9.]+ starting: ' \
 		"log_format logfmt: ts, level and msg"
-	like "$(grep 'say' "$AGENT_LOG")" '^ts=[^ ]+ level=warning msg="target x: fault: .*say \\"hi\\"\\nx"$' \
+	like "$(grep 'say' "$AGENT_LOG")" '^ts=[^ ]+ level=warning msg="target x: (performance counters: )?fault: .*say \\"hi\\"\\nx"$' \
 		"logfmt quotes and escapes the message"
 	agent_stop
 
