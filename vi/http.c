@@ -635,15 +635,52 @@ static CURLcode perform(struct vi_http *h)
 }
 
 /* vi_http_post(), on a new connection when fresh is set. */
+/* Resets the per-transfer state before a request whose reply goes to sink. */
+static void transfer_begin(struct vi_http *h,
+			   int (*sink)(void *ud, const char *data, size_t len, struct err *e),
+			   void *ud, struct err *e)
+{
+	h->sink = sink;
+	h->sink_ud = ud;
+	h->sink_err = e;
+	h->sink_failed = false;
+	h->too_large = false;
+	h->pin_mismatch = false;
+	h->aborted = false;
+	h->body_bytes = 0;
+	h->header_bytes = 0;
+	h->last_bytes = 0;
+	h->errbuf[0] = '\0';
+}
+
+/* Performs the prepared request: its status in *status (when not NULL), the
+ * bytes received, and a transfer failure as e. 0 or -1. */
+static int transfer_run(struct vi_http *h, long *status, struct err *e)
+{
+	curl_off_t down = 0;
+	long code = 0;
+	CURLcode rc = perform(h);
+
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(h->curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
+	h->last_bytes = h->header_bytes + (down > 0 ? (size_t)down : 0);
+	if (status)
+		*status = code;
+	if (rc != CURLE_OK) {
+		transfer_error(h, rc, e);
+		if (e)
+			e->http_status = (int)code;
+		return -1;
+	}
+	return 0;
+}
+
 static int post(struct vi_http *h, bool fresh, const char *soap_action, const char *body,
 		size_t len, int (*sink)(void *ud, const char *data, size_t len, struct err *e),
 		void *ud, long *status, struct err *e)
 {
 	struct curl_slist *headers = NULL, *tmp;
 	char action[HTTP_ACTION_MAX + 16];
-	curl_off_t down = 0;
-	long code = 0;
-	CURLcode rc;
 	int ret = -1;
 
 	if (status)
@@ -656,17 +693,7 @@ static int post(struct vi_http *h, bool fresh, const char *soap_action, const ch
 	if (!soap_action || strlen(soap_action) > HTTP_ACTION_MAX || strpbrk(soap_action, "\r\n"))
 		return err_set(e, ERR_INVALID, "invalid SOAPAction");
 	snprintf(action, sizeof(action), "SOAPAction: %s", soap_action);
-	h->sink = sink;
-	h->sink_ud = ud;
-	h->sink_err = e;
-	h->sink_failed = false;
-	h->too_large = false;
-	h->pin_mismatch = false;
-	h->aborted = false;
-	h->body_bytes = 0;
-	h->header_bytes = 0;
-	h->last_bytes = 0;
-	h->errbuf[0] = '\0';
+	transfer_begin(h, sink, ud, e);
 
 	tmp = curl_slist_append(headers, "Content-Type: text/xml; charset=utf-8");
 	if (tmp)
@@ -688,19 +715,7 @@ static int post(struct vi_http *h, bool fresh, const char *soap_action, const ch
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_free_headers;
 	}
-	rc = perform(h);
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_getinfo(h->curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
-	h->last_bytes = h->header_bytes + (down > 0 ? (size_t)down : 0);
-	if (status)
-		*status = code;
-	if (rc != CURLE_OK) {
-		transfer_error(h, rc, e);
-		if (e)
-			e->http_status = (int)code;
-		goto out_free_headers;
-	}
-	ret = 0;
+	ret = transfer_run(h, status, e);
 out_free_headers:
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(h->curl, CURLOPT_FRESH_CONNECT, 0L);
@@ -776,42 +791,17 @@ int vi_http_get(struct vi_http *h, const char *url,
 		int (*sink)(void *ud, const char *data, size_t len, struct err *e), void *ud,
 		long *status, struct err *e)
 {
-	curl_off_t down = 0;
-	long code = 0;
-	CURLcode rc;
 	int ret = -1;
 
 	if (status)
 		*status = 0;
-	h->sink = sink;
-	h->sink_ud = ud;
-	h->sink_err = e;
-	h->sink_failed = false;
-	h->too_large = false;
-	h->pin_mismatch = false;
-	h->aborted = false;
-	h->body_bytes = 0;
-	h->header_bytes = 0;
-	h->last_bytes = 0;
-	h->errbuf[0] = '\0';
+	transfer_begin(h, sink, ud, e);
 	if (curl_easy_setopt(h->curl, CURLOPT_URL, url ? url : h->url) != CURLE_OK ||
 	    curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L) != CURLE_OK) {
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out_restore;
 	}
-	rc = perform(h);
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_getinfo(h->curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
-	h->last_bytes = h->header_bytes + (down > 0 ? (size_t)down : 0);
-	if (status)
-		*status = code;
-	if (rc != CURLE_OK) {
-		transfer_error(h, rc, e);
-		if (e)
-			e->http_status = (int)code;
-		goto out_restore;
-	}
-	ret = 0;
+	ret = transfer_run(h, status, e);
 out_restore:
 	curl_easy_setopt(h->curl, CURLOPT_URL, h->url);
 	curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
