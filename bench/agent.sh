@@ -15,6 +15,7 @@ export TMPDIR=${TMPDIR:-/dev/shm}
 export VIMON_SIM=${VIMON_SIM:-$TOP/build/vimon-sim}
 SIM_START_TIMEOUT=${SIM_START_TIMEOUT:-900}
 . "$TOP/tests/integration/lib.sh"
+. "$TOP/bench/lib.sh"
 
 OUT=${BENCH_OUT:-$TOP/build/bench/agent}
 SIM_FLAGS=${BENCH_SIM_FLAGS:--dc 1 -cluster 10 -host 50 -standalone 0 -vm 20 -ds 100 -odd-names=false}
@@ -112,23 +113,7 @@ targets = ( { name = "bench"; url = "$SIM_URL"; username = "bench"; password_fil
 EOF
 simctl POST /_sim/stats/reset '{}' >/dev/null
 t0=$(now_ms)
-"$VIMON" -c "$OUT/vimon.conf" 2>"$OUT/vimon.log" &
-AGENT_PID=$!
-echo "$AGENT_PID" >>"$VIMON_TEST_PIDS"
-# complete = the snapshot with the synchronized inventory is published (the
-# target is "up" in the JSON API, which is cheap to poll; /metrics is not)
-URL=
-while :; do
-	kill -0 "$AGENT_PID" 2>/dev/null || {
-		cat "$OUT/vimon.log"
-		exit 1
-	}
-	if [ -z "$URL" ] && grep -q 'listening on http://' "$OUT/vimon.log" 2>/dev/null; then
-		URL=http://$(sed -n 's#.*listening on http://\([^ ]*\).*#\1#p' "$OUT/vimon.log" | head -n 1)
-	fi
-	[ -n "$URL" ] && curl -sS "$URL/api/v1/targets" 2>/dev/null | grep -q '"up": true' && break
-	sleep 0.01
-done
+bench_agent_start "$VIMON" "$OUT/vimon.conf" "$OUT/vimon.log"
 first=$(($(now_ms) - t0))
 hwm_sync=$(awk '/VmHWM/ {print $2}' "/proc/$AGENT_PID/status")
 curl -sS "$URL/metrics" >"$OUT/metrics.txt"

@@ -17,6 +17,7 @@ export TMPDIR=${TMPDIR:-/dev/shm}
 export VIMON_SIM=${VIMON_SIM:-$TOP/build/vimon-sim}
 SIM_START_TIMEOUT=${SIM_START_TIMEOUT:-900}
 . "$TOP/tests/integration/lib.sh"
+. "$TOP/bench/lib.sh"
 
 OUT=${BENCH_OUT:-$TOP/build/bench/churn}
 SIM_FLAGS=${BENCH_SIM_FLAGS:--dc 1 -cluster 10 -host 50 -standalone 0 -vm 20 -ds 100 -odd-names=false}
@@ -72,21 +73,7 @@ cat >"$OUT/vimon.conf" <<EOF
 listen = "127.0.0.1:0";
 targets = ( { name = "bench"; url = "$SIM_URL"; username = "bench"; password_file = "$OUT/password"; } );
 EOF
-"$VIMON" -c "$OUT/vimon.conf" 2>"$OUT/vimon.log" &
-AGENT_PID=$!
-echo "$AGENT_PID" >>"$VIMON_TEST_PIDS"
-URL=
-while :; do
-	kill -0 "$AGENT_PID" 2>/dev/null || {
-		cat "$OUT/vimon.log"
-		exit 1
-	}
-	if [ -z "$URL" ] && grep -q 'listening on http://' "$OUT/vimon.log" 2>/dev/null; then
-		URL=http://$(sed -n 's#.*listening on http://\([^ ]*\).*#\1#p' "$OUT/vimon.log" | head -n 1)
-	fi
-	[ -n "$URL" ] && curl -sS "$URL/api/v1/targets" 2>/dev/null | grep -q '"up": true' && break
-	sleep 0.05
-done
+bench_agent_start "$VIMON" "$OUT/vimon.conf" "$OUT/vimon.log"
 say "agent: synchronized after $((($(now_ms) - t0) / 1000)) s"
 sleep 3
 

@@ -35,6 +35,7 @@ export TMPDIR=${TMPDIR:-/dev/shm}
 export VIMON_SIM=${VIMON_SIM:-$TOP/build/vimon-sim}
 SIM_START_TIMEOUT=${SIM_START_TIMEOUT:-900}
 . "$TOP/tests/integration/lib.sh"
+. "$TOP/bench/lib.sh"
 
 OUT=${BENCH_OUT:-$TOP/build/bench/peers}
 SIM_FLAGS=${BENCH_SIM_FLAGS:--dc 1 -cluster 5 -host 50 -standalone 0 -vm 20 -ds 100 -odd-names=false}
@@ -138,22 +139,9 @@ targets = ( { name = "bench"; url = "$SIM_URL"; username = "bench";
     password_file = "$OUT/password"; ca_file = "$SIM_CERT"; } );
 EOF
 simctl POST /_sim/stats/reset '{}' >/dev/null
-"$TOP/build/vimon" -c "$OUT/vimon.conf" 2>"$OUT/vimon.log" &
-APID=$!
+bench_agent_start "$TOP/build/vimon" "$OUT/vimon.conf" "$OUT/vimon.log"
+APID=$AGENT_PID
 PIDS="$PIDS $APID"
-echo "$APID" >>"$VIMON_TEST_PIDS"
-URL=
-while :; do
-	kill -0 "$APID" 2>/dev/null || {
-		cat "$OUT/vimon.log"
-		exit 1
-	}
-	if [ -z "$URL" ] && grep -q 'listening on http://' "$OUT/vimon.log" 2>/dev/null; then
-		URL=http://$(sed -n 's#.*listening on http://\([^ ]*\).*#\1#p' "$OUT/vimon.log" | head -n 1)
-	fi
-	[ -n "$URL" ] && curl -sS "$URL/api/v1/targets" 2>/dev/null | grep -q '"up": *true' && break
-	sleep 0.05
-done
 set -- $(stats)
 say "vimon: first sync $1 calls, $2 bytes (once per (re)connection)"
 scrape_loop vimon "$URL/metrics" "$APID" "$VIMON_SCRAPES"

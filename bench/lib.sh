@@ -1,0 +1,22 @@
+# Shell helpers of the benchmarks: source after tests/integration/lib.sh.
+
+# bench_agent_start VIMON CONF LOG: starts the agent on CONF (stderr to LOG) and waits until its
+# first complete snapshot is published (the target is "up" in /api/v1/targets, cheap to
+# poll; /metrics is not). Sets AGENT_PID and URL; prints LOG and exits when the agent dies.
+bench_agent_start() {
+	"$1" -c "$2" 2>"$3" &
+	AGENT_PID=$!
+	echo "$AGENT_PID" >>"$VIMON_TEST_PIDS"
+	URL=
+	while :; do
+		kill -0 "$AGENT_PID" 2>/dev/null || {
+			cat "$3"
+			exit 1
+		}
+		if [ -z "$URL" ] && grep -q 'listening on http://' "$3" 2>/dev/null; then
+			URL=http://$(sed -n 's#.*listening on http://\([^ ]*\).*#\1#p' "$3" | head -n 1)
+		fi
+		[ -n "$URL" ] && curl -sS "$URL/api/v1/targets" 2>/dev/null | grep -q '"up": *true' && break
+		sleep 0.01
+	done
+}
