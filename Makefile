@@ -137,6 +137,13 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o \
 		$(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(UTIL_SRC) $(VI_SRC))
 	clang -fsanitize=fuzzer,address,undefined -pthread -o $@ $^ $(LIBS)
+# The targets of the agent's and the plugin's parsers (HTTP action bodies, the remediation
+# state file, the agent's JSON in check_vsphere, --extra-opts files) link those parts too.
+FUZZ_WIDE := $(FUZZ_BUILD)/fuzz_actions $(FUZZ_BUILD)/fuzz_plugin
+$(FUZZ_WIDE): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o \
+		$(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(UTIL_SRC) $(VI_SRC) $(COL_SRC) $(AGENT_SRC) \
+		$(PLUGIN_SRC))
+	clang -fsanitize=fuzzer,address,undefined -pthread -o $@ $^ $(LIBS)
 
 deps:
 	@sh scripts/deps.sh
