@@ -65,10 +65,11 @@ like "$(cat "$AGENT_LOG")" 'no object at inventory path /DC0/host/nowhere' "and 
 vm=$(grep '^vsphere_vm_power_state{target="c1".*_VM0".*state="poweredOn"} 1' "$W/m" | head -n 1 |
 	sed 's/.*vm_id="\([^"]*\)".*/\1/')
 soap_login >/dev/null
-soap Rename_Task "<_this type=\"VirtualMachine\">$vm</_this><newName>renamed_VM1</newName>" >/dev/null
-wait_count 0 "^vsphere_vm_power_state{target=\"c1\".*vm_id=\"$vm\""
+r=$(soap Rename_Task "<_this type=\"VirtualMachine\">$vm</_this><newName>renamed_VM1</newName>")
+like "$r" '<Rename_TaskResponse' "Rename_Task of $vm into the exclusion is accepted"
 i=0
-while grep -q "^vsphere_vm_power_state{target=\"c1\".*vm_id=\"$vm\"" "$W/m" && [ $i -lt 50 ]; do
+metrics >"$W/m"
+while grep -q "^vsphere_vm_power_state{target=\"c1\".*vm_id=\"$vm\"" "$W/m" && [ $i -lt 200 ]; do
 	sleep 0.1
 	metrics >"$W/m"
 	i=$((i + 1))
@@ -76,8 +77,9 @@ done
 is "$(grep -c "vm_id=\"$vm\"" "$W/m")" 0 "a VM renamed into the exclusion has no series"
 is "$(grep -c "entity_id=\"$vm\"" "$W/m")" 0 "and neither has its rename task"
 is "$(curl -sS "$AGENT_URL/api/v1/vms?id=$vm")" "[]" "and /api/v1/vms does not list it"
-soap Rename_Task "<_this type=\"VirtualMachine\">$vm</_this><newName>back_VM0</newName>" >/dev/null
-wait_value 1 10 vsphere_vm_power_state "vm_id=\"$vm\"" 'vm="back_VM0"' 'state="poweredOn"'
+r=$(soap Rename_Task "<_this type=\"VirtualMachine\">$vm</_this><newName>back_VM0</newName>")
+like "$r" '<Rename_TaskResponse' "and renaming it back"
+wait_value 1 20 vsphere_vm_power_state "vm_id=\"$vm\"" 'vm="back_VM0"' 'state="poweredOn"'
 is "$GOT" 1 "renamed back out of it, it has them again"
 like "$(curl -sS "$AGENT_URL/api/v1/vms?id=$vm")" '"name":"back_VM0"' "and /api/v1/vms lists it again"
 wait_count 1 "^vsphere_task_info{.*entity_id=\"$vm\""
