@@ -131,21 +131,7 @@ static char *render(enum api_list what, struct snapshot *const *snaps, size_t n,
 		if (rc < 0)
 			goto out_free;
 	}
-	text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (text) {
-		size_t l = strlen(text);
-		char *t = realloc(text, l + 2);
-
-		if (!t) {
-			free(text);
-			text = NULL;
-			goto out_free;
-		}
-		text = t;
-		text[l] = '\n';
-		text[l + 1] = '\0';
-		*len = l + 1;
-	}
+	text = api_json_text(out, len);
 out_free:
 	json_decref(out);
 	return text;
@@ -246,4 +232,25 @@ char *api_render_objects(enum snap_kind kind, struct snapshot *const *snaps, siz
 		return NULL;
 	}
 	return buf_detach(&b, len);
+}
+
+char *api_json_text(const json_t *v, size_t *len)
+{
+	char *s = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	char *t;
+	size_t l;
+
+	*len = 0;
+	if (!s)
+		return NULL;
+	l = strlen(s);
+	t = realloc(s, l + 2);
+	if (!t) {
+		free(s);
+		return NULL;
+	}
+	t[l] = '\n';
+	t[l + 1] = '\0';
+	*len = l + 1;
+	return t;
 }

@@ -2,6 +2,7 @@
 #ifndef VIMON_AGENT_API_H
 #define VIMON_AGENT_API_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "agent/snapshot.h"
@@ -56,5 +57,12 @@ struct api_filter {
  */
 char *api_render_objects(enum snap_kind kind, struct snapshot *const *snaps, size_t n,
 			 const struct api_filter *f, size_t *len);
+
+/*
+ * The JSON text of v as the API serves it (indented, members in order) followed by a
+ * newline: a malloc'd string of *len bytes the caller frees, or NULL (*len 0) when out of
+ * memory.
+ */
+char *api_json_text(const json_t *v, size_t *len);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/api.h"
 #include "agent/rem_internal.h"
 #include "vi/lifecycle.h"
 #include "vi/task.h"
@@ -24,7 +25,6 @@ static unsigned reply_json(unsigned status, const char *result, const char *mess
 			   char **out, size_t *len)
 {
 	json_t *o = extra ? extra : json_object();
-	char *s;
 
 	*out = NULL;
 	*len = 0;
@@ -32,22 +32,9 @@ static unsigned reply_json(unsigned status, const char *result, const char *mess
 		return 500;
 	json_object_set_new(o, "result", rem_jstr(result));
 	json_object_set_new(o, "message", rem_jstr(message));
-	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	*out = api_json_text(o, len);
 	json_decref(o);
-	if (s) {
-		size_t l = strlen(s);
-		char *t = realloc(s, l + 2);
-
-		if (!t) {
-			free(s);
-			return 500;
-		}
-		t[l] = '\n';
-		t[l + 1] = '\0';
-		*out = t;
-		*len = l + 1;
-	}
-	return status;
+	return *out ? status : 500;
 }
 
 /* A copy of the pending question (target, vm_id, question_id) from the
@@ -481,28 +468,18 @@ unsigned remediation_post(struct remediation *r, const char *path, const char *b
 
 char *remediation_decisions(struct remediation *r, size_t *len)
 {
-	char *s, *t;
-	size_t l;
+	char *t;
 
-	*len = 0;
-	if (!r)
-		s = strdup("[]");
-	else {
-		pthread_mutex_lock(&r->lock);
-		s = json_dumps(r->ring, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		pthread_mutex_unlock(&r->lock);
+	if (!r) {
+		json_t *empty = json_array();
+		char *s = api_json_text(empty, len);
+
+		json_decref(empty);
+		return s;
 	}
-	if (!s)
-		return NULL;
-	l = strlen(s);
-	t = realloc(s, l + 2);
-	if (!t) {
-		free(s);
-		return NULL;
-	}
-	t[l] = '\n';
-	t[l + 1] = '\0';
-	*len = l + 1;
+	pthread_mutex_lock(&r->lock);
+	t = api_json_text(r->ring, len);
+	pthread_mutex_unlock(&r->lock);
 	return t;
 }
 
@@ -514,22 +491,8 @@ char *remediation_actions_json(const struct remediation *r, size_t *len)
 			  "dry_run", r && r->dry_run, "actions",
 			  on ? json_pack("[s,s]", "/api/v1/questions/answer", "/api/v1/vms/power")
 			     : json_array());
-	char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	char *t;
-	size_t l;
+	char *s = api_json_text(o, len);
 
 	json_decref(o);
-	*len = 0;
-	if (!s)
-		return NULL;
-	l = strlen(s);
-	t = realloc(s, l + 2);
-	if (!t) {
-		free(s);
-		return NULL;
-	}
-	t[l] = '\n';
-	t[l + 1] = '\0';
-	*len = l + 1;
-	return t;
+	return s;
 }
