@@ -169,6 +169,9 @@ def cmd_test(agent, sim, target, vm, vm_name, qtext, other_vm, token):
     try:
         d.get_log("performance")  # the browser's own start-up pages
         d.get(agent + "/")
+        # the script's first poll may redraw the server-rendered questions: look at the page
+        # after it, or the elements found before it go stale
+        wait_for(d, lambda x: x.find_element(By.ID, "status").text.startswith("Updated"), 15)
         arts = articles(d, vm)
         t.check(len(arts) == 1, "/ shows the question pending on %s" % vm, d.page_source[:2000])
         if not arts:
