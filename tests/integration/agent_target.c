@@ -532,7 +532,7 @@ static void test_task_blocked(void **state)
 	/* the simulator names the task after its method, without the _Task suffix */
 	snprintf(line, sizeof(line), "task_id=\"%s\",task=\"PowerOn", task);
 	snprintf(tail, sizeof(tail), "entity=\"odd/slash\",entity_id=\"%s\"} 1", vm);
-	assert_true(wait_match("vsphere_task_blocked{target=\"sim\",", line, tail, 5));
+	assert_true(wait_match("vsphere_task_blocked{target=\"sim\",", line, tail, 15));
 	{
 		/* one snapshot says both: blocked, and running */
 		char *text = current_text();
@@ -560,7 +560,7 @@ static void test_task_blocked(void **state)
 	/* answering the question unblocks and completes it */
 	assert_int_equal(vi_vm_answer(s, vm, "q-int-1", "2", &e), 0);
 	assert_true(
-		wait_match("vsphere_task_info{target=\"sim\",", line, "state=\"success\"} 1", 5));
+		wait_match("vsphere_task_info{target=\"sim\",", line, "state=\"success\"} 1", 15));
 	{
 		char *text = current_text();
 
@@ -610,7 +610,7 @@ static void test_task_only_blocked(void **state)
 	if (vi_vm_power_on(s, vm, &task, &e) < 0)
 		fail_msg("power on: %s", e.msg);
 	snprintf(line, sizeof(line), "task_id=\"%s\",task=\"PowerOn", task);
-	assert_true(wait_match("vsphere_task_blocked{target=\"tasks\",", line, "} 1", 5));
+	assert_true(wait_match("vsphere_task_blocked{target=\"tasks\",", line, "} 1", 15));
 	text = current_text();
 	assert_null(strstr(text, "vsphere_vm_question_pending"));
 	assert_null(strstr(text, "vsphere_vm_info"));
@@ -622,8 +622,8 @@ static void test_task_only_blocked(void **state)
 		snapshot_put(snap);
 	}
 	assert_int_equal(vi_vm_answer(s, vm, "q-task-only", "2", &e), 0);
-	assert_true(
-		wait_match("vsphere_task_info{target=\"tasks\",", line, "state=\"success\"} 1", 5));
+	assert_true(wait_match("vsphere_task_info{target=\"tasks\",", line, "state=\"success\"} 1",
+			       15));
 	target_stop(tgt);
 	tgt = all;
 	free(task);
