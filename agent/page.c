@@ -504,6 +504,17 @@ static bool decision_of(const json_t *d, const char *target, const char *vm_id)
 	       (!vm_id || (jstr(d, "vm_id") && strcmp(jstr(d, "vm_id"), vm_id) == 0));
 }
 
+/* A decision's choice key and, when known, its label: "1 (Yes)". */
+static void add_choice(struct buf *b, const json_t *d, const char *label)
+{
+	page_add_text(b, jstr(d, "choice"));
+	if (label) {
+		buf_adds(b, " (");
+		page_add_text(b, label);
+		buf_adds(b, ")");
+	}
+}
+
 /* The decisions table, newest first (only those on vm_id of target when given). */
 static void add_decisions(struct page_ctx *x, const char *target, const char *vm_id)
 {
@@ -544,12 +555,7 @@ static void add_decisions(struct page_ctx *x, const char *target, const char *vm
 		page_add_text(b, jstr(d, "decision"));
 		if (jstr(d, "choice") && *jstr(d, "choice")) {
 			buf_adds(b, ", choice ");
-			page_add_text(b, jstr(d, "choice"));
-			if (label) {
-				buf_adds(b, " (");
-				page_add_text(b, label);
-				buf_adds(b, ")");
-			}
+			add_choice(b, d, label);
 		}
 		buf_adds(b, "</td><td class=\"result\">");
 		page_add_text(b, jstr(d, "result"));
@@ -583,12 +589,7 @@ static void add_answered(struct page_ctx *x, const char *target, const char *vm_
 		buf_adds(b, "<p class=\"answered\">Question <code>");
 		page_add_text(b, jstr(d, "question_id"));
 		buf_adds(b, "</code> was answered with choice ");
-		page_add_text(b, jstr(d, "choice"));
-		if (label) {
-			buf_adds(b, " (");
-			page_add_text(b, label);
-			buf_adds(b, ")");
-		}
+		add_choice(b, d, label);
 		buf_adds(b, " by ");
 		add_decided_by(b, d);
 		if (!isnan(ts)) {
