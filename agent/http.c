@@ -46,12 +46,12 @@ struct http_server {
 	struct http_source src;
 	struct metrics_cache *cache;
 	struct process_metrics *process; /* process_* and vimon_build_info */
-	/* The newest page served (with our reference) and its responses: [0]
-	 * plain, [1] gzip, created on first use. Only a page with a larger build
-	 * number replaces it, so a scrape never goes back in time. */
+	/* The newest page served (with our reference) and its gzip response,
+	 * created on first use. Only a page with a larger build number replaces
+	 * it, so a scrape never goes back in time. */
 	pthread_mutex_t resp_lock;
 	struct metrics_page *resp_page;
-	struct MHD_Response *resp[2];
+	struct MHD_Response *resp; /* over resp_page's gzip body */
 	/* libmicrohttpd's messages (a client flood would repeat them) */
 	pthread_mutex_t log_lock;
 	struct log_backoff log_backoff;
@@ -207,46 +207,36 @@ static enum MHD_Result serve_error(struct MHD_Connection *c, const char *what)
 	return queue_and_drop(c, MHD_HTTP_INTERNAL_SERVER_ERROR, r);
 }
 
-/* What a plain /metrics response holds until MHD is done with it. */
-struct plain_body {
-	struct metrics_page *page;
-	struct MHD_IoVec *iov;
-};
-
-static void plain_body_free(void *cls)
+static ssize_t plain_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct plain_body *pb = cls;
+	long n;
 
-	metrics_page_put(pb->page);
-	free(pb->iov);
-	free(pb);
+	(void)pos; /* the reader is sequential, and MHD reads in order */
+	n = metrics_reader_read(cls, buf, max);
+	if (n < 0) {
+		log_msg(LOG_LEVEL_ERROR, "http: /metrics: the page does not inflate");
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	return n ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
 }
 
-/* A response over the page's plain body: the pieces are sent as they are
- * (header lines and the snapshots' samples), nothing is copied. */
+static void plain_free(void *cls)
+{
+	metrics_reader_free(cls);
+}
+
+/* A response over the page's plain body, inflated from its gzip body as it is
+ * sent (a request of its own: the reader is sequential). */
 static struct MHD_Response *plain_response(struct metrics_page *page)
 {
-	struct plain_body *pb = calloc(1, sizeof(*pb));
+	struct metrics_reader *rd = metrics_reader_new(page);
 	struct MHD_Response *r;
-	size_t i;
 
-	if (!pb)
+	if (!rd)
 		return NULL;
-	pb->iov = calloc(page->niov ? page->niov : 1, sizeof(*pb->iov));
-	if (!pb->iov || page->niov > 0xffffffffu) {
-		free(pb->iov);
-		free(pb);
-		return NULL;
-	}
-	for (i = 0; i < page->niov; i++) {
-		pb->iov[i].iov_base = page->iov[i].base;
-		pb->iov[i].iov_len = page->iov[i].len;
-	}
-	metrics_page_ref(page);
-	pb->page = page;
-	r = MHD_create_response_from_iovec(pb->iov, (unsigned)page->niov, plain_body_free, pb);
+	r = MHD_create_response_from_callback(page->len, 64 * 1024, plain_read, rd, plain_free);
 	if (!r)
-		plain_body_free(pb);
+		metrics_reader_free(rd);
 	return r;
 }
 
@@ -307,7 +297,7 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 {
 	struct snapshot *stack[HTTP_STACK_TARGETS], **snaps;
 	struct metrics_page *page = NULL, *old_page = NULL;
-	struct MHD_Response *old[2] = {NULL, NULL}, *r;
+	struct MHD_Response *old = NULL, *r;
 	enum MHD_Result ret = MHD_NO;
 	unsigned long epoch = 0;
 	const char *ae;
@@ -327,34 +317,37 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 		return serve_error(c, e.msg);
 	ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	gzip = metrics_accepts_gzip(ae) ? 1 : 0;
+	if (!gzip) {
+		/* inflated for this request: a response object of its own */
+		r = page_response(page, 0);
+		metrics_page_put(page);
+		return r ? queue_and_drop(c, MHD_HTTP_OK, r) : serve_error(c, "out of memory");
+	}
 	/*
-	 * One response object per page and encoding, queued by every request
-	 * while the page is current (MHD counts its users): no copy of the body
-	 * and no allocation per scrape. Pages are compared by build number: a
-	 * request that got its page before another request installed a newer one
-	 * serves the newer one, never reinstalls its own.
+	 * One gzip response object per page, queued by every request while the
+	 * page is current (MHD counts its users): no copy of the body and no
+	 * allocation per scrape. Pages are compared by build number: a request
+	 * that got its page before another request installed a newer one serves
+	 * the newer one, never reinstalls its own.
 	 */
 	pthread_mutex_lock(&s->resp_lock);
 	if (!s->resp_page || page->build > s->resp_page->build) {
-		old[0] = s->resp[0];
-		old[1] = s->resp[1];
-		s->resp[0] = s->resp[1] = NULL;
+		old = s->resp;
+		s->resp = NULL;
 		old_page = s->resp_page;
 		metrics_page_ref(page);
 		s->resp_page = page;
 	}
 	/* an older page (another request installed a newer one meanwhile) is not served */
-	if (!s->resp[gzip])
-		s->resp[gzip] = page_response(s->resp_page, gzip);
-	r = s->resp[gzip];
+	if (!s->resp)
+		s->resp = page_response(s->resp_page, 1);
+	r = s->resp;
 	if (r)
 		ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 	pthread_mutex_unlock(&s->resp_lock);
 	/* Connections still sending the old page keep it alive through MHD. */
-	if (old[0])
-		MHD_destroy_response(old[0]);
-	if (old[1])
-		MHD_destroy_response(old[1]);
+	if (old)
+		MHD_destroy_response(old);
 	metrics_page_put(old_page);
 	metrics_page_put(page);
 	return ret;
@@ -1267,10 +1260,8 @@ void http_stop(struct http_server *s)
 		MHD_destroy_response(s->not_allowed);
 	if (s->not_allowed_post)
 		MHD_destroy_response(s->not_allowed_post);
-	if (s->resp[0])
-		MHD_destroy_response(s->resp[0]);
-	if (s->resp[1])
-		MHD_destroy_response(s->resp[1]);
+	if (s->resp)
+		MHD_destroy_response(s->resp);
 	metrics_page_put(s->resp_page);
 	pthread_mutex_destroy(&s->resp_lock);
 	pthread_mutex_destroy(&s->log_lock);

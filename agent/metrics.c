@@ -10,10 +10,6 @@
 #include <time.h>
 #include <zlib.h>
 
-/* zlib level: the page is rebuilt on a scrape after each change, so favour
- * speed; Prometheus text still shrinks about tenfold. */
-#define METRICS_GZIP_LEVEL 1
-
 /* While the next page is built, a request gets the cached one only when its
  * build started less than this many seconds ago; otherwise it waits for the
  * build (an idle cache's page may be minutes old). */
@@ -112,29 +108,88 @@ void metrics_page_ref(struct metrics_page *p)
 
 void metrics_page_put(struct metrics_page *p)
 {
-	size_t i;
-
 	if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	for (i = 0; i < p->nsnaps; i++)
-		snapshot_put(p->snaps[i]);
-	free(p->snaps);
-	free(p->headers);
-	free(p->fams);
-	free(p->keys);
-	free(p->keylens);
-	free(p->iovs);
 	free(p->gzdata);
 	free(p);
 }
 
+/* The page's plain body, inflated from its gzip body. */
+struct metrics_reader {
+	struct metrics_page *page; /* a reference */
+	z_stream zs;
+	size_t done; /* plain bytes given */
+	bool failed;
+};
+
+struct metrics_reader *metrics_reader_new(struct metrics_page *p)
+{
+	struct metrics_reader *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	/* 16 + 15: a gzip member, 32 KiB window */
+	if (inflateInit2(&r->zs, 16 + 15) != Z_OK) {
+		free(r);
+		return NULL;
+	}
+	metrics_page_ref(p);
+	r->page = p;
+	r->zs.next_in = (unsigned char *)p->gz;
+	r->zs.avail_in = (uInt)p->gzlen;
+	return r;
+}
+
+long metrics_reader_read(struct metrics_reader *r, char *out, size_t max)
+{
+	size_t got;
+	int rc;
+
+	if (r->failed)
+		return -1;
+	if (r->done == r->page->len)
+		return 0;
+	if (max > r->page->len - r->done)
+		max = r->page->len - r->done;
+	if (max > 1u << 30)
+		max = 1u << 30;
+	r->zs.next_out = (unsigned char *)out;
+	r->zs.avail_out = (uInt)max;
+	rc = inflate(&r->zs, Z_SYNC_FLUSH);
+	got = max - r->zs.avail_out;
+	r->done += got;
+	/* the page was built here: a body that does not inflate to its length is a bug */
+	if ((rc != Z_OK && rc != Z_STREAM_END) || got == 0 ||
+	    (rc == Z_STREAM_END && r->done != r->page->len)) {
+		r->failed = true;
+		return -1;
+	}
+	return (long)got;
+}
+
+void metrics_reader_free(struct metrics_reader *r)
+{
+	if (!r)
+		return;
+	inflateEnd(&r->zs);
+	metrics_page_put(r->page);
+	free(r);
+}
+
 int metrics_page_text(const struct metrics_page *p, struct buf *out)
 {
-	size_t i;
+	struct metrics_reader *r = metrics_reader_new((struct metrics_page *)p);
+	long n = 0;
 
-	for (i = 0; i < p->niov; i++)
-		buf_add(out, p->iov[i].base, p->iov[i].len);
-	return out->failed ? -1 : 0;
+	if (!r || buf_grow(out, p->len) < 0) {
+		metrics_reader_free(r);
+		return -1;
+	}
+	while ((n = metrics_reader_read(r, out->data + out->len, out->alloc - out->len - 1)) > 0)
+		out->len += (size_t)n;
+	out->data[out->len] = '\0';
+	metrics_reader_free(r);
+	return n < 0 || out->len != p->len ? -1 : 0;
 }
 
 struct metrics_cache *metrics_cache_new(void)
@@ -225,71 +280,6 @@ static int cache_fresh(const struct metrics_cache *mc, unsigned long epoch,
 	return 1;
 }
 
-/* One merged family of a page: its HELP/TYPE lines and its gzip member. */
-struct metrics_fam {
-	const char *name; /* borrowed from a snapshot the page holds */
-	size_t hdr_off, hdr_len;
-	size_t gz_off, gz_len; /* its deflate segment in the page's gzip body */
-	unsigned long crc;     /* CRC-32 of its plain text */
-	size_t raw_len;	       /* length of its plain text */
-};
-
-/* Runs deflate until the input is consumed (and the stream ended for
- * Z_FINISH), growing out as needed. 0 or -1. */
-static int deflate_into(z_stream *zs, struct buf *out, int flush)
-{
-	uInt room;
-	int rc;
-
-	for (;;) {
-		if (buf_grow(out, 64 * 1024) < 0)
-			return -1;
-		room = (uInt)(out->alloc - out->len - 1);
-		zs->next_out = (unsigned char *)out->data + out->len;
-		zs->avail_out = room;
-		rc = deflate(zs, flush);
-		if (rc == Z_STREAM_ERROR)
-			return -1;
-		out->len += room - zs->avail_out;
-		out->data[out->len] = '\0';
-		if (flush == Z_FINISH ? rc == Z_STREAM_END : zs->avail_in == 0 && zs->avail_out > 0)
-			return 0;
-	}
-}
-
-/*
- * Appends one raw deflate segment holding the pieces, ended by a sync flush
- * (byte-aligned, no final block), so that segments made by separate streams
- * can be concatenated into one deflate stream; *crc gets the pieces' CRC-32.
- * 0 or -1.
- */
-static int deflate_segment(struct buf *out, const struct metrics_iov *pieces, size_t n,
-			   unsigned long *crc)
-{
-	z_stream zs;
-	size_t i;
-	int ret = -1;
-
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, METRICS_GZIP_LEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	*crc = crc32(0L, Z_NULL, 0);
-	for (i = 0; i < n; i++) {
-		zs.next_in = (unsigned char *)pieces[i].base;
-		zs.avail_in = (uInt)pieces[i].len;
-		*crc = crc32(*crc, (const unsigned char *)pieces[i].base, (uInt)pieces[i].len);
-		if (deflate_into(&zs, out, Z_NO_FLUSH) < 0)
-			goto out_end;
-	}
-	zs.next_in = NULL;
-	zs.avail_in = 0;
-	if (deflate_into(&zs, out, Z_SYNC_FLUSH) == 0)
-		ret = 0;
-out_end:
-	deflateEnd(&zs);
-	return ret;
-}
-
 /* Appends a 32-bit little-endian number. */
 static void add_le32(struct buf *out, unsigned long v)
 {
@@ -299,212 +289,106 @@ static void add_le32(struct buf *out, unsigned long v)
 	buf_add(out, b, 4);
 }
 
-/* 1 when family k of p has the same HELP/TYPE and the very same sample
- * buffers as family j of prev (both pages hold their snapshots, so equal
- * pointers are the same immutable text). */
-static int fam_same(const struct metrics_page *prev, size_t j, const struct metrics_page *p,
-		    size_t k)
+/* Appends text as deflate stored blocks; *crc and *total account for it. */
+static void add_stored(struct buf *out, const char *text, size_t len, unsigned long *crc,
+		       size_t *total)
 {
-	const struct metrics_fam *a = &prev->fams[j], *b = &p->fams[k];
-	size_t i, n = p->nsnaps;
-
-	if (prev->nsnaps != n || a->hdr_len != b->hdr_len ||
-	    memcmp(prev->headers + a->hdr_off, p->headers + b->hdr_off, a->hdr_len) != 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (prev->keys[j * n + i] != p->keys[k * n + i] ||
-		    prev->keylens[j * n + i] != p->keylens[k * n + i])
-			return 0;
-	return 1;
+	*crc = crc32_z(*crc, (const unsigned char *)text, len);
+	*total += len;
+	snap_add_stored(out, text, len);
 }
 
-/* Pass 1: the merged families, their HELP/TYPE lines and sample keys. 0 or -1. */
-static int page_families(struct metrics_page *p)
-{
-	size_t n = p->nsnaps, cap = 0, i, *pos;
-	struct buf hdr;
-	int ret = -1;
-
-	pos = calloc(n ? n : 1, sizeof(*pos));
-	if (!pos)
-		return -1;
-	buf_init(&hdr, 0);
-	for (;;) {
-		const struct snap_family *first = NULL;
-		struct metrics_fam *f;
-
-		for (i = 0; i < n; i++) {
-			const struct snap_family *fam;
-
-			if (pos[i] >= p->snaps[i]->nfamilies)
-				continue;
-			fam = &p->snaps[i]->families[pos[i]];
-			if (!first || strcmp(fam->name, first->name) < 0)
-				first = fam;
-		}
-		if (!first)
-			break;
-		if (p->nfams == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			void *a = realloc(p->fams, ncap * sizeof(*p->fams));
-
-			if (!a)
-				goto out_free;
-			p->fams = a;
-			a = realloc(p->keys, ncap * (n ? n : 1) * sizeof(*p->keys));
-			if (!a)
-				goto out_free;
-			p->keys = a;
-			a = realloc(p->keylens, ncap * (n ? n : 1) * sizeof(*p->keylens));
-			if (!a)
-				goto out_free;
-			p->keylens = a;
-			cap = ncap;
-		}
-		f = &p->fams[p->nfams];
-		f->name = first->name;
-		f->hdr_off = hdr.len;
-		buf_addf(&hdr, "# HELP %s ", first->name);
-		add_help(&hdr, first->help ? first->help : "");
-		buf_addf(&hdr, "\n# TYPE %s %s\n", first->name,
-			 first->type ? first->type : "untyped");
-		f->hdr_len = hdr.len - f->hdr_off;
-		for (i = 0; i < n; i++) {
-			const struct snap_family *fam = NULL;
-
-			if (pos[i] < p->snaps[i]->nfamilies)
-				fam = &p->snaps[i]->families[pos[i]];
-			if (fam && (fam == first || strcmp(fam->name, first->name) == 0)) {
-				p->keys[p->nfams * n + i] = fam->samples;
-				p->keylens[p->nfams * n + i] = fam->len;
-				pos[i]++;
-			} else {
-				p->keys[p->nfams * n + i] = NULL;
-				p->keylens[p->nfams * n + i] = 0;
-			}
-		}
-		p->nfams++;
-	}
-	if (hdr.failed)
-		goto out_free;
-	p->headers = buf_detach(&hdr, NULL);
-	if (p->headers)
-		ret = 0;
-out_free:
-	buf_release(&hdr);
-	free(pos);
-	return ret;
-}
-
-/* The pieces of family k (header, then each snapshot's samples) into out;
- * returns how many. out has room for 1 + 2 * nsnaps. */
-static size_t fam_pieces(const struct metrics_page *p, size_t k, struct metrics_iov *out)
-{
-	size_t i, n = p->nsnaps, m = 0;
-
-	out[m].base = p->headers + p->fams[k].hdr_off;
-	out[m++].len = p->fams[k].hdr_len;
-	for (i = 0; i < n; i++) {
-		const char *samples = p->keys[k * n + i];
-		size_t len = p->keylens[k * n + i];
-
-		if (!samples || !len)
-			continue;
-		out[m].base = samples;
-		out[m++].len = len;
-		if (samples[len - 1] != '\n') {
-			out[m].base = "\n";
-			out[m++].len = 1;
-		}
-	}
-	return m;
-}
-
-/* Builds a page from snaps, reusing prev's compressed families where they
- * did not change; NULL with e set on failure. */
-static struct metrics_page *page_build(struct snapshot *const *snaps, size_t n,
-				       const struct metrics_page *prev, struct err *e)
+/*
+ * Builds a page from snaps: one gzip member whose deflate stream is, family
+ * by family in name order, the HELP/TYPE lines (stored) and then each
+ * snapshot's compressed segments of that family, copied as they are; an empty
+ * final block, then the CRC-32 (combined from the segments') and the length
+ * of the whole text. Nothing is compressed here. NULL with e set on failure.
+ */
+static struct metrics_page *page_build(struct snapshot *const *snaps, size_t n, struct err *e)
 {
 	static const char gzip_header[10] = {0x1f, (char)0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
 	unsigned long crc = crc32(0L, Z_NULL, 0);
 	struct metrics_page *p;
-	size_t i, k, j = 0, per;
-	struct buf gz;
+	size_t *pos, i, total = 0;
+	struct buf gz, hdr;
 
 	p = calloc(1, sizeof(*p));
-	if (!p)
-		goto out_nomem;
-	p->refs = 1;
-	p->snaps = calloc(n ? n : 1, sizeof(*p->snaps));
-	if (!p->snaps)
-		goto out_nomem;
-	for (i = 0; i < n; i++) {
-		if (!snaps[i])
-			continue;
-		snapshot_ref(snaps[i]);
-		p->snaps[p->nsnaps++] = snaps[i];
+	pos = calloc(n ? n : 1, sizeof(*pos));
+	if (!p || !pos) {
+		free(p);
+		free(pos);
+		err_set(e, ERR_NOMEM, "building /metrics: out of memory");
+		return NULL;
 	}
-	if (page_families(p) < 0)
-		goto out_nomem;
-	per = 1 + 2 * p->nsnaps;
-	p->iovs = malloc((p->nfams ? p->nfams : 1) * per * sizeof(*p->iovs));
-	if (!p->iovs)
-		goto out_nomem;
-	/* One gzip member: header, the families' deflate segments, an empty
-	 * final block, then the CRC-32 and length of the whole text. */
+	p->refs = 1;
 	buf_init(&gz, 0);
+	buf_init(&hdr, 0);
+	for (i = 0; i < n; i++)
+		if (snaps[i])
+			for (size_t k = 0; k < snaps[i]->nfamilies; k++)
+				total += snaps[i]->families[k].len;
+	buf_grow(&gz, total / 12 + 4096);
 	buf_add(&gz, gzip_header, sizeof(gzip_header));
-	for (k = 0; k < p->nfams; k++) {
-		struct metrics_fam *f = &p->fams[k];
-		struct metrics_iov *pieces = p->iovs + p->niov;
-		size_t m = fam_pieces(p, k, pieces);
-		int reused = 0;
+	for (;;) {
+		const struct snap_family *first = NULL;
 
-		f->raw_len = 0;
-		for (i = 0; i < m; i++)
-			f->raw_len += pieces[i].len;
-		p->len += f->raw_len;
-		f->gz_off = gz.len;
-		if (prev) {
-			while (j < prev->nfams && strcmp(prev->fams[j].name, f->name) < 0)
-				j++;
-			if (j < prev->nfams && strcmp(prev->fams[j].name, f->name) == 0 &&
-			    fam_same(prev, j, p, k)) {
-				buf_add(&gz, prev->gz + prev->fams[j].gz_off, prev->fams[j].gz_len);
-				f->crc = prev->fams[j].crc;
-				p->gz_reused += prev->fams[j].gz_len;
-				reused = 1;
-			}
+		for (i = 0; i < n; i++) {
+			const struct snap_family *f;
+
+			if (!snaps[i] || pos[i] >= snaps[i]->nfamilies)
+				continue;
+			f = &snaps[i]->families[pos[i]];
+			if (!first || strcmp(f->name, first->name) < 0)
+				first = f;
 		}
-		if (!reused && deflate_segment(&gz, pieces, m, &f->crc) < 0)
-			gz.failed = true;
-		f->gz_len = gz.len - f->gz_off;
-		crc = crc32_combine(crc, f->crc, (z_off_t)f->raw_len);
-		p->niov += m;
+		if (!first)
+			break;
+		buf_reset(&hdr);
+		buf_addf(&hdr, "# HELP %s ", first->name);
+		add_help(&hdr, first->help ? first->help : "");
+		buf_addf(&hdr, "\n# TYPE %s %s\n", first->name,
+			 first->type ? first->type : "untyped");
+		add_stored(&gz, hdr.data, hdr.len, &crc, &p->len);
+		for (i = 0; i < n; i++) {
+			const struct snap_family *f;
+
+			if (!snaps[i] || pos[i] >= snaps[i]->nfamilies)
+				continue;
+			f = &snaps[i]->families[pos[i]];
+			if (f != first && strcmp(f->name, first->name) != 0)
+				continue;
+			for (size_t k = 0; k < f->nsegs; k++) {
+				const struct snap_seg *g = f->segs[k];
+
+				buf_add(&gz, g->gz, g->gzlen);
+				crc = crc32_combine(crc, g->crc, (z_off_t)g->raw_len);
+				p->len += g->raw_len;
+			}
+			pos[i]++;
+		}
 	}
 	buf_add(&gz, "\x03\x00", 2); /* final fixed-Huffman block, empty */
 	add_le32(&gz, crc);
 	add_le32(&gz, (unsigned long)(p->len & 0xffffffffUL));
-	if (gz.failed) {
+	free(pos);
+	if (gz.failed || hdr.failed) {
+		buf_release(&hdr);
 		buf_release(&gz);
-		goto out_nomem;
+		free(p);
+		err_set(e, ERR_NOMEM, "building /metrics: out of memory");
+		return NULL;
 	}
+	buf_release(&hdr);
 	p->gzdata = (unsigned char *)buf_detach(&gz, &p->gzlen);
-	if (!p->gzdata)
-		goto out_nomem;
 	p->gz = p->gzdata;
-	p->iov = p->iovs;
 	return p;
-out_nomem:
-	err_set(e, ERR_NOMEM, "building /metrics: out of memory");
-	metrics_page_put(p);
-	return NULL;
 }
 
 int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snapshot *const *snaps,
 		      size_t n, struct metrics_page **out, struct err *e)
 {
-	struct metrics_page *p, *prev;
+	struct metrics_page *p;
 	void (*hook)(void *ud);
 	unsigned long *gens;
 	double start;
@@ -540,18 +424,12 @@ int metrics_cache_get(struct metrics_cache *mc, unsigned long epoch, struct snap
 	}
 	mc->building = true;
 	start = mono_now();
-	prev = mc->page;
-	if (prev)
-		metrics_page_ref(prev);
 	hook = mc->hook;
 	pthread_mutex_unlock(&mc->lock);
 
-	/* only builders replace mc->page and one builds at a time: prev stays
-	 * the cached page until we install ours */
 	if (hook)
 		hook(mc->hook_ud);
-	p = page_build(snaps, n, prev, e);
-	metrics_page_put(prev);
+	p = page_build(snaps, n, e);
 
 	pthread_mutex_lock(&mc->lock);
 	mc->building = false;

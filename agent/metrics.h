@@ -9,47 +9,39 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-/* One piece of a page's plain body (points into the page or its snapshots). */
-struct metrics_iov {
-	const char *base;
-	size_t len;
-};
-
-/* One merged family of a page (internal to agent/metrics.c). */
-struct metrics_fam;
-
 /*
  * One merged exposition, shared by the HTTP threads that serve it. Never
  * changed once built; freed when the last reference goes (metrics_page_put).
  *
- * The plain body is not copied: it is the sequence iov[0..niov) of pieces
- * pointing at the page's HELP/TYPE lines and at the snapshots' sample text
- * (the page holds a reference on each snapshot). The gzip body is one gzip
- * member whose deflate stream is the concatenation of one independently
- * compressed, sync-flushed segment per family (CRC-32s combined): a family
- * whose samples did not change since the previous page keeps its segment, so
- * a rebuild compresses only what changed.
+ * Only the gzip body is kept: one gzip member whose deflate stream is the
+ * concatenation of the families' segments, compressed when each family was
+ * rendered (agent/snapshot.h), with their CRC-32s combined; building a page
+ * compresses nothing. The plain body is inflated from it for the clients that
+ * do not take gzip (metrics_reader), so no target's text is held whole.
  */
 struct metrics_page {
-	const struct metrics_iov *iov;
-	size_t niov;
-	size_t len;		 /* plain body length, the sum of the pieces */
+	size_t len;		 /* plain body length */
 	const unsigned char *gz; /* the gzip body */
 	size_t gzlen;
 	unsigned long build; /* its cache's build number: a larger one is newer */
 	int refs;	     /* atomic */
 	/* internal */
-	struct snapshot **snaps;
-	size_t nsnaps;
-	char *headers;
-	struct metrics_fam *fams;
-	size_t nfams;
-	const char **keys; /* nfams * nsnaps sample pointers (NULL: absent) */
-	size_t *keylens;
-	struct metrics_iov *iovs;
 	unsigned char *gzdata;
-	size_t gz_reused; /* bytes of gzip taken over from the previous page */
 };
+
+/* The plain body of a page, inflated piece by piece. */
+struct metrics_reader;
+
+/* A reader of p from its start (it holds a reference on p); NULL when out of
+ * memory. */
+struct metrics_reader *metrics_reader_new(struct metrics_page *p);
+
+/* Fills out with up to max next bytes of the plain body: how many (0 at its
+ * end), or -1 when the body does not inflate (a bug). */
+long metrics_reader_read(struct metrics_reader *r, char *out, size_t max);
+
+/* NULL is fine. */
+void metrics_reader_free(struct metrics_reader *r);
 
 /* Test hook (only the unit tests call it): the plain body of p flattened into
  * out. 0 or -1 (out failed). */

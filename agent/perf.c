@@ -414,15 +414,13 @@ static void add_self(struct buf *b, const char *family, const char *target, doub
 static int add_family(struct snapshot *s, const char *name, const char *help, const char *type,
 		      struct buf *b)
 {
-	size_t len = 0;
-	char *text;
+	int rc;
 
 	if (b->failed)
 		return -1;
-	text = buf_detach(b, &len);
-	if (!text)
-		return -1;
-	return snapshot_add_family_take(s, name, help, type, text, len);
+	rc = snapshot_add_family(s, name, help, type, b->data, b->len);
+	buf_release(b);
+	return rc;
 }
 
 static int render_counter(struct perf_worker *w, unsigned t, size_t c, struct snapshot *s)
@@ -513,8 +511,6 @@ static struct snapshot *render(struct perf_worker *w)
 	}
 	buf_release(&b);
 	snapshot_sort(s);
-	if (snapshot_make_shareable(s) < 0)
-		goto out_fail;
 	return s;
 
 out_fail:

@@ -510,27 +510,51 @@ static size_t size_hint(const struct col_metric *m, size_t n)
 	return n * lines * line;
 }
 
-/* Moves a family's samples into the snapshot, trimmed to size (no copy of the text). */
-static int take_family(struct snapshot *s, const struct col_metric *m, struct buf *b)
-{
-	size_t len = 0;
-	char *text = buf_detach(b, &len);
-	char *trimmed;
+/* The segments of one family being rendered. */
+struct seg_list {
+	struct snap_seg **v;
+	size_t n, cap;
+};
 
-	if (!text)
+/* Compresses b (then emptied) into a new segment at the end of l. 0 or -1. */
+static int seg_cut(struct snap_deflater *d, struct buf *b, struct seg_list *l)
+{
+	struct snap_seg *g;
+
+	if (b->len == 0)
+		return 0;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 8;
+		struct snap_seg **v = realloc(l->v, ncap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = ncap;
+	}
+	g = snap_seg_new(d, b->data, b->len);
+	if (!g)
 		return -1;
-	trimmed = realloc(text, len + 1);
-	if (trimmed)
-		text = trimmed;
-	return snapshot_add_family_take(s, m->family, m->help, m->type ? m->type : "gauge", text,
-					len);
+	l->v[l->n++] = g;
+	buf_reset(b);
+	return 0;
+}
+
+static void seg_list_release(struct seg_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		snap_seg_put(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }
 
 static int render_one(struct render_ctx *x, const struct collector *c, const bool *want,
 		      struct snapshot *s, struct err *e)
 {
-	size_t nrows = col_nmetrics(c);
+	size_t nrows = col_nmetrics(c), nobj = 0;
 	int type = inventory_type_index(x->inv, c->type);
+	struct snap_deflater *d;
+	struct seg_list *segs;
 	struct buf *bufs;
 	struct row_slots *rs;
 	struct buf prefix;
@@ -540,9 +564,13 @@ static int render_one(struct render_ctx *x, const struct collector *c, const boo
 		return 0;
 	bufs = calloc(nrows, sizeof(*bufs));
 	rs = calloc(nrows, sizeof(*rs));
-	if (!bufs || !rs) {
+	segs = calloc(nrows, sizeof(*segs));
+	d = snap_deflater_new();
+	if (!bufs || !rs || !segs || !d) {
 		free(bufs);
 		free(rs);
+		free(segs);
+		snap_deflater_free(d);
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < nrows && type >= 0; i++) {
@@ -557,11 +585,16 @@ static int render_one(struct render_ctx *x, const struct collector *c, const boo
 			rs[i].labels[l] = inventory_slot(x->inv, t, m->labels[l].path);
 	}
 	for (size_t i = 0; i < nrows; i++) {
+		size_t n = type >= 0 ? x->inv->types[type].count : 0;
+
 		buf_init(&bufs[i], 0);
 		if (type >= 0 && (!want || want[i]) && c->special == COL_SPECIAL_NONE)
-			buf_grow(&bufs[i], size_hint(&c->metrics[i], x->inv->types[type].count));
+			buf_grow(&bufs[i], size_hint(&c->metrics[i],
+						     n < SNAP_SEG_OBJECTS ? n : SNAP_SEG_OBJECTS));
 	}
 	buf_init(&prefix, 0);
+	/* the text is compressed a segment of SNAP_SEG_OBJECTS objects at a
+	 * time: a family is never held whole */
 	for (const struct inv_obj *o = type >= 0 ? x->inv->types[type].head : NULL; o;
 	     o = o->next) {
 		if ((c->special == COL_SPECIAL_QUESTION && !o->question) ||
@@ -576,17 +609,31 @@ static int render_one(struct render_ctx *x, const struct collector *c, const boo
 			if (!want || want[i])
 				render_row(x, &bufs[i], o, &c->metrics[i], &rs[i], &prefix);
 		}
+		if (++nobj % SNAP_SEG_OBJECTS)
+			continue;
+		for (size_t i = 0; i < nrows; i++) {
+			if (bufs[i].failed || seg_cut(d, &bufs[i], &segs[i]) < 0) {
+				err_set(e, ERR_NOMEM, "out of memory rendering %s",
+					c->metrics[i].family);
+				goto out_free;
+			}
+		}
 	}
 	for (size_t i = 0; i < nrows; i++) {
 		const struct col_metric *m = &c->metrics[i];
+		size_t n;
 
 		if (want && !want[i])
 			continue;
-		if (bufs[i].failed || prefix.failed || x->tmp.failed) {
+		if (bufs[i].failed || prefix.failed || x->tmp.failed ||
+		    seg_cut(d, &bufs[i], &segs[i]) < 0) {
 			err_set(e, ERR_NOMEM, "out of memory rendering %s", m->family);
 			goto out_free;
 		}
-		if (take_family(s, m, &bufs[i]) < 0) {
+		n = segs[i].n;
+		segs[i].n = 0; /* taken, on failure too */
+		if (snapshot_add_family_segs(s, m->family, m->help, m->type ? m->type : "gauge",
+					     segs[i].v, n) < 0) {
 			err_set(e, ERR_NOMEM, "out of memory");
 			goto out_free;
 		}
@@ -594,10 +641,14 @@ static int render_one(struct render_ctx *x, const struct collector *c, const boo
 	rc = 0;
 
 out_free:
-	for (size_t i = 0; i < nrows; i++)
+	for (size_t i = 0; i < nrows; i++) {
 		buf_release(&bufs[i]);
+		seg_list_release(&segs[i]);
+	}
 	free(bufs);
 	free(rs);
+	free(segs);
+	snap_deflater_free(d);
 	buf_release(&prefix);
 	return rc;
 }

@@ -7,16 +7,67 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One metric family of one target: sample lines only (no HELP/TYPE), so that
- * /metrics can merge targets family by family with one HELP/TYPE each. */
+#include "util/buf.h"
+
+/*
+ * A piece of a family's sample lines, kept compressed: one raw deflate
+ * segment ended by a sync flush (byte-aligned, no final block), so that the
+ * segments of any families and targets concatenate into one deflate stream
+ * (the gzip /metrics body is built by copying them). Shared read-only
+ * (reference counted) between the snapshots whose families hold it.
+ */
+struct snap_seg {
+	int refs;	   /* atomic */
+	size_t raw_len;	   /* length of the sample lines it holds */
+	unsigned long crc; /* their CRC-32 */
+	size_t gzlen;
+	unsigned char gz[];
+};
+
+/*
+ * One metric family of one target: sample lines only (no HELP/TYPE), so that
+ * /metrics can merge targets family by family with one HELP/TYPE each. The
+ * lines are held compressed, cut in segments at line ends (the renderer cuts
+ * one per SNAP_SEG_OBJECTS objects, so that a family rendered again can keep
+ * the segments of objects that did not change); a target's text is never held
+ * whole in memory. snap_family_text() gives it back.
+ */
 struct snap_family {
 	char *name; /* "vsphere_vm_power_state" */
 	char *help;
 	const char *type; /* "gauge", "counter", "histogram" (static string) */
-	char *samples;	  /* lines "name{labels} value\n" */
-	size_t len;
-	int *shared; /* internal: references to samples when shared between snapshots, or NULL */
+	struct snap_seg **segs;
+	size_t nsegs;
+	size_t len; /* of the sample lines, the sum of the segments' raw_len */
 };
+
+/* Objects per segment of a rendered family. */
+#define SNAP_SEG_OBJECTS 256
+
+/*
+ * Compresses sample lines into segments. One per thread that renders (it
+ * holds a zlib stream, about 300 KB, reused for every segment).
+ */
+struct snap_deflater;
+
+/* NULL when out of memory. */
+struct snap_deflater *snap_deflater_new(void);
+void snap_deflater_free(struct snap_deflater *d);
+
+/* A new segment (one reference) holding text[0, len); NULL when out of
+ * memory. len may be 0. */
+struct snap_seg *snap_seg_new(struct snap_deflater *d, const char *text, size_t len);
+void snap_seg_ref(struct snap_seg *g);
+/* Drops a reference; frees at zero. NULL is fine. */
+void snap_seg_put(struct snap_seg *g);
+
+/* Appends text to out as deflate stored blocks (uncompressed, not final),
+ * byte-aligned like a sync-flushed segment. 0, or -1 when out failed. */
+int snap_add_stored(struct buf *out, const char *text, size_t len);
+
+/* Appends the sample lines of f (decompressed) to out. 0, or -1 (out of
+ * memory, or a segment that does not inflate). */
+int snap_family_text(const struct snap_family *f, struct buf *out);
 
 /* The object lists of the JSON API (/api/v1/vms, hosts, datastores). */
 enum snap_kind {
@@ -101,26 +152,22 @@ struct snapshot_slot {
 /* New empty snapshot with one reference; NULL when out of memory. */
 struct snapshot *snapshot_new(void);
 
-/* Adds a family (strings copied; samples may be empty). 0 or -1. The
- * families must be added in name order or sorted with snapshot_sort(). */
+/* Adds a family (strings copied; samples may be empty, and a missing final
+ * newline is added), compressing the samples. The families must be added in
+ * name order or sorted with snapshot_sort(). 0 or -1. */
 int snapshot_add_family(struct snapshot *s, const char *name, const char *help, const char *type,
 			const char *samples, size_t len);
 void snapshot_sort(struct snapshot *s);
 
-/* Adds a family taking ownership of samples (malloc'd, NUL-terminated at len;
- * freed here on failure too). 0 or -1. */
-int snapshot_add_family_take(struct snapshot *s, const char *name, const char *help,
-			     const char *type, char *samples, size_t len);
+/* Adds a family made of segs[0, n) (their references taken; dropped here on
+ * failure too). segs may be NULL when n is 0. 0 or -1. */
+int snapshot_add_family_segs(struct snapshot *s, const char *name, const char *help,
+			     const char *type, struct snap_seg **segs, size_t n);
 
-/* Adds a family whose samples are shared with src (a family of another
- * snapshot, which may be published): no copy of the sample text. 0 or -1. */
-int snapshot_share_family(struct snapshot *s, struct snap_family *src);
-
-/* Makes every family of s shareable from any thread: snapshot_share_family()
- * may then be called on them by a thread that did not build s (it otherwise
- * must not). Call before s is handed to another thread. 0, or -1 when out of
- * memory. */
-int snapshot_make_shareable(struct snapshot *s);
+/* Adds a family whose segments are shared with src (a family of another
+ * snapshot, which may be published, from any thread): no copy of the text.
+ * 0 or -1. */
+int snapshot_share_family(struct snapshot *s, const struct snap_family *src);
 
 void snapshot_ref(struct snapshot *s);
 /* Drops a reference; frees at zero. NULL is fine. */

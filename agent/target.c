@@ -407,10 +407,6 @@ static int publish_swap(struct target *t, struct snapshot *s)
 		t->cur = s;
 		return 0;
 	}
-	if (snapshot_make_shareable(s) < 0) {
-		snapshot_put(s);
-		return -1;
-	}
 	pthread_mutex_lock(&t->pub_lock);
 	old = t->cur;
 	t->cur = s;

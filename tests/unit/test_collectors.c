@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "tests/support/family.h"
 #include "agent/inventory.h"
 #include "agent/render.h"
 #include "agent/snapshot.h"
@@ -92,7 +93,7 @@ static const char *fam(const struct snapshot *s, const char *name)
 {
 	for (size_t i = 0; i < s->nfamilies; i++) {
 		if (strcmp(s->families[i].name, name) == 0)
-			return s->families[i].samples;
+			return test_family_text(&s->families[i]);
 	}
 	fail_msg("no family %s", name);
 	return NULL;
@@ -903,7 +904,7 @@ static void test_no_duplicates(void **state)
 	(void)state;
 	for (size_t i = 0; i < s->nfamilies; i++) {
 		const struct snap_family *f = &s->families[i];
-		char *copy = strdup(f->samples);
+		char *copy = strdup(test_family_text(f));
 		char *save = NULL;
 		char *lines[256];
 		size_t n = 0;

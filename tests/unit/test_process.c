@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "tests/support/family.h"
 #include "agent/api.h"
 #include "agent/process.h"
 
@@ -47,15 +48,15 @@ static void test_render(void **state)
 	for (size_t i = 0; i < s->nfamilies; i++)
 		assert_string_equal(s->families[i].name, names[i]);
 	assert_null(family(s, "process_max_fds"));
-	assert_string_equal(family(s, "process_cpu_seconds_total")->samples,
+	assert_string_equal(test_family_text(family(s, "process_cpu_seconds_total")),
 			    "process_cpu_seconds_total 1.5\n");
 	assert_string_equal(family(s, "process_cpu_seconds_total")->type, "counter");
-	assert_string_equal(family(s, "process_start_time_seconds")->samples,
+	assert_string_equal(test_family_text(family(s, "process_start_time_seconds")),
 			    "process_start_time_seconds 1700000000.25\n");
-	assert_string_equal(family(s, "process_resident_memory_bytes")->samples,
+	assert_string_equal(test_family_text(family(s, "process_resident_memory_bytes")),
 			    "process_resident_memory_bytes 4096\n");
 	/* the revision is a label value: escaped */
-	assert_string_equal(family(s, "vimon_build_info")->samples,
+	assert_string_equal(test_family_text(family(s, "vimon_build_info")),
 			    "vimon_build_info{version=\"1.2.3\",revision=\"a\\\"b\"} 1\n");
 	snapshot_put(s);
 }
@@ -90,7 +91,8 @@ static void test_cache(void **state)
 	assert_non_null(a);
 	assert_ptr_equal(a, b); /* within a second: the same snapshot */
 	assert_non_null(family(a, "vimon_build_info"));
-	assert_non_null(strstr(family(a, "vimon_build_info")->samples, "version=\"" VIMON_VERSION));
+	assert_non_null(strstr(test_family_text(family(a, "vimon_build_info")),
+			       "version=\"" VIMON_VERSION));
 	assert_true(strlen(process_revision()) > 0);
 	snapshot_put(b);
 	usleep(1100 * 1000);

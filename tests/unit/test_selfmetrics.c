@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "tests/support/family.h"
 #include "agent/selfmetrics.h"
 
 static const struct snap_family *family(const struct snapshot *s, const char *name)
@@ -38,22 +39,24 @@ static void test_wait_not_in_histogram(void **state)
 	assert_int_equal(selfmetrics_render(&m, &st, NULL, "vc1", s, &e), 0);
 
 	f = family(s, "vsphere_api_requests_total");
-	assert_non_null(strstr(f->samples, "{target=\"vc1\",method=\"WaitForUpdatesEx\"} 2\n"));
-	assert_non_null(strstr(f->samples, "{target=\"vc1\",method=\"RetrievePropertiesEx\"} 1\n"));
+	assert_non_null(
+		strstr(test_family_text(f), "{target=\"vc1\",method=\"WaitForUpdatesEx\"} 2\n"));
+	assert_non_null(strstr(test_family_text(f),
+			       "{target=\"vc1\",method=\"RetrievePropertiesEx\"} 1\n"));
 
 	f = family(s, "vsphere_api_request_duration_seconds");
 	assert_string_equal(f->type, "histogram");
-	assert_non_null(strstr(f->samples, "_count{target=\"vc1\"} 1\n"));
-	assert_non_null(strstr(f->samples, "_sum{target=\"vc1\"} 0.02\n"));
-	assert_non_null(strstr(f->samples, "_bucket{target=\"vc1\",le=\"0.01\"} 0\n"));
-	assert_non_null(strstr(f->samples, "_bucket{target=\"vc1\",le=\"0.025\"} 1\n"));
-	assert_non_null(strstr(f->samples, "_bucket{target=\"vc1\",le=\"30\"} 1\n"));
-	assert_non_null(strstr(f->samples, "_bucket{target=\"vc1\",le=\"+Inf\"} 1\n"));
+	assert_non_null(strstr(test_family_text(f), "_count{target=\"vc1\"} 1\n"));
+	assert_non_null(strstr(test_family_text(f), "_sum{target=\"vc1\"} 0.02\n"));
+	assert_non_null(strstr(test_family_text(f), "_bucket{target=\"vc1\",le=\"0.01\"} 0\n"));
+	assert_non_null(strstr(test_family_text(f), "_bucket{target=\"vc1\",le=\"0.025\"} 1\n"));
+	assert_non_null(strstr(test_family_text(f), "_bucket{target=\"vc1\",le=\"30\"} 1\n"));
+	assert_non_null(strstr(test_family_text(f), "_bucket{target=\"vc1\",le=\"+Inf\"} 1\n"));
 	/* the largest bound is 30 s: no bucket was added to hold the waits */
-	assert_null(strstr(f->samples, "le=\"60\""));
+	assert_null(strstr(test_family_text(f), "le=\"60\""));
 
 	f = family(s, "vsphere_api_received_bytes_total");
-	assert_non_null(strstr(f->samples, "{target=\"vc1\"} 200\n"));
+	assert_non_null(strstr(test_family_text(f), "{target=\"vc1\"} 200\n"));
 	snapshot_put(s);
 }
 

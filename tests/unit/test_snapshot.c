@@ -10,6 +10,21 @@
 
 #include "agent/snapshot.h"
 
+/* The sample lines of f, decompressed (static buffer, valid until the next
+ * call; NULL frees it). */
+static const char *fam_text(const struct snap_family *f)
+{
+	static struct buf b;
+
+	buf_release(&b);
+	buf_init(&b, 0);
+	if (!f)
+		return NULL;
+	assert_int_equal(snap_family_text(f, &b), 0);
+	assert_int_equal(b.len, f->len);
+	return b.data;
+}
+
 static void test_families_sorted(void **state)
 {
 	static const char *const names[] = {"vsphere_vm_info", "vsphere_up", "vsphere_a", NULL};
@@ -27,40 +42,105 @@ static void test_families_sorted(void **state)
 	assert_int_equal(s->nfamilies, 4);
 	assert_string_equal(s->families[0].name, "vsphere_a");
 	assert_string_equal(s->families[1].name, "vsphere_empty");
-	assert_string_equal(s->families[1].samples, "");
+	assert_string_equal(fam_text(&s->families[1]), "");
 	assert_int_equal(s->families[1].len, 0);
 	assert_string_equal(s->families[2].name, "vsphere_up");
 	assert_string_equal(s->families[3].name, "vsphere_vm_info");
-	assert_string_equal(s->families[3].samples, "x 1\n");
+	assert_string_equal(fam_text(&s->families[3]), "x 1\n");
 	snapshot_put(s);
 	snapshot_put(NULL);
 }
 
-static void test_take_and_share(void **state)
+/* A family's text is kept compressed and given back whole; a missing final
+ * newline is added. */
+static void test_family_compressed(void **state)
+{
+	struct snapshot *s = snapshot_new();
+	struct buf want;
+
+	(void)state;
+	buf_init(&want, 0);
+	for (int i = 0; i < 5000; i++)
+		buf_addf(&want, "vsphere_vm_cpus{target=\"t\",vm=\"vm %d\",vm_id=\"vm-%d\"} %d\n",
+			 i, i, i % 8);
+	assert_int_equal(
+		snapshot_add_family(s, "vsphere_vm_cpus", "h", "gauge", want.data, want.len), 0);
+	assert_int_equal(snapshot_add_family(s, "vsphere_x", "h", "gauge", "x 1", 3), 0);
+	assert_int_equal(s->families[0].len, want.len);
+	assert_int_equal(s->families[0].nsegs, 1);
+	/* compressed: Prometheus text shrinks more than fivefold */
+	assert_true(s->families[0].segs[0]->gzlen < want.len / 5);
+	assert_string_equal(fam_text(&s->families[0]), want.data);
+	assert_string_equal(fam_text(&s->families[1]), "x 1\n");
+	assert_int_equal(s->families[1].len, 4);
+	snapshot_put(s);
+	buf_release(&want);
+}
+
+/* Segments made by one deflater in turn, and stored ones, concatenate into
+ * one family that inflates to the texts in order. */
+static void test_family_segments(void **state)
+{
+	struct snap_deflater *d = snap_deflater_new();
+	struct snapshot *s = snapshot_new();
+	struct snap_seg *segs[4];
+	struct buf a, all;
+
+	(void)state;
+	assert_non_null(d);
+	buf_init(&a, 0);
+	buf_init(&all, 0);
+	for (int k = 0; k < 3; k++) {
+		buf_reset(&a);
+		for (int i = 0; i < 700; i++)
+			buf_addf(&a, "vsphere_vm_uptime_seconds{vm_id=\"vm-%d\"} %d\n",
+				 k * 1000 + i, i * 7);
+		buf_add(&all, a.data, a.len);
+		segs[k] = snap_seg_new(d, a.data, a.len);
+		assert_non_null(segs[k]);
+		assert_true(segs[k]->gzlen < a.len / 4);
+	}
+	/* short: stored as it is */
+	segs[3] = snap_seg_new(d, "short 1\n", 8);
+	assert_non_null(segs[3]);
+	assert_int_equal(segs[3]->gzlen, 8 + 5);
+	buf_adds(&all, "short 1\n");
+	assert_int_equal(
+		snapshot_add_family_segs(s, "vsphere_vm_uptime_seconds", "h", "gauge", segs, 4), 0);
+	assert_int_equal(s->families[0].len, all.len);
+	assert_string_equal(fam_text(&s->families[0]), all.data);
+	snapshot_put(s);
+	snap_deflater_free(d);
+	buf_release(&a);
+	buf_release(&all);
+}
+
+static void test_share(void **state)
 {
 	struct snapshot *a = snapshot_new();
 	struct snapshot *b = snapshot_new();
-	char *text = strdup("vsphere_up{target=\"x\"} 1\n");
+	const char *text = "vsphere_up{target=\"x\"} 1\n";
 
 	(void)state;
-	assert_int_equal(
-		snapshot_add_family_take(a, "vsphere_up", "h", "gauge", text, strlen(text)), 0);
-	assert_ptr_equal(a->families[0].samples, text);
-	/* b shares a's sample text; dropping a first must leave b's intact */
+	assert_int_equal(snapshot_add_family(a, "vsphere_up", "h", "gauge", text, strlen(text)), 0);
+	/* b shares a's segments; dropping a first must leave b's intact */
 	assert_int_equal(snapshot_share_family(b, &a->families[0]), 0);
-	assert_ptr_equal(b->families[0].samples, text);
+	assert_ptr_equal(b->families[0].segs[0], a->families[0].segs[0]);
+	assert_int_equal(a->families[0].segs[0]->refs, 2);
 	assert_string_equal(b->families[0].name, "vsphere_up");
 	snapshot_put(a);
-	assert_string_equal(b->families[0].samples, "vsphere_up{target=\"x\"} 1\n");
+	assert_int_equal(b->families[0].segs[0]->refs, 1);
+	assert_string_equal(fam_text(&b->families[0]), text);
 	/* and a third generation sharing from b */
 	{
 		struct snapshot *c = snapshot_new();
 
 		assert_int_equal(snapshot_share_family(c, &b->families[0]), 0);
 		snapshot_put(b);
-		assert_string_equal(c->families[0].samples, text);
+		assert_string_equal(fam_text(&c->families[0]), text);
 		snapshot_put(c);
 	}
+	fam_text(NULL);
 }
 
 static void test_slot_swap(void **state)
@@ -93,8 +173,8 @@ static void test_slot_swap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_families_sorted),
-		cmocka_unit_test(test_take_and_share),
+		cmocka_unit_test(test_families_sorted), cmocka_unit_test(test_family_compressed),
+		cmocka_unit_test(test_family_segments), cmocka_unit_test(test_share),
 		cmocka_unit_test(test_slot_swap),
 	};
 
