@@ -365,6 +365,7 @@ static int slot_set(struct inv_type *t, struct inv_obj *o, size_t slot, const ch
 	o->blob = blob;
 	memcpy(o->off, off, t->nslots * sizeof(off[0]));
 	t->slot_gen[slot]++;
+	o->gen = ++t->gen;
 	return 0;
 }
 
@@ -629,8 +630,11 @@ int inventory_apply(struct inventory *inv, const struct vi_change *c, double now
 	if (inv->keep && strcmp(c->path, "name") == 0 &&
 	    strcmp(inv->types[type].name, inv->filter_type) == 0) {
 		const char *name = inventory_value(o, inventory_slot(inv, (unsigned)type, "name"));
+		bool hidden = name && !inv->keep(inv->keep_ud, name);
 
-		o->hidden = name && !inv->keep(inv->keep_ud, name);
+		if (hidden != o->hidden)
+			inv->types[type].struct_gen++;
+		o->hidden = hidden;
 	}
 	/* applied as unset (value NULL), and said: unreadable is not unset */
 	if (c->fault)

@@ -37,7 +37,8 @@ struct inv_type {
 	bool by_task_manager;
 	size_t count;		  /* objects of this type */
 	unsigned long gen;	  /* bumped by every change to an object of this type */
-	unsigned long struct_gen; /* bumped when an object of this type enters or leaves */
+	unsigned long struct_gen; /* bumped when an object of this type enters or leaves, or
+				   * the name filter hides or shows one */
 	unsigned long slot_gen[INV_MAX_SLOTS]; /* bumped when a value of that slot changes */
 	struct inv_obj *head;		       /* objects of this type, in order of arrival */
 	struct inv_obj *tail;
@@ -57,6 +58,7 @@ struct inv_obj {
 	struct vi_task_info *task;    /* parsed Task.info, or NULL */
 	char *moref;		      /* stored with the object */
 	bool hidden;		      /* the name filter left it out: kept, but rendered nowhere */
+	unsigned long gen;	      /* its type's gen when one of its values last changed */
 };
 
 struct inventory {

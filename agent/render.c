@@ -12,7 +12,6 @@
 
 #define RENDER_MAX_DEPTH  32
 #define RENDER_MAX_LABELS 16
-#define RENDER_MAX_ROWS	  48
 /* The state line of a state set whose value is none of the known states. */
 #define RENDER_STATE_OTHER "other"
 
@@ -516,28 +515,21 @@ struct seg_list {
 	size_t n, cap;
 };
 
-/* Compresses b (then emptied) into a new segment at the end of l. 0 or -1. */
+/* Compresses b (then emptied; it may be empty) into a new segment at the end
+ * of l. 0 or -1. */
+static int seg_keep(struct seg_list *l, struct snap_seg *g);
+
 static int seg_cut(struct snap_deflater *d, struct buf *b, struct seg_list *l)
 {
-	struct snap_seg *g;
+	struct snap_seg *g = snap_seg_new(d, b->data, b->len);
+	int rc;
 
-	if (b->len == 0)
-		return 0;
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 8;
-		struct snap_seg **v = realloc(l->v, ncap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = ncap;
-	}
-	g = snap_seg_new(d, b->data, b->len);
 	if (!g)
 		return -1;
-	l->v[l->n++] = g;
+	rc = seg_keep(l, g);
+	snap_seg_put(g);
 	buf_reset(b);
-	return 0;
+	return rc;
 }
 
 static void seg_list_release(struct seg_list *l)
@@ -548,92 +540,173 @@ static void seg_list_release(struct seg_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int render_one(struct render_ctx *x, const struct collector *c, const bool *want,
-		      struct snapshot *s, struct err *e)
-{
-	size_t nrows = col_nmetrics(c), nobj = 0;
-	int type = inventory_type_index(x->inv, c->type);
-	struct snap_deflater *d;
-	struct seg_list *segs;
-	struct buf *bufs;
+/* What render_one works with. */
+struct render_job {
+	struct render_ctx *x;
+	const struct collector *c;
+	const bool *want;
+	const struct render_prev *prev;
+	size_t nrows;
 	struct row_slots *rs;
+	struct buf *bufs;
+	struct seg_list *segs;
+	struct snap_deflater *d;
 	struct buf prefix;
+	const struct inv_obj *chunk[SNAP_SEG_OBJECTS];
+	size_t nchunks; /* chunks done */
+};
+
+/* Whether row i renders at all. */
+static bool job_wants(const struct render_job *j, size_t i)
+{
+	return !j->want || j->want[i];
+}
+
+/* Whether row i may keep segment k of its previous family: it had one, none
+ * of the k-th chunk's n objects changed since, and (the caller checked) the
+ * rendered objects and the names they resolve are the same. */
+static bool job_keeps(const struct render_job *j, size_t i, size_t n)
+{
+	const struct render_prev *p = j->prev ? &j->prev[i] : NULL;
+
+	if (!p || !p->fam || j->nchunks >= p->fam->nsegs || j->c->special != COL_SPECIAL_NONE)
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if (j->chunk[k]->gen > p->since)
+			return false;
+	return true;
+}
+
+/* Adds g (one more reference taken) at the end of l. 0 or -1. */
+static int seg_keep(struct seg_list *l, struct snap_seg *g)
+{
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 8;
+		struct snap_seg **v = realloc(l->v, ncap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = ncap;
+	}
+	snap_seg_ref(g);
+	l->v[l->n++] = g;
+	return 0;
+}
+
+/* The n objects of the current chunk: per wanted row, one segment, kept from
+ * the previous family or rendered and compressed. 0, or -1 with e set. */
+static int job_chunk(struct render_job *j, size_t n, struct err *e)
+{
+	bool fresh[RENDER_MAX_ROWS], any = false;
+	size_t i;
+
+	for (i = 0; i < j->nrows; i++) {
+		fresh[i] = job_wants(j, i) && !job_keeps(j, i, n);
+		any = any || fresh[i];
+	}
+	for (size_t k = 0; any && k < n; k++) {
+		const struct inv_obj *o = j->chunk[k];
+
+		object_prefix(j->x, j->c, o, &j->prefix);
+		if (j->c->special == COL_SPECIAL_QUESTION)
+			render_question(j->x, j->bufs, o, &j->prefix);
+		else if (j->c->special == COL_SPECIAL_TASK)
+			render_task(j->x, j->bufs, o, &j->prefix);
+		for (i = 0; i < j->nrows; i++)
+			if (fresh[i])
+				render_row(j->x, &j->bufs[i], o, &j->c->metrics[i], &j->rs[i],
+					   &j->prefix);
+	}
+	for (i = 0; i < j->nrows; i++) {
+		if (!job_wants(j, i))
+			continue;
+		if (fresh[i] ? j->bufs[i].failed || j->prefix.failed || j->x->tmp.failed ||
+				       seg_cut(j->d, &j->bufs[i], &j->segs[i]) < 0
+			     : seg_keep(&j->segs[i], j->prev[i].fam->segs[j->nchunks]) < 0)
+			return err_set(e, ERR_NOMEM, "out of memory rendering %s",
+				       j->c->metrics[i].family);
+	}
+	j->nchunks++;
+	return 0;
+}
+
+static int render_one(struct render_ctx *x, const struct collector *c, const bool *want,
+		      const struct render_prev *prev, struct snapshot *s, struct err *e)
+{
+	int type = inventory_type_index(x->inv, c->type);
+	struct render_job *j;
+	size_t n = 0;
 	int rc = -1;
 
-	if (nrows == 0)
+	if (col_nmetrics(c) == 0)
 		return 0;
-	bufs = calloc(nrows, sizeof(*bufs));
-	rs = calloc(nrows, sizeof(*rs));
-	segs = calloc(nrows, sizeof(*segs));
-	d = snap_deflater_new();
-	if (!bufs || !rs || !segs || !d) {
-		free(bufs);
-		free(rs);
-		free(segs);
-		snap_deflater_free(d);
+	if (col_nmetrics(c) > RENDER_MAX_ROWS)
+		return err_set(e, ERR_INVALID, "%s: more than %d metric rows", c->type,
+			       RENDER_MAX_ROWS);
+	j = calloc(1, sizeof(*j));
+	if (!j)
 		return err_set(e, ERR_NOMEM, "out of memory");
+	j->x = x;
+	j->c = c;
+	j->want = want;
+	j->prev = prev;
+	j->nrows = col_nmetrics(c);
+	j->bufs = calloc(j->nrows, sizeof(*j->bufs));
+	j->rs = calloc(j->nrows, sizeof(*j->rs));
+	j->segs = calloc(j->nrows, sizeof(*j->segs));
+	j->d = snap_deflater_new();
+	buf_init(&j->prefix, 0);
+	if (!j->bufs || !j->rs || !j->segs || !j->d) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out_free;
 	}
-	for (size_t i = 0; i < nrows && type >= 0; i++) {
+	for (size_t i = 0; i < j->nrows && type >= 0; i++) {
 		const struct col_metric *m = &c->metrics[i];
 		unsigned t = (unsigned)type;
 
-		rs[i].path = inventory_slot(x->inv, t, m->path);
-		rs[i].mul = inventory_slot(x->inv, t, m->mul);
-		rs[i].minus = inventory_slot(x->inv, t, m->minus);
-		rs[i].plus = inventory_slot(x->inv, t, m->plus);
+		j->rs[i].path = inventory_slot(x->inv, t, m->path);
+		j->rs[i].mul = inventory_slot(x->inv, t, m->mul);
+		j->rs[i].minus = inventory_slot(x->inv, t, m->minus);
+		j->rs[i].plus = inventory_slot(x->inv, t, m->plus);
 		for (size_t l = 0; m->labels && l < RENDER_MAX_LABELS && m->labels[l].label; l++)
-			rs[i].labels[l] = inventory_slot(x->inv, t, m->labels[l].path);
+			j->rs[i].labels[l] = inventory_slot(x->inv, t, m->labels[l].path);
 	}
-	for (size_t i = 0; i < nrows; i++) {
-		size_t n = type >= 0 ? x->inv->types[type].count : 0;
+	for (size_t i = 0; i < j->nrows; i++) {
+		size_t count = type >= 0 ? x->inv->types[type].count : 0;
 
-		buf_init(&bufs[i], 0);
-		if (type >= 0 && (!want || want[i]) && c->special == COL_SPECIAL_NONE)
-			buf_grow(&bufs[i], size_hint(&c->metrics[i],
-						     n < SNAP_SEG_OBJECTS ? n : SNAP_SEG_OBJECTS));
+		buf_init(&j->bufs[i], 0);
+		if (type >= 0 && job_wants(j, i) && c->special == COL_SPECIAL_NONE)
+			buf_grow(&j->bufs[i],
+				 size_hint(&c->metrics[i],
+					   count < SNAP_SEG_OBJECTS ? count : SNAP_SEG_OBJECTS));
 	}
-	buf_init(&prefix, 0);
-	/* the text is compressed a segment of SNAP_SEG_OBJECTS objects at a
-	 * time: a family is never held whole */
+	/* the text is rendered and compressed a chunk of SNAP_SEG_OBJECTS
+	 * objects at a time (a family is never held whole), one segment per
+	 * chunk even when empty, so that segment k always holds chunk k */
 	for (const struct inv_obj *o = type >= 0 ? x->inv->types[type].head : NULL; o;
 	     o = o->next) {
 		if ((c->special == COL_SPECIAL_QUESTION && !o->question) ||
 		    (c->special == COL_SPECIAL_TASK && !o->task) || o->hidden)
 			continue;
-		object_prefix(x, c, o, &prefix);
-		if (c->special == COL_SPECIAL_QUESTION)
-			render_question(x, bufs, o, &prefix);
-		else if (c->special == COL_SPECIAL_TASK)
-			render_task(x, bufs, o, &prefix);
-		for (size_t i = 0; i < nrows; i++) {
-			if (!want || want[i])
-				render_row(x, &bufs[i], o, &c->metrics[i], &rs[i], &prefix);
-		}
-		if (++nobj % SNAP_SEG_OBJECTS)
-			continue;
-		for (size_t i = 0; i < nrows; i++) {
-			if (bufs[i].failed || seg_cut(d, &bufs[i], &segs[i]) < 0) {
-				err_set(e, ERR_NOMEM, "out of memory rendering %s",
-					c->metrics[i].family);
+		j->chunk[n++] = o;
+		if (n == SNAP_SEG_OBJECTS) {
+			if (job_chunk(j, n, e) < 0)
 				goto out_free;
-			}
+			n = 0;
 		}
 	}
-	for (size_t i = 0; i < nrows; i++) {
+	if (n && job_chunk(j, n, e) < 0)
+		goto out_free;
+	for (size_t i = 0; i < j->nrows; i++) {
 		const struct col_metric *m = &c->metrics[i];
-		size_t n;
+		size_t nsegs = j->segs[i].n;
 
-		if (want && !want[i])
+		if (!job_wants(j, i))
 			continue;
-		if (bufs[i].failed || prefix.failed || x->tmp.failed ||
-		    seg_cut(d, &bufs[i], &segs[i]) < 0) {
-			err_set(e, ERR_NOMEM, "out of memory rendering %s", m->family);
-			goto out_free;
-		}
-		n = segs[i].n;
-		segs[i].n = 0; /* taken, on failure too */
+		j->segs[i].n = 0; /* taken, on failure too */
 		if (snapshot_add_family_segs(s, m->family, m->help, m->type ? m->type : "gauge",
-					     segs[i].v, n) < 0) {
+					     j->segs[i].v, nsegs) < 0) {
 			err_set(e, ERR_NOMEM, "out of memory");
 			goto out_free;
 		}
@@ -641,15 +714,16 @@ static int render_one(struct render_ctx *x, const struct collector *c, const boo
 	rc = 0;
 
 out_free:
-	for (size_t i = 0; i < nrows; i++) {
-		buf_release(&bufs[i]);
-		seg_list_release(&segs[i]);
+	for (size_t i = 0; j->bufs && j->segs && i < j->nrows; i++) {
+		buf_release(&j->bufs[i]);
+		seg_list_release(&j->segs[i]);
 	}
-	free(bufs);
-	free(rs);
-	free(segs);
-	snap_deflater_free(d);
-	buf_release(&prefix);
+	free(j->bufs);
+	free(j->rs);
+	free(j->segs);
+	snap_deflater_free(j->d);
+	buf_release(&j->prefix);
+	free(j);
 	return rc;
 }
 
@@ -663,21 +737,22 @@ int render_collectors(const struct inventory *inv, const struct collector *const
 	ctx_init(&x, inv, target, now);
 	for (size_t i = 0; i < ncols && rc == 0; i++) {
 		if (!cols[i]->helper)
-			rc = render_one(&x, cols[i], NULL, s, e);
+			rc = render_one(&x, cols[i], NULL, NULL, s, e);
 	}
 	buf_release(&x.tmp);
 	return rc;
 }
 
 int render_collector(const struct inventory *inv, const struct collector *c, const bool *want,
-		     const char *target, double now, struct snapshot *s, struct err *e)
+		     const struct render_prev *prev, const char *target, double now,
+		     struct snapshot *s, struct err *e)
 {
 	struct render_ctx x;
 	int rc = 0;
 
 	ctx_init(&x, inv, target, now);
 	if (!c->helper)
-		rc = render_one(&x, c, want, s, e);
+		rc = render_one(&x, c, want, prev, s, e);
 	buf_release(&x.tmp);
 	return rc;
 }
@@ -689,7 +764,7 @@ static unsigned long slot_gen(const struct inventory *inv, int type, const char 
 	return slot >= 0 ? inv->types[type].slot_gen[slot] : 0;
 }
 
-unsigned long render_row_gen(const struct inventory *inv, const struct collector *c, size_t r)
+unsigned long render_row_ctx_gen(const struct inventory *inv, const struct collector *c, size_t r)
 {
 	static const char *const placement[] = {"HostSystem",	   "ClusterComputeResource",
 						"ComputeResource", "Datacenter",
@@ -701,11 +776,8 @@ unsigned long render_row_gen(const struct inventory *inv, const struct collector
 
 	if (type < 0)
 		return 0;
-	g = inv->types[type].struct_gen + slot_gen(inv, type, "name") +
-	    slot_gen(inv, type, m->path) + slot_gen(inv, type, m->mul) +
-	    slot_gen(inv, type, m->minus) + slot_gen(inv, type, m->plus);
+	g = inv->types[type].struct_gen;
 	for (size_t l = 0; m->labels && m->labels[l].label; l++) {
-		g += slot_gen(inv, type, m->labels[l].path);
 		if (m->labels[l].resolve != COL_RES_TEXT && m->labels[l].resolve != COL_RES_DECODE)
 			names = true;
 	}
@@ -717,6 +789,22 @@ unsigned long render_row_gen(const struct inventory *inv, const struct collector
 		g += inv->types[t].struct_gen + slot_gen(inv, t, "name") +
 		     slot_gen(inv, t, "parent");
 	}
+	return g;
+}
+
+unsigned long render_row_gen(const struct inventory *inv, const struct collector *c, size_t r)
+{
+	const struct col_metric *m = &c->metrics[r];
+	int type = inventory_type_index(inv, c->type);
+	unsigned long g;
+
+	if (type < 0)
+		return 0;
+	g = render_row_ctx_gen(inv, c, r) + slot_gen(inv, type, "name") +
+	    slot_gen(inv, type, m->path) + slot_gen(inv, type, m->mul) +
+	    slot_gen(inv, type, m->minus) + slot_gen(inv, type, m->plus);
+	for (size_t l = 0; m->labels && m->labels[l].label; l++)
+		g += slot_gen(inv, type, m->labels[l].path);
 	return g;
 }
 

@@ -23,12 +23,39 @@ int render_collectors(const struct inventory *inv, const struct collector *const
 		      size_t ncols, const char *target, double now, struct snapshot *s,
 		      struct err *e);
 
+/* Metric rows of one collector that render_collector takes. */
+#define RENDER_MAX_ROWS 48
+
+/* A row's family as it was last rendered, for render_collector to keep what
+ * did not change. */
+struct render_prev {
+	const struct snap_family *fam; /* NULL: render every object */
+	unsigned long since;	       /* the type's gen (inventory.h) when fam was rendered */
+};
+
 /*
  * Like render_collectors for one collector, adding only the families of the
  * rows r with want[r] true (want NULL: every row). A helper adds none.
+ *
+ * prev (NULL: none) has one entry per row: a row whose prev[r].fam is set
+ * keeps that family's segment of each chunk of SNAP_SEG_OBJECTS objects none
+ * of which changed since prev[r].since (their gen is not newer), so that the
+ * cost of a render follows the objects that changed, not the inventory. The
+ * caller sets fam only when render_row_ctx_gen() of the row is what it was
+ * then (the same objects are rendered, with the same names resolved).
+ * Question and task rows (their ages grow with time) are always rendered.
  */
 int render_collector(const struct inventory *inv, const struct collector *c, const bool *want,
-		     const char *target, double now, struct snapshot *s, struct err *e);
+		     const struct render_prev *prev, const char *target, double now,
+		     struct snapshot *s, struct err *e);
+
+/*
+ * A number that changes whenever the objects row r of c renders come or go
+ * (including hidden or shown by the name filter), or names it resolves from
+ * other objects (hosts, clusters, ...) change: what render_collector's chunk
+ * reuse needs to be the same.
+ */
+unsigned long render_row_ctx_gen(const struct inventory *inv, const struct collector *c, size_t r);
 
 /*
  * A number that changes whenever row r of c may render differently (values it

@@ -82,8 +82,11 @@ struct target {
 	unsigned auth_failures; /* refused logins in a row */
 	bool value_logged;	/* an invalid value (ERR_VALUE) was logged at warning level */
 	bool ever_synced;	/* for the log: first connection or recovery */
-	/* render_row_gen() of each row when its family was last rendered */
+	/* render_row_gen(), render_row_ctx_gen() and the type's gen of each row
+	 * when its family was last rendered */
 	unsigned long gens[TARGET_MAX_COLS][TARGET_MAX_ROWS];
+	unsigned long ctx_gens[TARGET_MAX_COLS][TARGET_MAX_ROWS];
+	unsigned long since[TARGET_MAX_COLS][TARGET_MAX_ROWS];
 	/* what the JSON API objects of cur were rendered from (render_objects) */
 	unsigned long obj_gens[SNAP_KINDS];
 	struct snapshot *cur; /* what we published last (our own reference) */
@@ -281,35 +284,46 @@ static struct snap_family *find_family(struct snapshot *s, const char *name)
 
 /*
  * Adds collector i's families to s: a family whose inputs did not change since
- * the last snapshot is shared with it (no copy, no rendering); the others, and
- * the time-dependent shapes (question and task ages), are rendered.
+ * the last snapshot is shared with it (no copy, no rendering); the others are
+ * rendered, keeping the segments of the objects that did not change when the
+ * same objects are rendered with the same names (render_collector); the
+ * time-dependent shapes (question and task ages) are rendered whole.
  */
 static int publish_collector(struct target *t, size_t i, double now, struct snapshot *s,
 			     bool *rendered, struct err *e)
 {
 	const struct collector *c = t->cols[i];
 	size_t nrows = col_nmetrics(c);
+	int type = inventory_type_index(t->inv, c->type);
+	struct render_prev prev[TARGET_MAX_ROWS];
 	bool want[TARGET_MAX_ROWS];
-	unsigned long g[TARGET_MAX_ROWS];
+	unsigned long g[TARGET_MAX_ROWS], cg[TARGET_MAX_ROWS];
 	bool any = false;
 
 	if (nrows > TARGET_MAX_ROWS)
-		return render_collector(t->inv, c, NULL, t->ct.name, now, s, e);
+		return render_collector(t->inv, c, NULL, NULL, t->ct.name, now, s, e);
 	for (size_t r = 0; r < nrows; r++) {
 		struct snap_family *f = find_family(t->cur, c->metrics[r].family);
 
 		g[r] = render_row_gen(t->inv, c, r);
+		cg[r] = render_row_ctx_gen(t->inv, c, r);
 		want[r] = c->special != COL_SPECIAL_NONE || !f || g[r] != t->gens[i][r];
 		if (!want[r] && snapshot_share_family(s, f) < 0)
 			return err_set(e, ERR_NOMEM, "out of memory");
+		prev[r].fam = f && cg[r] == t->ctx_gens[i][r] ? f : NULL;
+		prev[r].since = t->since[i][r];
 		any = any || want[r];
 	}
-	if (any && render_collector(t->inv, c, want, t->ct.name, now, s, e) < 0)
+	if (any && render_collector(t->inv, c, want, prev, t->ct.name, now, s, e) < 0)
 		return -1;
 	if (any && c->special == COL_SPECIAL_NONE)
 		*rendered = true;
-	for (size_t r = 0; r < nrows; r++)
+	for (size_t r = 0; r < nrows; r++) {
 		t->gens[i][r] = g[r];
+		t->ctx_gens[i][r] = cg[r];
+		if (want[r])
+			t->since[i][r] = type >= 0 ? t->inv->types[type].gen : 0;
+	}
 	return 0;
 }
 

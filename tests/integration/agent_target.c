@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "agent/target.h"
+#include "tests/support/family.h"
 #include "tests/support/testutil.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -142,7 +143,7 @@ static char *snapshot_text(struct snapshot *s)
 	for (size_t i = 0; i < s->nfamilies; i++) {
 		buf_addf(&b, "# HELP %s %s\n# TYPE %s %s\n", s->families[i].name,
 			 s->families[i].help, s->families[i].name, s->families[i].type);
-		buf_add(&b, s->families[i].samples, s->families[i].len);
+		assert_int_equal(snap_family_text(&s->families[i], &b), 0);
 	}
 	return buf_detach(&b, NULL);
 }
@@ -891,8 +892,10 @@ static void test_big_sync(void **state)
 	for (size_t i = 0; i < s->nfamilies; i++) {
 		if (strcmp(s->families[i].name, "vsphere_vm_info") != 0)
 			continue;
+		const char *text = test_family_text(&s->families[i]);
+
 		for (size_t k = 0; k < s->families[i].len; k++)
-			lines += s->families[i].samples[k] == '\n';
+			lines += text[k] == '\n';
 	}
 	snapshot_put(s);
 	print_message("# %zu VMs in the simulator, %zu vsphere_vm_info series\n", nvms, lines);

@@ -1067,6 +1067,149 @@ static void test_registry(void **state)
 	}
 }
 
+/* ---------- rendering only what changed ---------- */
+
+/* Applies one change built at run time (xml NULL: no value). */
+static void apply1(struct inventory *inv, enum vi_obj_kind kind, const char *type,
+		   const char *moref, const char *path, const char *xml)
+{
+	struct vi_node *v = xml ? test_xml_value(xml) : NULL;
+	struct vi_change c = {type, moref, kind, path, VI_OP_ASSIGN, v, NULL};
+	struct err e = {0};
+
+	if (inventory_apply(inv, &c, 1000, &e) < 0)
+		fail_msg("%s %s: %s", moref, path ? path : "", e.msg);
+	vi_node_free(v);
+}
+
+/* The VM's quickStats with guestMemoryUsage mb. */
+static void set_guest_mem(struct inventory *inv, const char *moref, int mb)
+{
+	char xml[256];
+
+	snprintf(xml, sizeof(xml),
+		 "<returnval xsi:type=\"VirtualMachineQuickStats\"><guestMemoryUsage>%d"
+		 "</guestMemoryUsage><overallCpuUsage>10</overallCpuUsage></returnval>",
+		 mb);
+	apply1(inv, VI_OBJ_MODIFY, "VirtualMachine", moref, "summary.quickStats", xml);
+}
+
+static const struct snap_family *family_named(const struct snapshot *s, const char *name)
+{
+	for (size_t i = 0; i < s->nfamilies; i++)
+		if (strcmp(s->families[i].name, name) == 0)
+			return &s->families[i];
+	fail_msg("no family %s", name);
+	return NULL;
+}
+
+static size_t vm_row(const char *family)
+{
+	for (size_t r = 0; r < col_nmetrics(&col_vm); r++)
+		if (strcmp(col_vm.metrics[r].family, family) == 0)
+			return r;
+	fail_msg("no row %s", family);
+	return 0;
+}
+
+static struct snapshot *render_vm(struct inventory *inv, const struct render_prev *prev)
+{
+	struct snapshot *s = snapshot_new();
+	struct err e = {0};
+
+	assert_non_null(s);
+	assert_int_equal(render_collector(inv, &col_vm, NULL, prev, "vc1", 1000, s, &e), 0);
+	return s;
+}
+
+static bool keep_unless_x(void *ud, const char *name)
+{
+	(void)ud;
+	return name[0] != 'x';
+}
+
+/*
+ * A family rendered again after one VM changed keeps the compressed segments
+ * of the chunks whose objects did not change, and its text is the text of a
+ * render from scratch; what moves objects between chunks or changes resolved
+ * names changes render_row_ctx_gen, so that the caller renders whole.
+ */
+static void test_render_keeps_unchanged(void **state)
+{
+	struct inventory *inv = placement();
+	int vt = inventory_type_index(inv, "VirtualMachine");
+	size_t nrows = col_nmetrics(&col_vm),
+	       active = vm_row("vsphere_vm_memory_guest_active_bytes");
+	struct render_prev prev[RENDER_MAX_ROWS];
+	struct snapshot *s1, *s2, *s3;
+	const struct snap_family *f1, *f2;
+	char moref[32], name[96], want[160];
+	unsigned long ctx_info;
+
+	(void)state;
+	/* 600 VMs after vm-1: chunks of 256 objects 0-255, 256-511, 512-600 */
+	for (int i = 0; i < 600; i++) {
+		snprintf(moref, sizeof(moref), "vm-%d", 1000 + i);
+		snprintf(name, sizeof(name), "<returnval xsi:type=\"xsd:string\">vm%d</returnval>",
+			 i);
+		apply1(inv, VI_OBJ_ENTER, "VirtualMachine", moref, "name", name);
+		apply1(inv, VI_OBJ_MODIFY, "VirtualMachine", moref, "runtime.host",
+		       MOREF("HostSystem", "host-1"));
+		set_guest_mem(inv, moref, i);
+	}
+	s1 = render_vm(inv, NULL);
+	for (size_t r = 0; r < nrows; r++) {
+		prev[r].fam = family_named(s1, col_vm.metrics[r].family);
+		prev[r].since = inv->types[vt].gen;
+	}
+	ctx_info = render_row_ctx_gen(inv, &col_vm, vm_row("vsphere_vm_info"));
+	f1 = prev[active].fam;
+	assert_int_equal(f1->nsegs, 3);
+
+	/* vm-1300 is object 301 (vm-1 comes first): chunk 1 */
+	set_guest_mem(inv, "vm-1300", 777);
+	assert_int_equal(render_row_ctx_gen(inv, &col_vm, vm_row("vsphere_vm_info")), ctx_info);
+	s2 = render_vm(inv, prev);
+	s3 = render_vm(inv, NULL);
+	for (size_t r = 0; r < nrows; r++) {
+		const char *name_r = col_vm.metrics[r].family;
+
+		assert_string_equal(test_family_text(family_named(s2, name_r)),
+				    test_family_text(family_named(s3, name_r)));
+	}
+	f2 = family_named(s2, "vsphere_vm_memory_guest_active_bytes");
+	assert_int_equal(f2->nsegs, 3);
+	assert_ptr_equal(f2->segs[0], f1->segs[0]);
+	assert_ptr_not_equal(f2->segs[1], f1->segs[1]);
+	assert_ptr_equal(f2->segs[2], f1->segs[2]);
+	snprintf(want, sizeof(want),
+		 "vsphere_vm_memory_guest_active_bytes{target=\"vc1\",vm=\"vm300\","
+		 "vm_id=\"vm-1300\"} %d",
+		 777 * 1048576);
+	assert_true(test_has_line(test_family_text(f2), want));
+	/* a row that reads no quickStats value keeps the other chunks too (an
+	 * object's gen covers all its values, so chunk 1 renders again) */
+	f2 = family_named(s2, "vsphere_vm_power_state");
+	assert_ptr_equal(f2->segs[0], family_named(s1, "vsphere_vm_power_state")->segs[0]);
+
+	/* a host renamed: the names VM rows resolve changed */
+	apply1(inv, VI_OBJ_MODIFY, "HostSystem", "host-1", "name", STR("esx9.example"));
+	assert_int_not_equal(render_row_ctx_gen(inv, &col_vm, vm_row("vsphere_vm_info")), ctx_info);
+	ctx_info = render_row_ctx_gen(inv, &col_vm, vm_row("vsphere_vm_info"));
+	/* a VM hidden by the name filter: the rendered objects moved */
+	inventory_set_name_filter(inv, "VirtualMachine", keep_unless_x, NULL);
+	apply1(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1001", "name", STR("x1"));
+	assert_int_not_equal(render_row_ctx_gen(inv, &col_vm, vm_row("vsphere_vm_info")), ctx_info);
+	ctx_info = render_row_ctx_gen(inv, &col_vm, vm_row("vsphere_vm_info"));
+	/* a VM gone */
+	apply1(inv, VI_OBJ_LEAVE, "VirtualMachine", "vm-1002", NULL, NULL);
+	assert_int_not_equal(render_row_ctx_gen(inv, &col_vm, vm_row("vsphere_vm_info")), ctx_info);
+	snapshot_put(s1);
+	snapshot_put(s2);
+	snapshot_put(s3);
+	inventory_free(inv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1091,6 +1234,7 @@ int main(void)
 		cmocka_unit_test(test_ignored_and_bad),
 		cmocka_unit_test(test_many_objects),
 		cmocka_unit_test(test_row_gen),
+		cmocka_unit_test(test_render_keeps_unchanged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
