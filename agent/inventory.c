@@ -323,49 +323,66 @@ static bool same_stored(const char *old, const char *text)
 }
 
 /*
- * Replaces a slot's text. The values of an object live packed in one block,
- * rebuilt on a change (a few hundred bytes): far less memory than one
- * allocation per value, and objects change one at a time.
+ * Replaces a slot's text. The values of an object live in one block (far less
+ * memory than one allocation per value): a new value is appended after the
+ * others, and the block is rebuilt with only the live values, plus half as
+ * much room, when it is full. An object's first values (a sync sets dozens one
+ * by one) and its changes thus cost no copy of the others each.
  */
 static int slot_set(struct inv_type *t, struct inv_obj *o, size_t slot, const char *text,
 		    struct err *e)
 {
 	const char *old = inventory_value(o, (int)slot);
-	uint32_t off[INV_MAX_SLOTS];
-	size_t lens[INV_MAX_SLOTS];
-	size_t need = 0, pos = 0;
-	char *blob = NULL;
+	size_t n, live = 0, pos = 0, cap;
+	char *blob;
 
 	if ((!text && !old) || (text && old && same_stored(old, text)))
 		return 0;
-	for (size_t i = 0; i < t->nslots; i++) {
-		const char *v = i == slot ? text : inventory_value(o, (int)i);
-
-		lens[i] = v ? strnlen(v, INV_MAX_VALUE) : 0;
-		need += v ? lens[i] + 1 : 0;
-	}
-	if (need) {
-		blob = malloc(need);
-		if (!blob)
-			return err_set(e, ERR_NOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < t->nslots; i++) {
-		const char *v = i == slot ? text : inventory_value(o, (int)i);
-
-		if (!v) {
-			off[i] = INV_UNSET;
-			continue;
-		}
-		memcpy(blob + pos, v, lens[i]);
-		blob[pos + lens[i]] = '\0';
-		off[i] = (uint32_t)pos;
-		pos += lens[i] + 1;
-	}
-	free(o->blob);
-	o->blob = blob;
-	memcpy(o->off, off, t->nslots * sizeof(off[0]));
 	t->slot_gen[slot]++;
 	o->gen = ++t->gen;
+	if (!text) {
+		o->off[slot] = INV_UNSET;
+		return 0;
+	}
+	n = strnlen(text, INV_MAX_VALUE);
+	if (o->blob_len + n + 1 <= o->blob_cap) {
+		memcpy(o->blob + o->blob_len, text, n);
+		o->blob[o->blob_len + n] = '\0';
+		o->off[slot] = (uint32_t)o->blob_len;
+		o->blob_len += n + 1;
+		return 0;
+	}
+	for (size_t i = 0; i < t->nslots; i++) {
+		const char *v = i == slot ? NULL : inventory_value(o, (int)i);
+
+		live += v ? strlen(v) + 1 : 0;
+	}
+	cap = live + n + 1;
+	cap += cap / 2 + 32;
+	blob = malloc(cap);
+	if (!blob) {
+		t->slot_gen[slot]--; /* unchanged after all */
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < t->nslots; i++) {
+		const char *v = i == slot ? NULL : inventory_value(o, (int)i);
+		size_t len;
+
+		if (!v)
+			continue;
+		len = strlen(v) + 1;
+		memcpy(blob + pos, v, len);
+		o->off[i] = (uint32_t)pos;
+		pos += len;
+	}
+	/* text may point into the old block: copied before it is freed */
+	memcpy(blob + pos, text, n);
+	blob[pos + n] = '\0';
+	o->off[slot] = (uint32_t)pos;
+	free(o->blob);
+	o->blob = blob;
+	o->blob_len = pos + n + 1;
+	o->blob_cap = cap;
 	return 0;
 }
 
@@ -480,7 +497,6 @@ static int check_value(const struct inv_obj *o, const char *path, const struct v
 {
 	static const char *const ints[] = {"int", "long", "short", "byte", NULL};
 	const char *type, *colon;
-	struct err local = {0};
 	int64_t i;
 	double d;
 	bool b;
@@ -492,11 +508,11 @@ static int check_value(const struct inv_obj *o, const char *path, const struct v
 	type = colon ? colon + 1 : v->xsi_type;
 	for (size_t k = 0; ints[k]; k++)
 		if (strcmp(type, ints[k]) == 0)
-			rc = vi_text_int64(v->text, &i, &local);
+			rc = vi_text_int64(v->text, &i, NULL);
 	if (strcmp(type, "double") == 0 || strcmp(type, "float") == 0)
-		rc = vi_text_double(v->text, &d, &local);
+		rc = vi_text_double(v->text, &d, NULL);
 	else if (strcmp(type, "boolean") == 0)
-		rc = vi_text_bool(v->text, &b, &local);
+		rc = vi_text_bool(v->text, &b, NULL);
 	if (rc == 0)
 		return 0;
 	return err_set(e, ERR_VALUE, "%s %s: \"%.40s\" is not a valid %s", o->moref, path, v->text,

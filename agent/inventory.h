@@ -51,7 +51,8 @@ struct inv_obj {
 	unsigned type;		      /* index into inventory.types */
 	bool seen;		      /* mark for inventory_sweep() */
 	uint32_t *off;		      /* nslots offsets into blob, INV_UNSET when unset */
-	char *blob;		      /* the set values, packed, NUL-terminated each */
+	char *blob;		      /* the set values, NUL-terminated each (and old ones) */
+	size_t blob_len, blob_cap;    /* bytes used and allocated */
 	struct vi_question *question; /* parsed runtime.question, or NULL */
 	char *question_id;	      /* id of the question first_seen belongs to */
 	double question_first_seen;   /* seconds since the epoch */

@@ -187,20 +187,21 @@ static void add_info_label(struct render_ctx *x, struct buf *b, const struct inv
 /* A stored value as a number: a boolean ("true"/"1"), a dateTime, or a decimal. */
 static int parse_number(const char *s, enum col_conv conv, double *out)
 {
-	struct err e = {0};
 	bool b;
 
+	/* no error record: a value that does not parse was reported when it
+	 * was stored (and it renders no sample) */
 	if (!s)
 		return -1;
 	if (conv == COL_CONV_BOOL) {
-		if (vi_text_bool(s, &b, &e) < 0)
+		if (vi_text_bool(s, &b, NULL) < 0)
 			return -1;
 		*out = b ? 1 : 0;
 		return 0;
 	}
 	if (conv == COL_CONV_TIME)
-		return vi_time_parse(s, out, &e);
-	return vi_text_double(s, out, &e);
+		return vi_time_parse(s, out, NULL);
+	return vi_text_double(s, out, NULL);
 }
 
 /* The number a gauge row gives for o, after arithmetic and conversion. -1: no sample. */
