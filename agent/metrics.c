@@ -349,6 +349,8 @@ static struct metrics_page *page_build(struct snapshot *const *snaps, size_t n, 
 		add_help(&hdr, first->help ? first->help : "");
 		buf_addf(&hdr, "\n# TYPE %s %s\n", first->name,
 			 first->type ? first->type : "untyped");
+		if (hdr.failed) /* reset for each family: seen here */
+			gz.failed = true;
 		add_stored(&gz, hdr.data, hdr.len, &crc, &p->len);
 		for (i = 0; i < n; i++) {
 			const struct snap_family *f;

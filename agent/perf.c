@@ -414,11 +414,8 @@ static void add_self(struct buf *b, const char *family, const char *target, doub
 static int add_family(struct snapshot *s, const char *name, const char *help, const char *type,
 		      struct buf *b)
 {
-	int rc;
+	int rc = b->failed ? -1 : snapshot_add_family(s, name, help, type, b->data, b->len);
 
-	if (b->failed)
-		return -1;
-	rc = snapshot_add_family(s, name, help, type, b->data, b->len);
 	buf_release(b);
 	return rc;
 }

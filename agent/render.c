@@ -21,6 +21,13 @@ struct row_slots {
 	int labels[RENDER_MAX_LABELS];
 };
 
+/* The types whose objects labels name through references (a VM's host, its
+ * cluster, the folders up to the datacenter): render_row_ctx_gen() covers
+ * their names and parents, so a reference to any other type names nothing. */
+static const char *const placement_types[] = {
+	"HostSystem", "ClusterComputeResource", "ComputeResource", "Datacenter", "Folder", NULL,
+};
+
 /* Slot indices looked up once per render. */
 struct render_ctx {
 	const struct inventory *inv;
@@ -28,8 +35,9 @@ struct render_ctx {
 	double now;
 	int name_slot[INV_MAX_TYPES];
 	int parent_slot[INV_MAX_TYPES];
-	struct buf tmp; /* scratch for decoding names */
-	bool nomem;	/* a JSON value could not be built */
+	bool placement[INV_MAX_TYPES]; /* the type is one of placement_types */
+	struct buf tmp;		       /* scratch for decoding names */
+	bool nomem;		       /* a JSON value could not be built */
 };
 
 static void ctx_init(struct render_ctx *x, const struct inventory *inv, const char *target,
@@ -42,6 +50,10 @@ static void ctx_init(struct render_ctx *x, const struct inventory *inv, const ch
 	for (size_t i = 0; i < inv->ntypes; i++) {
 		x->name_slot[i] = inventory_slot(inv, (unsigned)i, "name");
 		x->parent_slot[i] = inventory_slot(inv, (unsigned)i, "parent");
+		x->placement[i] = false;
+		for (size_t p = 0; placement_types[p]; p++)
+			if (strcmp(inv->types[i].name, placement_types[p]) == 0)
+				x->placement[i] = true;
 	}
 	buf_init(&x->tmp, 0);
 }
@@ -108,9 +120,17 @@ static const char *obj_name(struct render_ctx *x, const struct inv_obj *o)
 	return x->tmp.data;
 }
 
+/* The object moref names when it is of a placement type, else NULL. */
+static const struct inv_obj *placement_find(struct render_ctx *x, const char *moref)
+{
+	const struct inv_obj *o = inventory_find(x->inv, NULL, moref);
+
+	return o && x->placement[o->type] ? o : NULL;
+}
+
 static const struct inv_obj *obj_parent(struct render_ctx *x, const struct inv_obj *o)
 {
-	return inventory_find(x->inv, NULL, inventory_value(o, x->parent_slot[o->type]));
+	return placement_find(x, inventory_value(o, x->parent_slot[o->type]));
 }
 
 static const char *obj_type(struct render_ctx *x, const struct inv_obj *o)
@@ -155,10 +175,9 @@ static const char *info_text(struct render_ctx *x, const struct inv_obj *o,
 			return NULL;
 		buf_reset(dec);
 		return vi_name_percent_decode(dec, v) == 0 ? dec->data : v;
-	case COL_RES_NAME: return obj_name(x, inventory_find(x->inv, NULL, v));
-	case COL_RES_CLUSTER: return obj_name(x, host_cluster(x, inventory_find(x->inv, NULL, v)));
-	case COL_RES_DATACENTER:
-		return obj_name(x, datacenter_of(x, inventory_find(x->inv, NULL, v)));
+	case COL_RES_NAME: return obj_name(x, placement_find(x, v));
+	case COL_RES_CLUSTER: return obj_name(x, host_cluster(x, placement_find(x, v)));
+	case COL_RES_DATACENTER: return obj_name(x, datacenter_of(x, placement_find(x, v)));
 	case COL_RES_SELF_CLUSTER: return obj_name(x, host_cluster(x, o));
 	case COL_RES_SELF_DATACENTER: return obj_name(x, datacenter_of(x, o));
 	}
@@ -610,6 +629,9 @@ static int job_chunk(struct render_job *j, size_t n, struct err *e)
 		const struct inv_obj *o = j->chunk[k];
 
 		object_prefix(j->x, j->c, o, &j->prefix);
+		/* the prefix is reset for each object: its failure is seen here */
+		if (j->prefix.failed || j->x->tmp.failed)
+			return err_set(e, ERR_NOMEM, "out of memory rendering %s", j->c->type);
 		if (j->c->special == COL_SPECIAL_QUESTION)
 			render_question(j->x, j->bufs, o, &j->prefix);
 		else if (j->c->special == COL_SPECIAL_TASK)
@@ -767,9 +789,6 @@ static unsigned long slot_gen(const struct inventory *inv, int type, const char 
 
 unsigned long render_row_ctx_gen(const struct inventory *inv, const struct collector *c, size_t r)
 {
-	static const char *const placement[] = {"HostSystem",	   "ClusterComputeResource",
-						"ComputeResource", "Datacenter",
-						"Folder",	   NULL};
 	const struct col_metric *m = &c->metrics[r];
 	int type = inventory_type_index(inv, c->type);
 	unsigned long g;
@@ -782,8 +801,8 @@ unsigned long render_row_ctx_gen(const struct inventory *inv, const struct colle
 		if (m->labels[l].resolve != COL_RES_TEXT && m->labels[l].resolve != COL_RES_DECODE)
 			names = true;
 	}
-	for (size_t p = 0; names && placement[p]; p++) {
-		int t = inventory_type_index(inv, placement[p]);
+	for (size_t p = 0; names && placement_types[p]; p++) {
+		int t = inventory_type_index(inv, placement_types[p]);
 
 		if (t < 0)
 			continue;
@@ -1177,13 +1196,10 @@ static uint64_t object_sig(const struct inventory *inv, const struct inv_obj *o)
 /* What the names an object resolves depend on: the placement objects and their names. */
 static uint64_t placement_sig(const struct inventory *inv, const char *target)
 {
-	static const char *const placement[] = {"HostSystem",	   "ClusterComputeResource",
-						"ComputeResource", "Datacenter",
-						"Folder",	   NULL};
 	uint64_t h = fnv(14695981039346656037ULL, target);
 
-	for (size_t p = 0; placement[p]; p++) {
-		int t = inventory_type_index(inv, placement[p]);
+	for (size_t p = 0; placement_types[p]; p++) {
+		int t = inventory_type_index(inv, placement_types[p]);
 
 		if (t < 0)
 			continue;

@@ -87,6 +87,8 @@ struct target {
 	unsigned long gens[TARGET_MAX_COLS][TARGET_MAX_ROWS];
 	unsigned long ctx_gens[TARGET_MAX_COLS][TARGET_MAX_ROWS];
 	unsigned long since[TARGET_MAX_COLS][TARGET_MAX_ROWS];
+	bool rerender; /* the last publication failed: gens, ctx_gens, since and obj_gens
+			* describe a snapshot that was dropped, so render all anew */
 	/* what the JSON API objects of cur were rendered from (render_objects) */
 	unsigned long obj_gens[SNAP_KINDS];
 	struct snapshot *cur; /* what we published last (our own reference) */
@@ -307,10 +309,11 @@ static int publish_collector(struct target *t, size_t i, double now, struct snap
 
 		g[r] = render_row_gen(t->inv, c, r);
 		cg[r] = render_row_ctx_gen(t->inv, c, r);
-		want[r] = c->special != COL_SPECIAL_NONE || !f || g[r] != t->gens[i][r];
+		want[r] = c->special != COL_SPECIAL_NONE || !f || g[r] != t->gens[i][r] ||
+			  t->rerender;
 		if (!want[r] && snapshot_share_family(s, f) < 0)
 			return err_set(e, ERR_NOMEM, "out of memory");
-		prev[r].fam = f && cg[r] == t->ctx_gens[i][r] ? f : NULL;
+		prev[r].fam = f && cg[r] == t->ctx_gens[i][r] && !t->rerender ? f : NULL;
 		prev[r].since = t->since[i][r];
 		any = any || want[r];
 	}
@@ -355,7 +358,7 @@ static int publish_objects(struct target *t, size_t i, double now, struct snapsh
 		return 0;
 	for (size_t r = 0; r < col_nmetrics(c); r++)
 		g += render_row_gen(t->inv, c, r);
-	if (t->cur && t->cur->objects[k] && t->obj_gens[k] == g) {
+	if (t->cur && t->cur->objects[k] && t->obj_gens[k] == g && !t->rerender) {
 		snap_objects_ref(t->cur->objects[k]);
 		s->objects[k] = t->cur->objects[k];
 		return 0;
@@ -407,9 +410,10 @@ out_fail:
 	return -1;
 }
 
-/* Makes s (the caller's reference, taken) the target's current snapshot and
- * publishes it, with the counter families when perf is collected. */
-static int publish_swap(struct target *t, struct snapshot *s)
+/* Makes s (the caller's reference, taken whatever happens) the target's
+ * current snapshot and publishes it, with the counter families when perf is
+ * collected. */
+static void publish_swap(struct target *t, struct snapshot *s)
 {
 	struct snapshot *old;
 	int rc = 0;
@@ -419,7 +423,7 @@ static int publish_swap(struct target *t, struct snapshot *s)
 		snapshot_slot_swap(&t->slot, s);
 		snapshot_put(t->cur);
 		t->cur = s;
-		return 0;
+		return;
 	}
 	pthread_mutex_lock(&t->pub_lock);
 	old = t->cur;
@@ -427,7 +431,11 @@ static int publish_swap(struct target *t, struct snapshot *s)
 	rc = publish_combined(t);
 	pthread_mutex_unlock(&t->pub_lock);
 	snapshot_put(old);
-	return rc;
+	/* cur is s all the same: the next publication, or the counters' next
+	 * round, publishes it with them */
+	if (rc < 0)
+		log_msg(LOG_LEVEL_ERROR, "target %s: out of memory publishing with the counters",
+			t->ct.name);
 }
 
 /* The perf worker's callback: its new families, published with the last cur. */
@@ -505,10 +513,8 @@ static int publish(struct target *t, struct err *e)
 		goto out_fail;
 	}
 	snapshot_sort(s);
-	if (publish_swap(t, s) < 0) {
-		err_set(e, ERR_NOMEM, "out of memory");
-		goto out_fail;
-	}
+	publish_swap(t, s);
+	t->rerender = false;
 	perf_hand_over(t);
 	/* finished tasks keep their times: only pending questions and queued or
 	 * running tasks have ages to refresh */
@@ -520,6 +526,7 @@ static int publish(struct target *t, struct err *e)
 
 out_fail:
 	snapshot_put(s);
+	t->rerender = true;
 	return -1;
 }
 

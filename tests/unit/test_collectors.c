@@ -1210,6 +1210,54 @@ static void test_render_keeps_unchanged(void **state)
 	inventory_free(inv);
 }
 
+/*
+ * A reference to an object that is not a placement type (a VM's runtime.host
+ * naming another VM, as a hostile server may send) names nothing: such names
+ * are outside render_row_ctx_gen, so a kept chunk could otherwise show a name
+ * that has since changed.
+ */
+static void test_render_foreign_reference(void **state)
+{
+	struct inventory *inv = placement();
+	int vt = inventory_type_index(inv, "VirtualMachine");
+	size_t nrows = col_nmetrics(&col_vm), info = vm_row("vsphere_vm_info");
+	struct render_prev prev[RENDER_MAX_ROWS];
+	struct snapshot *s1, *s2, *s3;
+	char moref[32], name[96];
+	const char *text;
+	unsigned long ctx;
+
+	(void)state;
+	for (int i = 0; i < 300; i++) {
+		snprintf(moref, sizeof(moref), "vm-%d", 1000 + i);
+		snprintf(name, sizeof(name), "<returnval xsi:type=\"xsd:string\">vm%d</returnval>",
+			 i);
+		apply1(inv, VI_OBJ_ENTER, "VirtualMachine", moref, "name", name);
+	}
+	/* vm-1000 (chunk 0) says its host is vm-1290 (chunk 1) */
+	apply1(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1000", "runtime.host",
+	       MOREF("VirtualMachine", "vm-1290"));
+	s1 = render_vm(inv, NULL);
+	text = test_family_text(family_named(s1, "vsphere_vm_info"));
+	assert_null(strstr(text, "host=\"vm290\""));
+	for (size_t r = 0; r < nrows; r++) {
+		prev[r].fam = family_named(s1, col_vm.metrics[r].family);
+		prev[r].since = inv->types[vt].gen;
+	}
+	ctx = render_row_ctx_gen(inv, &col_vm, info);
+	apply1(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1290", "name", STR("renamed"));
+	assert_int_equal(render_row_ctx_gen(inv, &col_vm, info), ctx);
+	s2 = render_vm(inv, prev);
+	s3 = render_vm(inv, NULL);
+	text = test_family_text(family_named(s3, "vsphere_vm_info"));
+	assert_null(strstr(text, "host=\"renamed\""));
+	assert_string_equal(test_family_text(family_named(s2, "vsphere_vm_info")), text);
+	snapshot_put(s1);
+	snapshot_put(s2);
+	snapshot_put(s3);
+	inventory_free(inv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1235,6 +1283,7 @@ int main(void)
 		cmocka_unit_test(test_many_objects),
 		cmocka_unit_test(test_row_gen),
 		cmocka_unit_test(test_render_keeps_unchanged),
+		cmocka_unit_test(test_render_foreign_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
