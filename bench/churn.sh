@@ -8,7 +8,8 @@
 # inventory), BENCH_CHURN_SECONDS (120), BENCH_WRK_SECONDS (10), BENCH_FRESH (5 probes),
 # BENCH_CHURN (the /_sim/churn settings; default every VM every 20 s in one batch; a
 # real vCenter spreads its refresh: '{"interval":1,"share":0.05}' is the same rate spread),
-# BENCH_VIMON (the agent binary, default build/vimon: compare two builds on one machine).
+# BENCH_VIMON (the agent binary, default build/vimon: compare two builds on one machine),
+# BENCH_LONE (20 lone changes with churn off) and BENCH_LONE_GAP (0.5 s between them).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
@@ -24,6 +25,8 @@ SIM_FLAGS=${BENCH_SIM_FLAGS:--dc 1 -cluster 10 -host 50 -standalone 0 -vm 20 -ds
 SECONDS_CHURN=${BENCH_CHURN_SECONDS:-120}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
 FRESH=${BENCH_FRESH:-5}
+LONE=${BENCH_LONE:-20}
+LONE_GAP=${BENCH_LONE_GAP:-0.5}
 CHURN=${BENCH_CHURN:-'{"interval":20,"share":1}'}
 VIMON=${BENCH_VIMON:-$TOP/build/vimon}
 mkdir -p "$OUT"
@@ -44,6 +47,8 @@ say() { echo "$*" | tee -a "$OUT/summary.txt"; }
 : >"$OUT/summary.txt"
 # cpu_ticks PID: utime + stime in clock ticks
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# cpu_ns PID: CPU time of its threads in nanoseconds (/proc schedstat: finer than ticks)
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'; }
 HZ=$(getconf CLK_TCK)
 # stat NAME: a number from /_sim/stats (top level or under churn)
 simstat() { simctl GET /_sim/stats | python3 -c "import json,sys; d=json.load(sys.stdin); print(d.get('$1', d['churn'].get('$1')))"; }
@@ -108,7 +113,7 @@ while [ $i -le "$FRESH" ]; do
 	v=$((100 + i))
 	t0=$(now_ms)
 	simctl POST /_sim/vm/quickstats "{\"vm\":\"$VM\",\"balloonedMemory\":$v}" >/dev/null
-	while ! curl -sS "$URL/metrics" 2>/dev/null | grep -q "^vsphere_vm_memory_ballooned_bytes{.*vm_id=\"$VM\"} $((v * 1048576))\$"; do
+	while ! curl -sS --compressed "$URL/metrics" 2>/dev/null | grep -q "^vsphere_vm_memory_ballooned_bytes{.*vm_id=\"$VM\"} $((v * 1048576))\$"; do
 		[ $(($(now_ms) - t0)) -lt 30000 ] || break
 		sleep 0.05
 	done
@@ -117,6 +122,30 @@ while [ $i -le "$FRESH" ]; do
 	i=$((i + 1))
 done
 simctl POST /_sim/churn '{"enabled":false}' >/dev/null
+
+# 4. A lone change with churn off: one VM's quickStats every LONE_GAP seconds, BENCH_LONE
+# times; the agent's CPU over them (less its CPU over as long a quiet time) per change.
+sleep 3
+q0=$(cpu_ns "$AGENT_PID")
+sleep "$(awk -v n="$LONE" -v g="$LONE_GAP" 'BEGIN { print n * g }')"
+q1=$(cpu_ns "$AGENT_PID")
+i=1
+l0=$(cpu_ns "$AGENT_PID")
+while [ $i -le "$LONE" ]; do
+	simctl POST /_sim/vm/quickstats "{\"vm\":\"$VM\",\"balloonedMemory\":$((200 + i))}" >/dev/null
+	sleep "$LONE_GAP"
+	i=$((i + 1))
+done
+l1=$(cpu_ns "$AGENT_PID")
+t0=$(now_ms)
+while ! curl -sS --compressed "$URL/metrics" 2>/dev/null | grep -q "^vsphere_vm_memory_ballooned_bytes{.*vm_id=\"$VM\"} $(((200 + LONE) * 1048576))\$"; do
+	[ $(($(now_ms) - t0)) -lt 10000 ] || break
+	sleep 0.05
+done
+say "lone changes (churn off): $LONE changes of one VM, one every $LONE_GAP s: agent CPU" \
+	"$(awk -v a="$l0" -v b="$l1" -v qa="$q0" -v qb="$q1" -v n="$LONE" \
+		'BEGIN { printf "%.2f", ((b - a) - (qb - qa)) / 1e6 / n }') ms per change" \
+	"(less the quiet CPU over as long; the last one in /metrics $(($(now_ms) - t0)) ms after the last wait)"
 
 say "agent: peak RSS (VmHWM) $(($(awk '/VmHWM/ {print $2}' "/proc/$AGENT_PID/status") / 1024)) MB (target < 64 MB)"
 kill -TERM "$AGENT_PID"
