@@ -55,7 +55,7 @@ char *buf_detach(struct buf *b, size_t *len)
 	return s;
 }
 
-int buf_grow(struct buf *b, size_t n)
+int buf_grow_slow(struct buf *b, size_t n)
 {
 	size_t want, next;
 	char *p;
@@ -84,27 +84,6 @@ int buf_grow(struct buf *b, size_t n)
 	b->data = p;
 	b->alloc = next;
 	return 0;
-}
-
-int buf_add(struct buf *b, const void *p, size_t n)
-{
-	if (buf_grow(b, n) < 0)
-		return -1;
-	if (n)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
-}
-
-int buf_adds(struct buf *b, const char *s)
-{
-	return buf_add(b, s, strlen(s));
-}
-
-int buf_addc(struct buf *b, char c)
-{
-	return buf_add(b, &c, 1);
 }
 
 int buf_addf(struct buf *b, const char *fmt, ...)

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /*
  * Invariants: data is never NULL and is always NUL-terminated (data[len] ==
@@ -35,13 +36,45 @@ void buf_reset(struct buf *b);
  * out of memory) and leaves the buffer empty. */
 char *buf_detach(struct buf *b, size_t *len);
 
-/* Makes room for n more bytes. 0, or -1 (failed set). */
-int buf_grow(struct buf *b, size_t n);
+/* buf_grow when the room is not there yet (or failed is set). */
+int buf_grow_slow(struct buf *b, size_t n);
+
+/* Makes room for n more bytes. 0, or -1 (failed set). Inline: rendering
+ * appends millions of short pieces, and most find room. */
+static inline int buf_grow(struct buf *b, size_t n)
+{
+	/* alloc <= max + 1, so this also keeps len + n within max */
+	if (!b->failed && b->alloc && n < b->alloc - b->len)
+		return 0;
+	return buf_grow_slow(b, n);
+}
 
 /* Appends. Each returns 0, or -1 when the cap or memory ran out (failed set). */
-int buf_add(struct buf *b, const void *p, size_t n);
-int buf_adds(struct buf *b, const char *s);
-int buf_addc(struct buf *b, char c);
+static inline int buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (buf_grow(b, n) < 0)
+		return -1;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static inline int buf_adds(struct buf *b, const char *s)
+{
+	return buf_add(b, s, strlen(s));
+}
+
+static inline int buf_addc(struct buf *b, char c)
+{
+	if (buf_grow(b, 1) < 0)
+		return -1;
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Appends s escaped for XML text and attribute values (& < > " '). */
