@@ -31,23 +31,33 @@ struct snapshot *snapshot_new(void)
  * more than it saves). */
 #define SNAP_STORE_MAX 512
 
+/* Texts up to this are compressed by snapshot_add_family with a small window. */
+#define SNAP_SMALL_TEXT (64 * 1024)
+
 struct snap_deflater {
 	z_stream zs;
 	struct buf out;
 };
 
-struct snap_deflater *snap_deflater_new(void)
+/* A deflater with a 2^wbits window and zlib's memLevel mem. */
+static struct snap_deflater *deflater_new(int wbits, int mem)
 {
 	struct snap_deflater *d = calloc(1, sizeof(*d));
 
 	if (!d)
 		return NULL;
-	if (deflateInit2(&d->zs, SNAP_GZIP_LEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (deflateInit2(&d->zs, SNAP_GZIP_LEVEL, Z_DEFLATED, -wbits, mem, Z_DEFAULT_STRATEGY) !=
+	    Z_OK) {
 		free(d);
 		return NULL;
 	}
 	buf_init(&d->out, 0);
 	return d;
+}
+
+struct snap_deflater *snap_deflater_new(void)
+{
+	return deflater_new(15, 8);
 }
 
 void snap_deflater_free(struct snap_deflater *d)
@@ -230,7 +240,12 @@ int snapshot_add_family(struct snapshot *s, const char *name, const char *help, 
 		samples = text.data;
 		len = text.len;
 	}
-	if (len >= SNAP_STORE_MAX && !(d = snap_deflater_new())) {
+	/* a one-off text (the agent's own families, the counters'): a small
+	 * window for a small one, so that the stream costs little to set up
+	 * (the segments of any window concatenate: none refers back past its
+	 * own start) */
+	if (len >= SNAP_STORE_MAX &&
+	    !(d = len < SNAP_SMALL_TEXT ? deflater_new(12, 4) : snap_deflater_new())) {
 		buf_release(&text);
 		return -1;
 	}

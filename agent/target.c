@@ -36,6 +36,15 @@
  * running task), the wait being shortened to that end.
  */
 #define TARGET_REFRESH_S 15
+/*
+ * Under continuous changes a target publishes at most once per this: changes
+ * that come sooner after a publication are applied at once and published
+ * together when it is up (the next wait returns at once then). A change after
+ * a quiet spell is published at once; under churn a change waits at most
+ * this long more, and a publication renders each changed chunk once however
+ * many of its objects changed meanwhile.
+ */
+#define TARGET_MIN_PUBLISH_S 1.0
 /* A stopping target gives its logout this long before aborting it. */
 #define TARGET_LOGOUT_S 2
 /* Objects per update set; larger sets come truncated and we ask again at once. */
@@ -87,6 +96,7 @@ struct target {
 	unsigned long gens[TARGET_MAX_COLS][TARGET_MAX_ROWS];
 	unsigned long ctx_gens[TARGET_MAX_COLS][TARGET_MAX_ROWS];
 	unsigned long since[TARGET_MAX_COLS][TARGET_MAX_ROWS];
+	bool dirty;    /* changes applied but not yet published (TARGET_MIN_PUBLISH_S) */
 	bool rerender; /* the last publication failed: gens, ctx_gens, since and obj_gens
 			* describe a snapshot that was dropped, so render all anew */
 	/* what the JSON API objects of cur were rendered from (render_objects) */
@@ -138,12 +148,15 @@ static int should_abort(void *ud)
 }
 
 /* Sleeps up to seconds, waking at once when the target is stopped. */
-static void nap(struct target *t, unsigned seconds)
+static void nap(struct target *t, double seconds)
 {
 	struct timespec until;
+	long long ns;
 
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += seconds;
+	ns = until.tv_nsec + (long long)((seconds - (double)(long long)seconds) * 1e9);
+	until.tv_sec += (time_t)seconds + (time_t)(ns / 1000000000);
+	until.tv_nsec = (long)(ns % 1000000000);
 	pthread_mutex_lock(&t->lock);
 	while (!stopping(t)) {
 		if (pthread_cond_timedwait(&t->cond, &t->lock, &until) == ETIMEDOUT)
@@ -515,6 +528,7 @@ static int publish(struct target *t, struct err *e)
 	snapshot_sort(s);
 	publish_swap(t, s);
 	t->rerender = false;
+	t->dirty = false;
 	perf_hand_over(t);
 	/* finished tasks keep their times: only pending questions and queued or
 	 * running tasks have ages to refresh */
@@ -767,8 +781,9 @@ static int wait_seconds(struct target *t)
 }
 
 /*
- * One WaitForUpdatesEx, applied. Publishes when changes came, when the
- * target came up, or when the last publication is TARGET_REFRESH_S old.
+ * One WaitForUpdatesEx, applied. Publishes when changes came (at most once
+ * per TARGET_MIN_PUBLISH_S), when the target came up, or when the last
+ * publication is TARGET_REFRESH_S old.
  */
 static int cycle(struct target *t, struct err *e)
 {
@@ -784,8 +799,16 @@ static int cycle(struct target *t, struct err *e)
 
 	filters[0] = t->filter ? t->filter : t->task_filter;
 	filters[1] = t->filter ? t->task_filter : NULL;
-	rc = vi_pc_wait(t->session, t->version, t->synced ? wait_seconds(t) : 0, TARGET_MAX_OBJECTS,
-			&h, &version, &truncated, e);
+	if (t->dirty) {
+		/* changes wait for their publication: gather what else comes
+		 * until it is due, then take it all without waiting */
+		double left = TARGET_MIN_PUBLISH_S - (vi_now_seconds() - t->last_publish);
+
+		if (left > 0)
+			nap(t, left);
+	}
+	rc = vi_pc_wait(t->session, t->version, t->synced && !t->dirty ? wait_seconds(t) : 0,
+			TARGET_MAX_OBJECTS, &h, &version, &truncated, e);
 	if (rc < 0 && vi_session_renewed(e) && !stopping(t) && !t->renewed) {
 		/* the session expired and was renewed: its view and filters died
 		 * with it. Rebuild at once; neither an outage nor a back-off. No
@@ -826,8 +849,13 @@ static int cycle(struct target *t, struct err *e)
 	t->state.up = 1;
 	t->state.last_update = now_real();
 	err_clear(&t->last_error);
-	if (a.changes == 0 && was_up && vi_now_seconds() - t->last_publish < TARGET_REFRESH_S)
+	if (a.changes == 0 && !t->dirty && was_up &&
+	    vi_now_seconds() - t->last_publish < TARGET_REFRESH_S)
 		return 0;
+	if (was_up && vi_now_seconds() - t->last_publish < TARGET_MIN_PUBLISH_S) {
+		t->dirty = true;
+		return 0;
+	}
 	return publish(t, e);
 }
 

@@ -66,6 +66,10 @@ static void test_family_compressed(void **state)
 	assert_int_equal(
 		snapshot_add_family(s, "vsphere_vm_cpus", "h", "gauge", want.data, want.len), 0);
 	assert_int_equal(snapshot_add_family(s, "vsphere_x", "h", "gauge", "x 1", 3), 0);
+	/* a few KB (the agent's own families): compressed with a small window */
+	assert_int_equal(snapshot_add_family(s, "vsphere_y", "h", "gauge", want.data, 6000), 0);
+	assert_true(s->families[2].segs[0]->gzlen < 6000 / 3);
+	assert_int_equal(strncmp(fam_text(&s->families[2]), want.data, 6000), 0);
 	assert_int_equal(s->families[0].len, want.len);
 	assert_int_equal(s->families[0].nsegs, 1);
 	/* compressed: Prometheus text shrinks more than fivefold */
