@@ -47,6 +47,7 @@ type churnCollector struct {
 	session string
 	filters map[string]*churnFilter               // by filter moref value
 	pending map[types.ManagedObjectReference]bool // VMs changed since the last delivery
+	churned bool                                  // the last reply was a churn reply
 }
 
 type churnState struct {
@@ -182,6 +183,7 @@ func (s *simState) churnReply(key, version string) []byte {
 	}
 	pending := col.pending
 	col.pending = map[types.ManagedObjectReference]bool{}
+	col.churned = true
 	type fl struct {
 		ref   string
 		paths []string
@@ -455,6 +457,20 @@ func (s *simState) churnStatus() map[string]interface{} {
 }
 
 // churnWatched tells whether churn is on and the collector has a filter on VM quickStats.
+// churnTurn tells whether the last reply to the collector was a churn reply, and forgets it:
+// the simulator's own updates get the next turn.
+func (s *simState) churnTurn(key string) bool {
+	c := s.churn
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	col := c.collectors[key]
+	if col == nil || !col.churned {
+		return false
+	}
+	col.churned = false
+	return true
+}
+
 func (s *simState) churnWatched(key string) bool {
 	c := s.churn
 	c.mu.Lock()
@@ -476,6 +492,21 @@ func (s *simState) waitWithChurn(w http.ResponseWriter, r *http.Request, body []
 	}
 	sliced := maxWaitElem.ReplaceAll(body, []byte("<maxWaitSeconds>1</maxWaitSeconds>"))
 	for {
+		// Churn and the simulator's own updates (power, questions, values set through the
+		// control API) take turns: after a churn reply the simulator is asked first, without
+		// waiting, so that churn arriving faster than the client asks (a client that
+		// publishes at most once a second) cannot hold them back. A vCenter has one queue.
+		if s.churnTurn(key) && maxWaitElem.Match(body) {
+			rec := httptest.NewRecorder()
+			s.pass(rec, r, maxWaitElem.ReplaceAll(body, []byte("<maxWaitSeconds>0</maxWaitSeconds>")))
+			if reply := rec.Body.Bytes(); rec.Code != http.StatusOK || bytes.Contains(reply, []byte("<returnval>")) {
+				for k, v := range rec.Header() {
+					w.Header()[k] = v
+				}
+				s.serveUpdates(w, key, session, max, rec.Code, reply)
+				return
+			}
+		}
 		if out := s.churnReply(key, req.Version); out != nil {
 			if !s.hasSession(r) {
 				writeFault(w, "", &types.NotAuthenticated{NoPermission: types.NoPermission{Object: req.This, PrivilegeId: "System.View"}})
