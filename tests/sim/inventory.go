@@ -53,6 +53,7 @@ func buildInventory(o *options) (*simulator.Model, *simState, error) {
 	if err != nil {
 		return m, nil, err
 	}
+	installSessionPC(client.ServiceContent.PropertyCollector)
 
 	hosts := sortedEntities("HostSystem")
 	first := true

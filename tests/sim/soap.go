@@ -261,6 +261,8 @@ func (s *simState) dispatch(w http.ResponseWriter, r *http.Request, body []byte,
 		return
 	case "DestroyPropertyFilter", "DestroyPropertyCollector":
 		s.forgetFilter(r, body)
+	case "Logout":
+		fanout.drop(map[string]bool{sessionKey(r): true})
 	}
 	s.pass(w, r, body)
 	if name == "CreateFilter" {
@@ -310,6 +312,7 @@ func (s *simState) expireSessions() {
 	s.dropPages(keys)
 	s.mu.Unlock()
 	s.dropChurnSessions(keys)
+	fanout.drop(keys)
 	sm := simulator.Map.SessionManager()
 	ctx := &simulator.Context{
 		Context: nil,
