@@ -1,13 +1,27 @@
-/* tests/support: a snapshot family's sample lines as text. */
+/* tests/support: helpers over the agent's inventory and snapshots. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "agent/inventory.h"
 #include "agent/snapshot.h"
 #include "tests/support/family.h"
+#include "tests/support/testutil.h"
 #include "util/buf.h"
+
+void test_apply(struct inventory *inv, enum vi_obj_kind kind, const char *type, const char *moref,
+		const char *path, enum vi_prop_op op, const char *xml)
+{
+	struct vi_node *v = xml ? test_xml_value(xml) : NULL;
+	struct vi_change c = {type, moref, kind, path, op, v, NULL};
+	struct err e = {0};
+
+	if (inventory_apply(inv, &c, 1000, &e) < 0)
+		fail_msg("%s %s: %s", moref, path ? path : "", e.msg);
+	vi_node_free(v);
+}
 
 const char *test_family_text(const struct snap_family *f)
 {

@@ -1076,17 +1076,24 @@ static void test_registry(void **state)
 
 /* ---------- rendering only what changed ---------- */
 
-/* Applies one change built at run time (xml NULL: no value). */
+/* Applies one assignment built at run time (xml NULL: no value). */
 static void apply1(struct inventory *inv, enum vi_obj_kind kind, const char *type,
 		   const char *moref, const char *path, const char *xml)
 {
-	struct vi_node *v = xml ? test_xml_value(xml) : NULL;
-	struct vi_change c = {type, moref, kind, path, VI_OP_ASSIGN, v, NULL};
-	struct err e = {0};
+	test_apply(inv, kind, type, moref, path, VI_OP_ASSIGN, xml);
+}
 
-	if (inventory_apply(inv, &c, 1000, &e) < 0)
-		fail_msg("%s %s: %s", moref, path ? path : "", e.msg);
-	vi_node_free(v);
+/* Enters n VMs vm-1000... named vm0... after those of inv. */
+static void enter_vms(struct inventory *inv, int n)
+{
+	char moref[32], name[96];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(moref, sizeof(moref), "vm-%d", 1000 + i);
+		snprintf(name, sizeof(name), "<returnval xsi:type=\"xsd:string\">vm%d</returnval>",
+			 i);
+		apply1(inv, VI_OBJ_ENTER, "VirtualMachine", moref, "name", name);
+	}
 }
 
 /* The VM's quickStats with guestMemoryUsage mb. */
@@ -1150,16 +1157,14 @@ static void test_render_keeps_unchanged(void **state)
 	struct render_prev prev[RENDER_MAX_ROWS];
 	struct snapshot *s1, *s2, *s3;
 	const struct snap_family *f1, *f2;
-	char moref[32], name[96], want[160];
+	char moref[32], want[160];
 	unsigned long ctx_info;
 
 	(void)state;
 	/* 600 VMs after vm-1: chunks of 256 objects 0-255, 256-511, 512-600 */
+	enter_vms(inv, 600);
 	for (int i = 0; i < 600; i++) {
 		snprintf(moref, sizeof(moref), "vm-%d", 1000 + i);
-		snprintf(name, sizeof(name), "<returnval xsi:type=\"xsd:string\">vm%d</returnval>",
-			 i);
-		apply1(inv, VI_OBJ_ENTER, "VirtualMachine", moref, "name", name);
 		apply1(inv, VI_OBJ_MODIFY, "VirtualMachine", moref, "runtime.host",
 		       MOREF("HostSystem", "host-1"));
 		set_guest_mem(inv, moref, i);
@@ -1230,17 +1235,11 @@ static void test_render_foreign_reference(void **state)
 	size_t nrows = col_nmetrics(&col_vm), info = vm_row("vsphere_vm_info");
 	struct render_prev prev[RENDER_MAX_ROWS];
 	struct snapshot *s1, *s2, *s3;
-	char moref[32], name[96];
 	const char *text;
 	unsigned long ctx;
 
 	(void)state;
-	for (int i = 0; i < 300; i++) {
-		snprintf(moref, sizeof(moref), "vm-%d", 1000 + i);
-		snprintf(name, sizeof(name), "<returnval xsi:type=\"xsd:string\">vm%d</returnval>",
-			 i);
-		apply1(inv, VI_OBJ_ENTER, "VirtualMachine", moref, "name", name);
-	}
+	enter_vms(inv, 300);
 	/* vm-1000 (chunk 0) says its host is vm-1290 (chunk 1) */
 	apply1(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1000", "runtime.host",
 	       MOREF("VirtualMachine", "vm-1290"));

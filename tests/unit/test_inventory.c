@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "agent/inventory.h"
+#include "tests/support/family.h"
 #include "collectors/collector.h"
 #include "util/buf.h"
 #include "tests/support/testutil.h"
@@ -24,18 +25,6 @@ static struct inventory *new_inv(void)
 
 	assert_int_equal(inventory_new(cols, 3, &inv, &e), 0);
 	return inv;
-}
-
-static void change(struct inventory *inv, enum vi_obj_kind kind, const char *type,
-		   const char *moref, const char *path, enum vi_prop_op op, const char *xml)
-{
-	struct vi_node *v = xml ? test_xml_value(xml) : NULL;
-	struct vi_change c = {type, moref, kind, path, op, v, NULL};
-	struct err e = {0};
-
-	if (inventory_apply(inv, &c, 1000, &e) < 0)
-		fail_msg("%s %s: %s", moref, path ? path : "", e.msg);
-	vi_node_free(v);
 }
 
 static const char *value(struct inventory *inv, const char *type, const char *moref,
@@ -124,8 +113,8 @@ static void test_values(void **state)
 			strncmp(cases[i].moref, "vm", 2) == 0 ? "VirtualMachine" : "Datastore";
 		const char *got;
 
-		change(inv, cases[i].kind, type, cases[i].moref, cases[i].path, cases[i].op,
-		       cases[i].xml);
+		test_apply(inv, cases[i].kind, type, cases[i].moref, cases[i].path, cases[i].op,
+			   cases[i].xml);
 		got = value(inv, type, cases[i].moref, cases[i].check_path);
 		if (cases[i].want == NULL && got != NULL)
 			fail_msg("case %zu: %s is %s, want unset", i, cases[i].check_path, got);
@@ -144,9 +133,9 @@ static void test_enter_leave(void **state)
 	unsigned long sg;
 
 	(void)state;
-	change(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-1", NULL, VI_OP_ASSIGN, NULL);
-	change(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-2", NULL, VI_OP_ASSIGN, NULL);
-	change(inv, VI_OBJ_ENTER, "Datastore", "datastore-1", NULL, VI_OP_ASSIGN, NULL);
+	test_apply(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-1", NULL, VI_OP_ASSIGN, NULL);
+	test_apply(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-2", NULL, VI_OP_ASSIGN, NULL);
+	test_apply(inv, VI_OBJ_ENTER, "Datastore", "datastore-1", NULL, VI_OP_ASSIGN, NULL);
 	assert_int_equal(inv->count, 3);
 	assert_int_equal(inv->types[vm].count, 2);
 	assert_string_equal(inv->types[vm].head->moref, "vm-1");
@@ -154,9 +143,9 @@ static void test_enter_leave(void **state)
 	/* the same moref value under another type is another object */
 	assert_null(inventory_find(inv, "Datastore", "vm-1"));
 	sg = inv->types[vm].struct_gen;
-	change(inv, VI_OBJ_LEAVE, "VirtualMachine", "vm-1", NULL, VI_OP_ASSIGN, NULL);
+	test_apply(inv, VI_OBJ_LEAVE, "VirtualMachine", "vm-1", NULL, VI_OP_ASSIGN, NULL);
 	assert_true(inv->types[vm].struct_gen != sg);
-	change(inv, VI_OBJ_LEAVE, "VirtualMachine", "vm-404", NULL, VI_OP_ASSIGN, NULL);
+	test_apply(inv, VI_OBJ_LEAVE, "VirtualMachine", "vm-404", NULL, VI_OP_ASSIGN, NULL);
 	assert_int_equal(inv->types[vm].count, 1);
 	assert_string_equal(inv->types[vm].head->moref, "vm-2");
 	assert_null(inventory_find(inv, NULL, "vm-1"));
@@ -174,12 +163,12 @@ static void test_sweep(void **state)
 	(void)state;
 	for (int i = 0; i < 10; i++) {
 		snprintf(moref, sizeof(moref), "vm-%d", i);
-		change(inv, VI_OBJ_ENTER, "VirtualMachine", moref, NULL, VI_OP_ASSIGN, NULL);
+		test_apply(inv, VI_OBJ_ENTER, "VirtualMachine", moref, NULL, VI_OP_ASSIGN, NULL);
 	}
 	inventory_unmark(inv);
 	for (int i = 1; i < 9; i += 2) {
 		snprintf(moref, sizeof(moref), "vm-%d", i);
-		change(inv, VI_OBJ_ENTER, "VirtualMachine", moref, NULL, VI_OP_ASSIGN, NULL);
+		test_apply(inv, VI_OBJ_ENTER, "VirtualMachine", moref, NULL, VI_OP_ASSIGN, NULL);
 	}
 	inventory_sweep(inv);
 	assert_int_equal(inv->types[vm].count, 4);
@@ -205,8 +194,8 @@ static void test_unreadable(void **state)
 	struct err e = {0};
 
 	(void)state;
-	change(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN,
-	       "<returnval xsi:type=\"xsd:string\">web01</returnval>");
+	test_apply(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN,
+		   "<returnval xsi:type=\"xsd:string\">web01</returnval>");
 	assert_int_equal(inventory_apply(inv, &c, 1000, &e), -1);
 	assert_int_equal(e.kind, ERR_FAULT);
 	assert_string_equal(e.fault, "NoPermission");
@@ -250,7 +239,7 @@ static void test_invalid_number(void **state)
 	struct inventory *inv = new_inv();
 
 	(void)state;
-	change(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-1", NULL, VI_OP_ASSIGN, NULL);
+	test_apply(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-1", NULL, VI_OP_ASSIGN, NULL);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct vi_node *v = test_xml_value(bad[i]);
 		struct vi_change c = {"VirtualMachine",
@@ -268,8 +257,9 @@ static void test_invalid_number(void **state)
 		vi_node_free(v);
 	}
 	/* a valid one is no error */
-	change(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1", "summary.quickStats.overallCpuUsage",
-	       VI_OP_ASSIGN, "<returnval xsi:type=\"xsd:int\">12</returnval>");
+	test_apply(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1",
+		   "summary.quickStats.overallCpuUsage", VI_OP_ASSIGN,
+		   "<returnval xsi:type=\"xsd:int\">12</returnval>");
 	inventory_free(inv);
 }
 
@@ -288,17 +278,17 @@ static void test_long_value(void **state)
 	memcpy(xml, "<returnval xsi:type=\"xsd:string\">", 33);
 	memset(xml + 33, 'x', n);
 	memcpy(xml + 33 + n, "</returnval>", 13);
-	change(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN, xml);
+	test_apply(inv, VI_OBJ_ENTER, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN, xml);
 	assert_int_equal(strlen(value(inv, "VirtualMachine", "vm-1", "name")), INV_MAX_VALUE);
 	g = inv->types[vm].slot_gen[slot];
-	change(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN, xml);
+	test_apply(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN, xml);
 	assert_int_equal(inv->types[vm].slot_gen[slot], g);
 	/* a change past the cut is invisible, one before it is a change */
 	xml[33 + n - 1] = 'y';
-	change(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN, xml);
+	test_apply(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN, xml);
 	assert_int_equal(inv->types[vm].slot_gen[slot], g);
 	xml[33 + 10] = 'y';
-	change(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN, xml);
+	test_apply(inv, VI_OBJ_MODIFY, "VirtualMachine", "vm-1", "name", VI_OP_ASSIGN, xml);
 	assert_true(inv->types[vm].slot_gen[slot] != g);
 	free(xml);
 	inventory_free(inv);
