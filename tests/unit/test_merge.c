@@ -327,6 +327,22 @@ static void test_accepts_gzip(void **state)
 	}
 }
 
+/* The next snapshot of target a (generation 2): vsphere_up went to 0, the other
+ * two families shared with a (merged_a2b). */
+static struct snapshot *next_a(struct snapshot *a)
+{
+	struct snapshot *a2 = snapshot_new();
+
+	assert_non_null(a2);
+	a2->generation = 2;
+	assert_int_equal(snapshot_share_family(a2, &a->families[0]), 0);
+	assert_int_equal(snapshot_add_family(a2, "vsphere_up", "1 when the last collection worked.",
+					     "gauge", "vsphere_up{target=\"a\"} 0\n", 25),
+			 0);
+	assert_int_equal(snapshot_share_family(a2, &a->families[2]), 0);
+	return a2;
+}
+
 static void test_cache(void **state)
 {
 	struct snapshot *a = make_snap(fam_a, 3, 1), *b = make_snap(fam_b, 3, 7), *a2, *a3;
@@ -353,13 +369,7 @@ static void test_cache(void **state)
 
 	/* a new snapshot of a (generation 2) with one family changed, two
 	 * shared: rebuilt, sharing their compressed segments */
-	a2 = snapshot_new();
-	a2->generation = 2;
-	assert_int_equal(snapshot_share_family(a2, &a->families[0]), 0);
-	assert_int_equal(snapshot_add_family(a2, "vsphere_up", "1 when the last collection worked.",
-					     "gauge", "vsphere_up{target=\"a\"} 0\n", 25),
-			 0);
-	assert_int_equal(snapshot_share_family(a2, &a->families[2]), 0);
+	a2 = next_a(a);
 	snaps[0] = a2;
 	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p2, &e), 0);
 	assert_ptr_not_equal(p1, p2);
@@ -522,13 +532,7 @@ static void test_cache_building(void **state)
 	assert_page(p1, merged_ab);
 	metrics_cache_set_build_hook(mc, request_during_build, &d);
 
-	a2 = snapshot_new();
-	a2->generation = 2;
-	assert_int_equal(snapshot_share_family(a2, &a->families[0]), 0);
-	assert_int_equal(snapshot_add_family(a2, "vsphere_up", "1 when the last collection worked.",
-					     "gauge", "vsphere_up{target=\"a\"} 0\n", 25),
-			 0);
-	assert_int_equal(snapshot_share_family(a2, &a->families[2]), 0);
+	a2 = next_a(a);
 	snaps[0] = a2;
 	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p2, &e), 0);
 	assert_int_equal(d.calls, 1);
@@ -612,13 +616,7 @@ static void test_cache_waits(void **state)
 	assert_non_null(mc);
 	assert_int_equal(metrics_cache_get(mc, 1, snaps, 2, &p1, &e), 0);
 	metrics_cache_set_stale_max(mc, 0);
-	a2 = snapshot_new();
-	a2->generation = 2;
-	assert_int_equal(snapshot_share_family(a2, &a->families[0]), 0);
-	assert_int_equal(snapshot_add_family(a2, "vsphere_up", "1 when the last collection worked.",
-					     "gauge", "vsphere_up{target=\"a\"} 0\n", 25),
-			 0);
-	assert_int_equal(snapshot_share_family(a2, &a->families[2]), 0);
+	a2 = next_a(a);
 	snaps[0] = a2;
 	w.mc = mc;
 	w.snaps = snaps;
