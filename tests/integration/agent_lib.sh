@@ -1,6 +1,16 @@
-# Shell helpers for integration tests that run the vimon agent: source after lib.sh,
-# with VIMON (the binary) and W (a work directory) set. Every agent started with
-# agent_start is stopped when the test script exits, whatever the reason.
+# Shell helpers for integration tests that run the vimon agent: source after lib.sh. Sets,
+# unless the script did: TOP, VIMON (the binary, from VIMON_BUILD) and W (a work directory
+# of the script's own, with a password file W/pw holding "pw"); ends the test when VIMON is
+# not built. Every agent started with agent_start is stopped when the test script exits,
+# whatever the reason.
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+VIMON=${VIMON:-${VIMON_BUILD:-$TOP/build}/vimon}
+W=${W:-$VIMON_TEST_TMP/$(basename "$0" .sh).$$}
+mkdir -p "$W"
+if [ ! -f "$W/pw" ]; then
+	printf 'pw\n' >"$W/pw"
+	chmod 600 "$W/pw"
+fi
 : >"$W/pids"
 
 # Every agent this script starts is stopped when it exits, whatever the reason.
@@ -107,3 +117,8 @@ wait_count() {
 
 # py EXPR: a Python expression on the JSON on stdin (as j).
 py() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+
+if [ ! -x "$VIMON" ]; then
+	not_ok "vimon binary $VIMON exists"
+	done_testing
+fi

@@ -4,19 +4,7 @@
 # question ages. One simulator, one agent per scenario, faults injected through /_sim/fault.
 set -u
 . "$(dirname "$0")/lib.sh"
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-VIMON=${VIMON_BUILD:-$TOP/build}/vimon
-W=$VIMON_TEST_TMP/faults.$$
-mkdir -p "$W"
-printf 'pw\n' >"$W/pw"
-chmod 600 "$W/pw"
-
 . "$(dirname "$0")/agent_lib.sh"
-
-if [ ! -x "$VIMON" ]; then
-	not_ok "vimon binary $VIMON exists"
-	done_testing
-fi
 if ! sim_start -cluster 1 -host 2 -vm 1 -standalone 0; then
 	not_ok "simulator starts"
 	done_testing

@@ -4,19 +4,7 @@
 # with a body.
 set -u
 . "$(dirname "$0")/lib.sh"
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-VIMON=${VIMON_BUILD:-$TOP/build}/vimon
-W=$VIMON_TEST_TMP/httpslow.$$
-mkdir -p "$W"
-printf 'pw\n' >"$W/pw"
-chmod 600 "$W/pw"
-
 . "$(dirname "$0")/agent_lib.sh"
-
-if [ ! -x "$VIMON" ]; then
-	not_ok "vimon binary $VIMON exists"
-	done_testing
-fi
 # a target that is never reached: only the HTTP server matters here
 cat >"$W/vimon.conf" <<EOF2
 listen = "127.0.0.1:0";

@@ -3,19 +3,7 @@
 # are not regular files, credentials in URLs, ports and addresses, log injection, log formats.
 set -u
 . "$(dirname "$0")/lib.sh"
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-VIMON=${VIMON_BUILD:-$TOP/build}/vimon
-W=$VIMON_TEST_TMP/input.$$
-mkdir -p "$W"
-printf 'pw\n' >"$W/pw"
-chmod 600 "$W/pw"
-
 . "$(dirname "$0")/agent_lib.sh"
-
-if [ ! -x "$VIMON" ]; then
-	not_ok "vimon binary $VIMON exists"
-	done_testing
-fi
 
 # target_conf FILE URL [EXTRA]: one target on URL with password_file $W/pw.
 target_conf() {

@@ -4,19 +4,7 @@
 # NotAuthenticated during a round, and property changes that still come at once.
 set -u
 . "$(dirname "$0")/lib.sh"
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-VIMON=${VIMON_BUILD:-$TOP/build}/vimon
-W=$VIMON_TEST_TMP/perf.$$
-mkdir -p "$W"
-printf 'pw\n' >"$W/pw"
-chmod 600 "$W/pw"
-
 . "$(dirname "$0")/agent_lib.sh"
-
-if [ ! -x "$VIMON" ]; then
-	not_ok "vimon binary $VIMON exists"
-	done_testing
-fi
 
 sim_start -cluster 1 -host 2 -vm 1 -odd-names=false
 # values below 5 come back exactly (the simulator adds noise to larger ones)

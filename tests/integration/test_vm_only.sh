@@ -2,19 +2,7 @@
 # Integration: a VM-only target (collect = ["vm"]) reads only the hosts' names and parents.
 set -u
 . "$(dirname "$0")/lib.sh"
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-VIMON=${VIMON_BUILD:-$TOP/build}/vimon
-W=$VIMON_TEST_TMP/vmonly.$$
-mkdir -p "$W"
-printf 'pw\n' >"$W/pw"
-chmod 600 "$W/pw"
-
 . "$(dirname "$0")/agent_lib.sh"
-
-if [ ! -x "$VIMON" ]; then
-	not_ok "vimon binary $VIMON exists"
-	done_testing
-fi
 
 generation() {
 	curl -sS --max-time 10 "$AGENT_URL/api/v1/targets" | py 'j[0]["generation"]'

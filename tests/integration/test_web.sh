@@ -4,19 +4,7 @@
 # open; an authenticated scrape passes promtool check metrics.
 set -u
 . "$(dirname "$0")/lib.sh"
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-VIMON=${VIMON_BUILD:-$TOP/build}/vimon
-W=$VIMON_TEST_TMP/web.$$
-mkdir -p "$W"
-printf 'pw\n' >"$W/pw"
-chmod 600 "$W/pw"
-
 . "$(dirname "$0")/agent_lib.sh"
-
-if [ ! -x "$VIMON" ]; then
-	not_ok "vimon binary $VIMON exists"
-	done_testing
-fi
 for tool in openssl htpasswd promtool; do
 	command -v $tool >/dev/null || {
 		not_ok "$tool is installed (a test dependency: scripts/deps.sh)"
