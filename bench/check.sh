@@ -11,11 +11,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
-export TMPDIR=${TMPDIR:-/dev/shm}
-[ -d "$TMPDIR" ] && [ -w "$TMPDIR" ] || export TMPDIR=/tmp
-export VIMON_SIM=${VIMON_SIM:-$TOP/build/vimon-sim}
-SIM_START_TIMEOUT=${SIM_START_TIMEOUT:-900}
-. "$TOP/tests/integration/lib.sh"
+. "$TOP/bench/lib.sh"
 
 OUT=${BENCH_OUT:-$TOP/build/bench/check}
 SIM_FLAGS=${BENCH_SIM_FLAGS:--dc 1 -cluster 10 -host 50 -standalone 0 -vm 20 -ds 100 -odd-names=false}

@@ -1,4 +1,12 @@
-# Shell helpers of the benchmarks: source after tests/integration/lib.sh.
+# What every benchmark starts with: source with TOP set. The simulator writes a folder per VM:
+# TMPDIR on tmpfs when there is one (creation several times faster); a 10,000-VM simulator
+# may take minutes to start. Then the integration tests' helpers (sim_start, simctl, ...) and
+# the benchmarks' own below.
+export TMPDIR=${TMPDIR:-/dev/shm}
+[ -d "$TMPDIR" ] && [ -w "$TMPDIR" ] || export TMPDIR=/tmp
+export VIMON_SIM=${VIMON_SIM:-$TOP/build/vimon-sim}
+SIM_START_TIMEOUT=${SIM_START_TIMEOUT:-900}
+. "$TOP/tests/integration/lib.sh"
 
 # bench_agent_start VIMON CONF LOG: starts the agent on CONF (stderr to LOG) and waits until its
 # first complete snapshot is published (the target is "up" in /api/v1/targets, cheap to

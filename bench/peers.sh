@@ -30,11 +30,6 @@ if ! $PY -c 'import pyVmomi, prometheus_client, twisted, yaml, pytz, requests' 2
 	exit 2
 fi
 cd "$TOP" || exit 1
-export TMPDIR=${TMPDIR:-/dev/shm}
-[ -d "$TMPDIR" ] && [ -w "$TMPDIR" ] || export TMPDIR=/tmp
-export VIMON_SIM=${VIMON_SIM:-$TOP/build/vimon-sim}
-SIM_START_TIMEOUT=${SIM_START_TIMEOUT:-900}
-. "$TOP/tests/integration/lib.sh"
 . "$TOP/bench/lib.sh"
 
 OUT=${BENCH_OUT:-$TOP/build/bench/peers}

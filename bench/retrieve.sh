@@ -7,11 +7,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
-export TMPDIR=${TMPDIR:-/dev/shm}
-[ -d "$TMPDIR" ] && [ -w "$TMPDIR" ] || export TMPDIR=/tmp
-export VIMON_SIM=${VIMON_SIM:-$TOP/build/vimon-sim}
-SIM_START_TIMEOUT=${SIM_START_TIMEOUT:-600}
-. "$TOP/tests/integration/lib.sh"
+. "$TOP/bench/lib.sh"
 
 OUT=${BENCH_OUT:-$TOP/build/bench/out}
 PAGE=${BENCH_PAGE:-1000}

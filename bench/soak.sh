@@ -14,10 +14,7 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
 MINUTES=${1:-30}
-export TMPDIR=${TMPDIR:-/dev/shm}
-[ -d "$TMPDIR" ] && [ -w "$TMPDIR" ] || export TMPDIR=/tmp
-export VIMON_SIM=${VIMON_SIM:-$TOP/build/vimon-sim}
-. "$TOP/tests/integration/lib.sh"
+. "$TOP/bench/lib.sh"
 
 OUT=${SOAK_OUT:-$TOP/build/bench/soak}
 SIM_FLAGS=${SOAK_SIM_FLAGS:-}
