@@ -42,8 +42,6 @@ say() { echo "$*" | tee -a "$OUT/summary.txt"; }
 : >"$OUT/summary.txt"
 # cpu_ticks PID: utime + stime in clock ticks
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# cpu_ns PID: CPU time of its threads in nanoseconds (/proc schedstat: finer than ticks)
-cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'; }
 HZ=$(getconf CLK_TCK)
 # stat NAME: a number from /_sim/stats (top level or under churn)
 simstat() { simctl GET /_sim/stats | python3 -c "import json,sys; d=json.load(sys.stdin); print(d.get('$1', d['churn'].get('$1')))"; }
@@ -121,17 +119,17 @@ simctl POST /_sim/churn '{"enabled":false}' >/dev/null
 # 4. A lone change with churn off: one VM's quickStats every LONE_GAP seconds, BENCH_LONE
 # times; the agent's CPU over them (less its CPU over as long a quiet time) per change.
 sleep 3
-q0=$(cpu_ns "$AGENT_PID")
+q0=$(bench_cpu_ns "$AGENT_PID")
 sleep "$(awk -v n="$LONE" -v g="$LONE_GAP" 'BEGIN { print n * g }')"
-q1=$(cpu_ns "$AGENT_PID")
+q1=$(bench_cpu_ns "$AGENT_PID")
 i=1
-l0=$(cpu_ns "$AGENT_PID")
+l0=$(bench_cpu_ns "$AGENT_PID")
 while [ $i -le "$LONE" ]; do
 	simctl POST /_sim/vm/quickstats "{\"vm\":\"$VM\",\"balloonedMemory\":$((200 + i))}" >/dev/null
 	sleep "$LONE_GAP"
 	i=$((i + 1))
 done
-l1=$(cpu_ns "$AGENT_PID")
+l1=$(bench_cpu_ns "$AGENT_PID")
 t0=$(now_ms)
 while ! curl -sS --compressed "$URL/metrics" 2>/dev/null | grep -q "^vsphere_vm_memory_ballooned_bytes{.*vm_id=\"$VM\"} $(((200 + LONE) * 1048576))\$"; do
 	[ $(($(now_ms) - t0)) -lt 10000 ] || break

@@ -28,3 +28,7 @@ bench_agent_start() {
 		sleep 0.01
 	done
 }
+
+# bench_cpu_ns PID: the CPU time of the process's threads in nanoseconds (/proc schedstat: finer
+# than the clock ticks of /proc/PID/stat).
+bench_cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'; }
